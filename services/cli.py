@@ -1,0 +1,173 @@
+"""The `podrunner` command: one entry point for every service and tool (the brief's §3).
+
+The parser knows every subcommand of the contract, so `podrunner --help` shows the whole surface
+from the start; a subcommand whose service is not built yet says so and exits 2. Exit codes: 0 the
+work succeeded, 1 the work failed, 2 bad usage or bad input — always with a one-line reason on
+stderr, never a traceback. Settings are read and validated here, once, and passed down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from pydantic import ValidationError
+
+from shared.db.engines import DatabaseUnavailable
+from shared.settings import Settings
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+class UsageError(Exception):
+    """Bad usage or bad input: printed as one line, exit code 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        return _fail(f"invalid settings: {_first_error(error)}", EXIT_USAGE)
+    try:
+        return handler(args, settings)
+    except UsageError as error:
+        return _fail(str(error), EXIT_USAGE)
+    except DatabaseUnavailable as error:
+        return _fail(str(error), EXIT_FAILED)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="podrunner", description="Run task instances as Kubernetes pods."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_services(commands)
+    _add_db(commands)
+    _add_job_commands(commands)
+    return parser
+
+
+def _add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    launcher = commands.add_parser("launcher", help="consume jobs and create pods")
+    launcher.add_argument("--namespace", action="append", default=[], metavar="NS")
+    launcher.set_defaults(handler=_not_built("launcher"))
+
+    watcher = commands.add_parser("watcher", help="watch pods and publish phase events")
+    scope = watcher.add_mutually_exclusive_group()
+    scope.add_argument("--namespace", action="append", default=[], metavar="NS")
+    scope.add_argument("--all-namespaces", action="store_true")
+    watcher.set_defaults(handler=_not_built("watcher"))
+
+    reconciler = commands.add_parser("reconciler", help="apply events to Postgres, serve the API")
+    reconciler.set_defaults(handler=_not_built("reconciler"))
+
+    kubesim = commands.add_parser("kubesim", help="run the Kubernetes API simulator")
+    kubesim.add_argument("--host", default="127.0.0.1")
+    kubesim.add_argument("--port", type=int, default=6443)
+    kubesim.add_argument("--kubeconfig-out", metavar="PATH")
+    kubesim.add_argument("--mode", choices=["simulate", "process"], default="simulate")
+    kubesim.set_defaults(handler=_not_built("kubesim"))
+
+
+def _add_db(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    db = commands.add_parser("db", help="database migrations")
+    actions = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = actions.add_parser("upgrade", help="migrate the database to the latest schema")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    upgrade.set_defaults(handler=_db_upgrade)
+    downgrade = actions.add_parser("downgrade", help="migrate the database back to REVISION")
+    downgrade.add_argument("revision")
+    downgrade.set_defaults(handler=_db_downgrade)
+
+
+def _add_job_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for name, help_text in (
+        ("submit", "submit a job"),
+        ("render-pod", "print the pod a job would create; touches nothing"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        _add_job_options(command, wait=name == "submit")
+        command.set_defaults(handler=_not_built(name))
+
+    status = commands.add_parser("status", help="show task states")
+    status.add_argument("--dag-id")
+    status.add_argument("--state")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=_not_built("status"))
+
+    cleanup = commands.add_parser("cleanup-pods", help="delete finished or orphaned pods")
+    cleanup.add_argument("--namespace", metavar="NS")
+    cleanup.add_argument("--min-age-minutes", type=int, default=30)
+    cleanup.add_argument("--dry-run", action="store_true")
+    cleanup.set_defaults(handler=_not_built("cleanup-pods"))
+
+    demo = commands.add_parser("demo", help="run everything locally and submit demo tasks")
+    demo.add_argument("--tasks", type=int, default=12)
+    demo.set_defaults(handler=_not_built("demo"))
+
+
+def _add_job_options(command: argparse.ArgumentParser, *, wait: bool) -> None:
+    command.add_argument("--dag-id", required=True)
+    command.add_argument("--task-id", required=True)
+    command.add_argument("--run-id", required=True)
+    command.add_argument("--map-index", type=int, default=-1)
+    command.add_argument("--try-number", type=int, default=1)
+    command.add_argument("--namespace")
+    command.add_argument("--image")
+    command.add_argument("--pod-override", metavar="FILE")
+    command.add_argument("--priority", type=int, default=0)
+    if wait:
+        command.add_argument("--wait", action="store_true")
+    command.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARG...")
+
+
+def _not_built(name: str) -> Handler:
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        raise UsageError(f"'podrunner {name}' is not available in this version yet")
+
+    return handler
+
+
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.db import migrating
+
+    migrating.upgrade(_database_url(settings), args.revision)
+    print(f"database at revision {migrating.current_revision(_database_url(settings))}")
+    return EXIT_OK
+
+
+def _db_downgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.db import migrating
+
+    migrating.downgrade(_database_url(settings), args.revision)
+    print(f"database at revision {migrating.current_revision(_database_url(settings))}")
+    return EXIT_OK
+
+
+def _database_url(settings: Settings) -> str:
+    if settings.database_url is None:
+        raise UsageError("PODRUNNER_DATABASE_URL is not set")
+    return settings.database_url
+
+
+def _first_error(error: ValidationError) -> str:
+    first = error.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in first["loc"])
+    return f"PODRUNNER_{field.upper()}: {first['msg']}"
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"podrunner: {message}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Engines and sessions for Postgres, from the URL in the settings.
+
+Users give plain `postgresql://user@host:port/db` URLs (what `psql` and every other tool take);
+SQLAlchemy would pick psycopg2 for those, which podrunner does not install, so the URL is rewritten
+to the psycopg 3 driver here, once.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+_DRIVER = "postgresql+psycopg"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """Postgres could not be reached or refused the connection; the message says why."""
+
+
+def normalize_url(url: str | URL) -> URL:
+    """`url` with the psycopg 3 driver, whatever Postgres driver (or none) it named."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError(f"not a PostgreSQL URL: {parsed.render_as_string(hide_password=True)}")
+    return parsed.set(drivername=_DRIVER)
+
+
+def make_engine(url: str | URL, *, pool_size: int = 5) -> Engine:
+    return create_engine(
+        normalize_url(url), pool_size=pool_size, pool_pre_ping=True, future=True
+    )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

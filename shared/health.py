@@ -1,0 +1,122 @@
+"""The health app every service serves: `/healthz`, `/readyz`, `/metrics`, `/status`.
+
+* `/healthz` — liveness: every work loop has beaten its heartbeat within its deadline. A loop that
+  hangs (a silent watch, a stuck consumer) fails it, and Kubernetes restarts the pod.
+* `/readyz` — readiness: every dependency check passes (Redis, Postgres, the broker, the API
+  server). Checks run concurrently with a timeout and their result is cached briefly, so probes
+  and scrapes cannot flood the dependencies.
+* `/metrics` — the service's own Prometheus registry (never the process-global default one).
+* `/status` — what the service is doing, as JSON, with secrets redacted by the caller.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+#: A readiness check: returns when the dependency answers, raises (with a reason) when not.
+Check = Callable[[], None]
+
+
+@dataclass
+class Heartbeat:
+    """Liveness of one work loop: it calls `beat()` on every pass; silent past `deadline_s` = dead."""
+
+    name: str
+    deadline_s: float
+    _last: float = field(default_factory=time.monotonic)
+
+    def beat(self) -> None:
+        self._last = time.monotonic()
+
+    def age_s(self) -> float:
+        return time.monotonic() - self._last
+
+    def is_alive(self) -> bool:
+        return self.age_s() <= self.deadline_s
+
+
+class Readiness:
+    """Runs the checks concurrently with a timeout and remembers the answer for `cache_s`."""
+
+    def __init__(
+        self, checks: Mapping[str, Check], *, timeout_s: float = 2.0, cache_s: float = 1.0
+    ) -> None:
+        self._checks = dict(checks)
+        self._timeout_s = timeout_s
+        self._cache_s = cache_s
+        self._lock = threading.Lock()
+        self._answer: tuple[float, dict[str, str]] | None = None
+        self._pool = ThreadPoolExecutor(max_workers=max(1, len(self._checks)))
+
+    def results(self) -> dict[str, str]:
+        """`ok` or the failure reason, per check."""
+        with self._lock:
+            if self._answer and time.monotonic() - self._answer[0] < self._cache_s:
+                return self._answer[1]
+            results = self._run_all()
+            self._answer = (time.monotonic(), results)
+            return results
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _run_all(self) -> dict[str, str]:
+        futures = {name: self._pool.submit(check) for name, check in self._checks.items()}
+        deadline = time.monotonic() + self._timeout_s
+        return {name: _outcome(future, deadline) for name, future in futures.items()}
+
+
+def _outcome(future: Any, deadline: float) -> str:
+    try:
+        future.result(timeout=max(0.0, deadline - time.monotonic()))
+    except FutureTimeout:
+        return "error: no answer in time"
+    except Exception as error:  # noqa: BLE001 - a check may fail any way; report, never raise
+        return f"error: {error}"
+    return "ok"
+
+
+def make_health_app(
+    *,
+    service: str,
+    heartbeats: Sequence[Heartbeat],
+    readiness: Readiness,
+    registry: CollectorRegistry,
+    status: Callable[[], Mapping[str, Any]],
+) -> FastAPI:
+    """The FastAPI app serving the four health endpoints of `service`."""
+    app = FastAPI(title=f"podrunner {service}", docs_url=None, redoc_url=None)
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        loops = {beat.name: round(beat.age_s(), 3) for beat in heartbeats}
+        stalled = [beat.name for beat in heartbeats if not beat.is_alive()]
+        body = {"status": "stalled" if stalled else "ok", "stalled": stalled, "loop_age_s": loops}
+        return JSONResponse(body, status_code=503 if stalled else 200)
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        checks = readiness.results()
+        ready = all(result == "ok" for result in checks.values())
+        body = {"status": "ready" if ready else "not ready", "checks": checks}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/status")
+    def status_endpoint() -> JSONResponse:
+        return JSONResponse({"service": service, **status()})
+
+    return app

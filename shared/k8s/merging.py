@@ -1,0 +1,68 @@
+"""Merging pod manifests: dictionaries deeply, named lists by name, everything else replaced.
+
+Kubernetes itself merges pod lists by a key (strategic merge patch), and so does podrunner when it
+lays a job's `pod_override` over the dynamic pod and that over a template. Merging containers by
+position — what the upstream executor did — breaks as soon as a template lists a sidecar before
+`base`; merging by name cannot.
+
+Rules, for `merge(base, overlay)`:
+
+* mappings merge key by key; a `null` in the overlay removes the key;
+* lists under a field of `MERGE_KEYS` merge item by item on that item key: items of the overlay
+  whose key matches are merged into place, others are appended in the overlay's order;
+* any other value (scalars, other lists) is replaced by the overlay's.
+
+Neither input is modified.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+#: List fields merged by an item key (the same keys as Kubernetes' strategic merge for pods).
+MERGE_KEYS: dict[str, str] = {
+    "containers": "name",
+    "initContainers": "name",
+    "ephemeralContainers": "name",
+    "volumes": "name",
+    "env": "name",
+    "imagePullSecrets": "name",
+    "resourceClaims": "name",
+    "volumeMounts": "mountPath",
+    "volumeDevices": "devicePath",
+    "ports": "containerPort",
+    "hostAliases": "ip",
+}
+
+
+def merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """A new mapping: `overlay` laid over `base` by the rules in the module docstring."""
+    merged = copy.deepcopy(base)
+    for field, value in overlay.items():
+        if value is None:
+            merged.pop(field, None)
+        elif isinstance(value, dict) and isinstance(merged.get(field), dict):
+            merged[field] = merge(merged[field], value)
+        elif isinstance(value, list) and field in MERGE_KEYS and isinstance(merged.get(field), list):
+            merged[field] = merge_named(merged[field], value, key=MERGE_KEYS[field])
+        else:
+            merged[field] = copy.deepcopy(value)
+    return merged
+
+
+def merge_named(base: list[Any], overlay: list[Any], *, key: str) -> list[Any]:
+    """`overlay`'s items merged into `base`'s by `key`; unmatched ones appended in order."""
+    merged = copy.deepcopy(base)
+    index = {item.get(key): n for n, item in enumerate(merged) if isinstance(item, dict)}
+    for item in overlay:
+        if not isinstance(item, dict) or item.get(key) is None:
+            merged.append(copy.deepcopy(item))
+            continue
+        position = index.get(item[key])
+        if position is None:
+            index[item[key]] = len(merged)
+            merged.append(copy.deepcopy(item))
+        else:
+            merged[position] = merge(merged[position], item)
+    return merged

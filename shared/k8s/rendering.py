@@ -1,0 +1,161 @@
+"""Rendering a job into the pod manifest the launcher creates.
+
+Three layers, each merged over the previous one by `merging.merge` (containers, env and volumes by
+name):
+
+1. the pod template file: the job's own `pod_template_file`, else `PODRUNNER_POD_TEMPLATE_FILE`,
+   else a bare pod with one `base` container;
+2. podrunner's dynamic pod: name, namespace, the job's labels and annotations, the `base`
+   container's command (and its image when the job names one), `restartPolicy: Never`;
+3. the job's `pod_override`.
+
+Then ownership is asserted again, so no override can take a pod away from podrunner: the name,
+namespace, `podrunner.io/*` and managed-by labels and annotations, the result finalizer and
+`restartPolicy: Never` are podrunner's. Fields the server sets (`resourceVersion`, `uid`,
+`status`, ...) are dropped, since a create that carries them fails. The `base` container's image is
+the job's, else the one merged from template and override, else `PODRUNNER_WORKER_IMAGE`.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shared.k8s import merging, naming
+from shared.messages import Job
+
+BASE_CONTAINER = "base"
+
+_SERVER_SET_METADATA = (
+    "resourceVersion",
+    "uid",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "selfLink",
+    "managedFields",
+    "generation",
+    "generateName",
+)
+
+
+class TemplateError(ValueError):
+    """A pod template file is missing, unreadable, or not a pod."""
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """What rendering needs from the settings."""
+
+    instance: str
+    namespace: str
+    worker_image: str
+    template_file: Path | None = None
+
+
+@dataclass
+class Templates:
+    """Pod templates read from disk, cached until the file changes."""
+
+    _cache: dict[Path, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+
+    def load(self, path: Path) -> dict[str, Any]:
+        """The pod in `path`, as a fresh copy.
+
+        Raises:
+            TemplateError: naming the file and what is wrong with it.
+        """
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError as error:
+            raise TemplateError(f"pod template file {path}: {error.strerror}") from error
+        cached = self._cache.get(path)
+        if cached is None or cached[0] != mtime:
+            cached = (mtime, _read_template(path))
+            self._cache[path] = cached
+        return copy.deepcopy(cached[1])
+
+
+def render_pod(job: Job, *, settings: RenderSettings, templates: Templates) -> dict[str, Any]:
+    """The pod manifest (Kubernetes JSON, camelCase) for `job`."""
+    template_path = Path(job.pod_template_file) if job.pod_template_file else settings.template_file
+    pod = templates.load(template_path) if template_path else _bare_pod()
+    pod = merging.merge(pod, _dynamic_pod(job))
+    if job.pod_override:
+        pod = merging.merge(pod, job.pod_override)
+    return _assert_ownership(pod, job=job, settings=settings)
+
+
+def namespace_of(job: Job, *, default: str) -> str:
+    return job.namespace or default
+
+
+def _read_template(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise TemplateError(f"pod template file {path}: {error.strerror}") from error
+    except yaml.YAMLError as error:
+        raise TemplateError(f"pod template file {path}: not valid YAML ({error})") from error
+    if not isinstance(loaded, dict) or loaded.get("kind", "Pod") != "Pod":
+        raise TemplateError(f"pod template file {path}: not a Pod manifest")
+    if not isinstance(loaded.get("spec"), dict):
+        raise TemplateError(f"pod template file {path}: has no spec")
+    return loaded
+
+
+def _bare_pod() -> dict[str, Any]:
+    return {"metadata": {}, "spec": {"containers": [{"name": BASE_CONTAINER}]}}
+
+
+def _dynamic_pod(job: Job) -> dict[str, Any]:
+    base: dict[str, Any] = {"name": BASE_CONTAINER, "command": list(job.command), "args": None}
+    if job.image:
+        base["image"] = job.image
+    return {
+        "metadata": {"labels": dict(job.labels or {}), "annotations": dict(job.annotations or {})},
+        "spec": {"containers": [base]},
+    }
+
+
+def _assert_ownership(pod: dict[str, Any], *, job: Job, settings: RenderSettings) -> dict[str, Any]:
+    pod["apiVersion"], pod["kind"] = "v1", "Pod"
+    pod.pop("status", None)
+    metadata = pod.setdefault("metadata", {})
+    for server_field in _SERVER_SET_METADATA:
+        metadata.pop(server_field, None)
+    metadata["name"] = naming.pod_name(job.key, job.try_number)
+    metadata["namespace"] = namespace_of(job, default=settings.namespace)
+    metadata["labels"] = {
+        **(metadata.get("labels") or {}),
+        **naming.ownership_labels(settings.instance),
+        **naming.key_labels(job.key, job.try_number),
+    }
+    metadata["annotations"] = {
+        **(metadata.get("annotations") or {}),
+        **naming.key_annotations(job.key, job.try_number),
+    }
+    finalizers = [f for f in metadata.get("finalizers") or [] if f != naming.RESULT_FINALIZER]
+    metadata["finalizers"] = [*finalizers, naming.RESULT_FINALIZER]
+    spec = pod.setdefault("spec", {})
+    spec["restartPolicy"] = "Never"
+    base = _base_container(spec)
+    if job.image:
+        base["image"] = job.image
+    base.setdefault("image", settings.worker_image)
+    base.setdefault("command", list(job.command))
+    return pod
+
+
+def _base_container(spec: dict[str, Any]) -> dict[str, Any]:
+    containers = spec.setdefault("containers", [])
+    for container in containers:
+        if isinstance(container, dict) and container.get("name") == BASE_CONTAINER:
+            return container
+    base: dict[str, Any] = {"name": BASE_CONTAINER}
+    containers.append(base)
+    return base

@@ -1,0 +1,163 @@
+"""The job queues: kombu, one queue per namespace, manual acknowledgement, priorities.
+
+Jobs are published to the direct exchange `podrunner.jobs` with the namespace as routing key, into
+queue `podrunner.jobs.<namespace>`, as plain JSON (kombu's `json` serializer), so any kombu
+producer can submit work. A job is acknowledged only once its outcome is recorded; a consumer that
+dies holding jobs gets them redelivered (at once on AMQP, after the visibility timeout on Redis).
+
+Priorities: a job's `priority` (higher is more urgent) is clamped to 0–9. AMQP serves higher
+numbers first, kombu's Redis transport lower ones, so the level is flipped for Redis; its priority
+steps are set to all ten levels so no two priorities share a list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import kombu
+import kombu.exceptions
+from kombu.message import Message
+
+from shared.messages import Job
+from shared.messaging.connections import MessagingError
+from shared.messaging.keys import JOB_EXCHANGE, job_queue
+
+MAX_PRIORITY = 9
+_REDIS_SCHEMES = ("redis", "rediss", "redis+socket", "unix")
+_CONNECTION_ERRORS = (kombu.exceptions.OperationalError, OSError, ConnectionError)
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    url: str
+    visibility_timeout_s: float = 300.0
+
+
+@dataclass
+class Delivery:
+    """One job message as received; `ack`, `requeue` or `reject` it exactly once."""
+
+    namespace: str
+    body: bytes
+    _message: Message = field(repr=False)
+
+    @property
+    def redelivered(self) -> bool:
+        return bool(self._message.delivery_info.get("redelivered"))
+
+    def ack(self) -> None:
+        self._message.ack()
+
+    def requeue(self) -> None:
+        """Put the job back on its queue for another consumer (or this one) to take."""
+        self._message.requeue()
+
+    def reject(self) -> None:
+        """Drop the job from the queue (only after it was dead-lettered elsewhere)."""
+        self._message.reject(requeue=False)
+
+
+class JobQueue:
+    """Publishes jobs to, and consumes them from, the per-namespace queues."""
+
+    def __init__(self, settings: BrokerSettings) -> None:
+        self._settings = settings
+        self._exchange = kombu.Exchange(JOB_EXCHANGE, type="direct", durable=True)
+        self._is_redis = settings.url.split(":", 1)[0] in _REDIS_SCHEMES
+
+    def connection(self) -> kombu.Connection:
+        options: dict[str, Any] = {"visibility_timeout": self._settings.visibility_timeout_s}
+        if self._is_redis:
+            options["priority_steps"] = list(range(MAX_PRIORITY + 1))
+        url = self._settings.url
+        if url.startswith("unix://"):
+            url = "redis+socket://" + url.removeprefix("unix://")
+        return kombu.Connection(url, transport_options=options, connect_timeout=10)
+
+    def queue(self, namespace: str) -> kombu.Queue:
+        return kombu.Queue(
+            job_queue(namespace),
+            exchange=self._exchange,
+            routing_key=namespace,
+            durable=True,
+            max_priority=MAX_PRIORITY,
+        )
+
+    def kombu_priority(self, priority: int) -> int:
+        level = max(0, min(MAX_PRIORITY, priority))
+        return MAX_PRIORITY - level if self._is_redis else level
+
+    def publish(self, jobs: Iterable[tuple[Job, str]]) -> int:
+        """Publish each (job, namespace); return how many. Declares the queues it publishes to."""
+        count = 0
+        try:
+            with self.connection() as connection:
+                producer = connection.Producer(serializer="json")
+                declared: set[str] = set()
+                for job, namespace in jobs:
+                    if namespace not in declared:
+                        self.queue(namespace)(connection.default_channel).declare()
+                        declared.add(namespace)
+                    producer.publish(
+                        job.to_dict(),
+                        exchange=self._exchange,
+                        routing_key=namespace,
+                        priority=self.kombu_priority(job.priority),
+                        retry=True,
+                        retry_policy={"max_retries": 3},
+                    )
+                    count += 1
+        except _CONNECTION_ERRORS as error:
+            raise MessagingError(f"publishing jobs failed: {error}") from error
+        return count
+
+    def depth(self, namespace: str) -> int:
+        """Jobs waiting (not yet taken) in the queue of `namespace`."""
+        try:
+            with self.connection() as connection:
+                bound = self.queue(namespace)(connection.default_channel)
+                bound.exchange.declare()
+                declared = bound.queue_declare()
+        except _CONNECTION_ERRORS as error:
+            raise MessagingError(f"reading queue depth failed: {error}") from error
+        return int(declared.message_count)
+
+    @contextmanager
+    def consumer(self, namespaces: Iterable[str], *, prefetch: int) -> Iterator[JobConsumer]:
+        """Consume the queues of `namespaces`, holding at most `prefetch` unacknowledged jobs."""
+        try:
+            with self.connection() as connection:
+                consumer = JobConsumer(connection, [self.queue(ns) for ns in namespaces], prefetch)
+                with consumer.kombu_consumer:
+                    yield consumer
+        except _CONNECTION_ERRORS as error:
+            raise MessagingError(f"consuming jobs failed: {error}") from error
+
+
+class JobConsumer:
+    """An open subscription to job queues; `poll` returns what arrived."""
+
+    def __init__(self, connection: kombu.Connection, queues: list[kombu.Queue], prefetch: int):
+        self._connection = connection
+        self._received: list[Delivery] = []
+        self._namespaces = {queue.name: queue.routing_key for queue in queues}
+        self.kombu_consumer = connection.Consumer(
+            queues, on_message=self._on_message, accept=["json"], prefetch_count=prefetch
+        )
+
+    def poll(self, *, timeout_s: float = 1.0) -> list[Delivery]:
+        """Deliveries that arrived within `timeout_s` (an empty list when none did)."""
+        try:
+            self._connection.drain_events(timeout=timeout_s)
+        except TimeoutError:
+            pass  # nothing arrived in time: an empty poll
+        received, self._received = self._received, []
+        return received
+
+    def _on_message(self, message: Message) -> None:
+        queue = message.delivery_info.get("routing_key") or ""
+        body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
+        self._received.append(Delivery(namespace=str(queue), body=body, _message=message))

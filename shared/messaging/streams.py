@@ -1,0 +1,228 @@
+"""Redis streams: publishing events, and reading them through consumer groups, at least once.
+
+Publishing pipelines many `XADD`s into one round trip and trims each stream approximately, so a
+stream never grows without bound. Reading goes through a consumer group, so several reconcilers
+share the work and other programs can subscribe with groups of their own.
+
+Delivery is at least once. An entry stays pending until the consumer acknowledges it (after its
+database commit); an entry left pending longer than `claim_idle_ms` — its consumer died, or
+reported a failure with `fail()` — is claimed by whichever consumer reads next. Each claim counts
+a delivery; once an entry has been delivered `max_deliveries` times it goes to the dead-letter
+stream with the last error reported for it, instead of being retried forever. Entries that cannot
+be decoded at all are dead-lettered at once by the caller with `dead_letter()`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from shared.messaging.connections import MessagingError
+from shared.messaging.keys import EVENT_FIELD, RedisKeys
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One stream entry as delivered: where from, its id, its `event` payload, delivery count."""
+
+    stream: str
+    id: str
+    data: bytes
+    deliveries: int = 1
+
+
+def publish(
+    client: redis.Redis, stream: str, payloads: Sequence[bytes], *, maxlen: int
+) -> list[str]:
+    """Append `payloads` to `stream` in one round trip; return their entry ids."""
+    if not payloads:
+        return []
+    try:
+        with client.pipeline(transaction=False) as pipe:
+            for payload in payloads:
+                pipe.xadd(stream, {EVENT_FIELD: payload}, maxlen=maxlen, approximate=True)
+            ids = pipe.execute()
+    except redis.RedisError as error:
+        raise MessagingError(f"publishing to {stream} failed: {error}") from error
+    return [_text(entry_id) for entry_id in ids]
+
+
+@dataclass(frozen=True)
+class GroupSettings:
+    """How a consumer group reads: batch size, claim idle time and delivery limit."""
+
+    group: str
+    consumer: str
+    batch_size: int = 500
+    claim_idle_ms: int = 30_000
+    max_deliveries: int = 5
+
+
+class StreamConsumer:
+    """Reads entries of some streams through one consumer group, with claiming and dead letters."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        keys: RedisKeys,
+        streams: Iterable[str],
+        settings: GroupSettings,
+    ) -> None:
+        self._client = client
+        self._keys = keys
+        self._settings = settings
+        self._streams: list[str] = []
+        self.add_streams(streams)
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        return tuple(self._streams)
+
+    def add_streams(self, streams: Iterable[str]) -> None:
+        """Start reading `streams` too, creating the group on each (from its beginning)."""
+        for stream in streams:
+            if stream in self._streams:
+                continue
+            try:
+                self._client.xgroup_create(stream, self._settings.group, id="0", mkstream=True)
+            except redis.ResponseError as error:
+                if "BUSYGROUP" not in str(error):
+                    raise MessagingError(f"cannot create group on {stream}: {error}") from error
+            except redis.RedisError as error:
+                raise MessagingError(f"cannot create group on {stream}: {error}") from error
+            self._streams.append(stream)
+
+    def read(self, *, block_ms: int = 1000) -> list[Entry]:
+        """The next batch: entries idle too long first (claimed), else new ones (waiting up to
+        `block_ms`). Entries over the delivery limit are dead-lettered, not returned."""
+        try:
+            claimed = self._claim_idle()
+            if claimed:
+                return claimed
+            return self._read_new(block_ms)
+        except redis.RedisError as error:
+            raise MessagingError(f"reading {', '.join(self._streams)} failed: {error}") from error
+
+    def ack(self, entries: Iterable[Entry]) -> None:
+        """Acknowledge `entries`: they are done and will not be delivered again."""
+        by_stream: dict[str, list[str]] = {}
+        for entry in entries:
+            by_stream.setdefault(entry.stream, []).append(entry.id)
+        if not by_stream:
+            return
+        try:
+            with self._client.pipeline(transaction=False) as pipe:
+                for stream, ids in by_stream.items():
+                    pipe.xack(stream, self._settings.group, *ids)
+                    pipe.hdel(self._keys.entry_errors(stream), *ids)
+                pipe.execute()
+        except redis.RedisError as error:
+            raise MessagingError(f"acknowledging entries failed: {error}") from error
+
+    def fail(self, entry: Entry, error: str) -> None:
+        """Record why `entry` failed; it stays pending and is retried after the claim idle time."""
+        try:
+            self._client.hset(self._keys.entry_errors(entry.stream), entry.id, error)
+        except redis.RedisError as failure:
+            raise MessagingError(f"recording a failure failed: {failure}") from failure
+
+    def dead_letter(self, entry: Entry, error: str) -> None:
+        """Move `entry` to the dead-letter stream with `error`, and acknowledge it."""
+        record = {
+            b"stream": entry.stream,
+            b"id": entry.id,
+            EVENT_FIELD: entry.data,
+            b"error": error,
+            b"deliveries": str(entry.deliveries),
+            b"group": self._settings.group,
+            b"at": f"{time.time():.3f}",
+        }
+        try:
+            with self._client.pipeline(transaction=True) as pipe:
+                pipe.xadd(self._keys.dead_letters, record)  # type: ignore[arg-type]
+                pipe.xack(entry.stream, self._settings.group, entry.id)
+                pipe.hdel(self._keys.entry_errors(entry.stream), entry.id)
+                pipe.execute()
+        except redis.RedisError as failure:
+            raise MessagingError(f"dead-lettering {entry.id} failed: {failure}") from failure
+
+    def _read_new(self, block_ms: int) -> list[Entry]:
+        if not self._streams:
+            return []
+        response = self._client.xreadgroup(
+            self._settings.group,
+            self._settings.consumer,
+            dict.fromkeys(self._streams, ">"),
+            count=self._settings.batch_size,
+            block=block_ms,
+        )
+        entries: list[Entry] = []
+        for stream, messages in response or []:
+            entries.extend(_entries(_text(stream), messages, deliveries=1))
+        return entries
+
+    def _claim_idle(self) -> list[Entry]:
+        claimed: list[Entry] = []
+        for stream in self._streams:
+            claimed.extend(self._claim_stream(stream))
+        return claimed
+
+    def _claim_stream(self, stream: str) -> list[Entry]:
+        response = self._client.xautoclaim(
+            stream,
+            self._settings.group,
+            self._settings.consumer,
+            min_idle_time=self._settings.claim_idle_ms,
+            start_id="0-0",
+            count=self._settings.batch_size,
+        )
+        messages = [m for m in response[1] if m and m[1] is not None]
+        vanished = [_text(m[0]) for m in response[1] if m and m[1] is None]
+        if vanished:
+            # Trimmed away while pending (Redis < 7 keeps them in the PEL): nothing to deliver.
+            self._client.xack(stream, self._settings.group, *vanished)
+        if not messages:
+            return []
+        counts = self._delivery_counts(stream, [_text(m[0]) for m in messages])
+        entries = _entries(stream, messages, deliveries=1)
+        deliverable: list[Entry] = []
+        for entry in entries:
+            entry = Entry(entry.stream, entry.id, entry.data, counts.get(entry.id, 1))
+            if entry.deliveries > self._settings.max_deliveries:
+                self.dead_letter(entry, self._last_error(entry))
+            else:
+                deliverable.append(entry)
+        return deliverable
+
+    def _delivery_counts(self, stream: str, ids: list[str]) -> dict[str, int]:
+        pending = self._client.xpending_range(
+            stream,
+            self._settings.group,
+            min=ids[0],
+            max=ids[-1],
+            count=len(ids),
+            consumername=self._settings.consumer,
+        )
+        return {_text(item["message_id"]): int(item["times_delivered"]) for item in pending}
+
+    def _last_error(self, entry: Entry) -> str:
+        recorded = self._client.hget(self._keys.entry_errors(entry.stream), entry.id)
+        reason = _text(recorded) if recorded else "no acknowledgement (consumer died or hung)"
+        return f"delivered {entry.deliveries - 1} times without success; last error: {reason}"
+
+
+def _entries(stream: str, messages: Sequence[Any], *, deliveries: int) -> list[Entry]:
+    return [
+        Entry(stream, _text(entry_id), fields.get(EVENT_FIELD, b""), deliveries)
+        for entry_id, fields in messages
+        if fields is not None
+    ]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,212 @@
+"""podrunner's settings: read from the environment once, validated, then passed in explicitly.
+
+Every service builds one `Settings` in its `main()` and hands it (or the parts it needs) to the
+objects it constructs; nothing reads the environment after start-up and nothing holds settings in a
+module global. Field names map to `PODRUNNER_<NAME>` variables, which are a contract (see the
+architecture brief, §4), so renaming a field is a breaking change.
+
+URLs can carry passwords. `redacted()` and `repr()` never show them: anything printed, logged or
+served on `/status` goes through `redact_url`.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shared.k8s import syntax
+
+#: Settings holding a URL that may contain credentials.
+URL_FIELDS = ("redis_url", "database_url", "broker_url")
+
+#: Health-app ports when `PODRUNNER_HEALTH_PORT` is not set.
+DEFAULT_HEALTH_PORTS = {"launcher": 8081, "watcher": 8082, "reconciler": 8083}
+
+
+class LogFormat(enum.StrEnum):
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class LogLevel(enum.StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class PolicyRule(enum.StrEnum):
+    """Pod-policy rules a job's `pod_override` is checked against (all denied by default)."""
+
+    PRIVILEGED = "privileged"
+    CAPABILITIES = "capabilities"
+    HOST_PATH = "hostPath"
+    HOST_NETWORK = "hostNetwork"
+    HOST_PID = "hostPID"
+    HOST_IPC = "hostIPC"
+
+
+def redact_url(url: str | None) -> str | None:
+    """Return `url` with any password replaced by `***` (user names and hosts stay readable)."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    netloc = f"{user}:***@{host}{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+class Settings(BaseSettings):
+    """All of podrunner's configuration; every field is `PODRUNNER_<FIELD>` in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PODRUNNER_",
+        frozen=True,
+        extra="ignore",
+        use_attribute_docstrings=True,
+    )
+
+    redis_url: str | None = None
+    """Redis for streams, leases and checkpoints, e.g. `redis://127.0.0.1:6379/0`."""
+
+    database_url: str | None = None
+    """Postgres, as a SQLAlchemy URL or a plain `postgresql://user@host:port/db`."""
+
+    broker_url: str | None = None
+    """kombu broker for the job queues; defaults to the Redis URL."""
+
+    instance: str = "default"
+    """Value of the `podrunner.io/instance` label: which podrunner owns a pod."""
+
+    namespace: str = "default"
+    """Namespace for jobs that do not name one."""
+
+    namespaces: Annotated[tuple[str, ...], NoDecode] = ()
+    """Comma-separated namespaces this deployment serves; defaults to `PODRUNNER_NAMESPACE` alone."""
+
+    pod_template_file: Path | None = None
+    """YAML pod template every pod starts from (a job may name its own)."""
+
+    worker_image: str = "python:3.11-slim"
+    """Image of the `base` container when neither the job nor its override names one."""
+
+    delete_worker_pods: bool = True
+    """Delete a pod once its task succeeded and the result is recorded."""
+
+    delete_worker_pods_on_failure: bool = False
+    """Delete a pod once its task failed and the result is recorded."""
+
+    launch_concurrency: int = Field(default=16, ge=1, le=1024)
+    """Pod creates in flight at once, per launcher."""
+
+    launch_qps: float = Field(default=100.0, gt=0)
+    """Sustained pod creates per second, per launcher (token bucket)."""
+
+    max_active_pods: int = Field(default=1000, ge=1)
+    """Unfinished pods allowed at once, per namespace."""
+
+    pending_timeout_s: float = Field(default=300.0, gt=0)
+    """A pod Pending longer than this fails with its pending reason."""
+
+    queued_timeout_s: float = Field(default=600.0, gt=0)
+    """A row queued longer than this without a launch has its job published again."""
+
+    max_relaunches: int = Field(default=3, ge=0)
+    """Relaunches of a pod lost before its task started, before the task fails."""
+
+    health_port: int | None = Field(default=None, ge=0, le=65535)
+    """Port of the service's health app; defaults to 8081/8082/8083 by service."""
+
+    health_host: str = "0.0.0.0"  # noqa: S104 - probes reach the pod's IP, not its loopback
+    """Address the health app listens on."""
+
+    api_token: SecretStr | None = None
+    """Bearer token the reconciler's API requires when set."""
+
+    log_format: LogFormat = LogFormat.JSON
+    """`json` for machines, `console` for people."""
+
+    log_level: LogLevel = LogLevel.INFO
+    """Least severe level logged."""
+
+    pod_policy_allow: Annotated[tuple[PolicyRule, ...], NoDecode] = ()
+    """Comma-separated pod-policy rules a job's override may break (e.g. `hostPath`)."""
+
+    stream_maxlen: int = Field(default=1_000_000, ge=1000)
+    """Approximate length each Redis stream is trimmed to."""
+
+    max_deliveries: int = Field(default=5, ge=1)
+    """Deliveries of a stream entry before it is dead-lettered."""
+
+    claim_idle_s: float = Field(default=30.0, gt=0)
+    """A stream entry unacknowledged this long is claimed by another consumer."""
+
+    broker_visibility_timeout_s: float = Field(default=300.0, gt=0)
+    """A job taken but not acknowledged this long is redelivered (Redis broker)."""
+
+    lease_ttl_s: float = Field(default=15.0, gt=0)
+    """Time-to-live of a single-active lease; a dead holder is replaced within it."""
+
+    @field_validator("namespaces", "pod_policy_allow", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+    @field_validator("instance")
+    @classmethod
+    def _instance_is_label_safe(cls, value: str) -> str:
+        if not syntax.is_label_value(value) or not value:
+            raise ValueError(f"{value!r} is not a valid label value")
+        return value
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace_is_dns_label(cls, value: str) -> str:
+        return _dns_label(value)
+
+    @field_validator("namespaces")
+    @classmethod
+    def _namespaces_are_dns_labels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_dns_label(item) for item in value)
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if self.broker_url is None and self.redis_url is not None:
+            object.__setattr__(self, "broker_url", self.redis_url)
+        if not self.namespaces:
+            object.__setattr__(self, "namespaces", (self.namespace,))
+        return self
+
+    def health_port_for(self, service: str) -> int:
+        """The health-app port of `service`: the configured one, else the service's default."""
+        if self.health_port is not None:
+            return self.health_port
+        return DEFAULT_HEALTH_PORTS.get(service, 8080)
+
+    def redacted(self) -> dict[str, Any]:
+        """All settings as JSON-ready values, with passwords and tokens hidden."""
+        values = self.model_dump(mode="json")
+        for name in URL_FIELDS:
+            values[name] = redact_url(values[name])
+        values["api_token"] = "***" if self.api_token is not None else None
+        return values
+
+    def __repr_args__(self) -> Any:
+        return self.redacted().items()
+
+
+def _dns_label(value: str) -> str:
+    if not syntax.is_dns_label(value):
+        raise ValueError(f"{value!r} is not a valid namespace (a DNS-1123 label)")
+    return value

@@ -1,0 +1,128 @@
+"""Fixtures shared by every test: real Redis and Postgres, isolated per test, and guard rails.
+
+Isolation: one fresh, migrated database per test run (dropped at the end), `task_instance`
+truncated after each test; Redis flushed before each test that uses it, and every test gets its own
+podrunner instance name. A test that leaves a thread running fails.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+import sqlalchemy
+from sqlalchemy.engine import URL, make_url
+
+from shared.db import engines, migrating
+from shared.messaging.keys import RedisKeys
+from tests.support import servers
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> Iterator[str]:
+    with servers.redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url(redis_server_url: str) -> Iterator[str]:
+    """A Redis URL whose database is empty when the test starts."""
+    client = redis.Redis.from_url(redis_server_url)
+    client.flushdb()
+    client.close()
+    yield redis_server_url
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def instance() -> str:
+    """A podrunner instance name of this test's own."""
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def keys(instance: str) -> RedisKeys:
+    return RedisKeys(instance)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[URL]:
+    with servers.postgres_server() as url:
+        yield engines.normalize_url(url)
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_admin_url: URL) -> Iterator[URL]:
+    """A fresh database for this test run, migrated to head; dropped afterwards."""
+    with _scratch_database(postgres_admin_url) as url:
+        migrating.upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def empty_database_url(postgres_admin_url: URL) -> Iterator[URL]:
+    """A fresh database with no schema at all, for migration tests."""
+    with _scratch_database(postgres_admin_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def db_engine(database_url: URL) -> Iterator[sqlalchemy.Engine]:
+    engine = engines.make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(db_engine: sqlalchemy.Engine) -> Iterator[sqlalchemy.Engine]:
+    """The run's engine, with `task_instance` emptied after the test."""
+    yield db_engine
+    with db_engine.begin() as connection:
+        connection.execute(sqlalchemy.text("TRUNCATE task_instance"))
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads() -> Iterator[None]:
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 2.0
+    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    while leaked and time.monotonic() < deadline:
+        time.sleep(0.05)
+        leaked = [t for t in leaked if t.is_alive()]
+    assert not leaked, f"test left threads running: {[t.name for t in leaked]}"
+
+
+class _ScratchDatabase:
+    def __init__(self, admin_url: URL) -> None:
+        self.admin_url = admin_url
+        self.name = f"podrunner_test_{uuid.uuid4().hex[:12]}"
+
+    def __enter__(self) -> URL:
+        self._execute(f'CREATE DATABASE "{self.name}"')
+        return make_url(self.admin_url).set(database=self.name)
+
+    def __exit__(self, *exc: object) -> None:
+        self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def _execute(self, statement: str) -> None:
+        engine = sqlalchemy.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                connection.execute(sqlalchemy.text(statement))
+        finally:
+            engine.dispose()
+
+
+def _scratch_database(admin_url: URL) -> _ScratchDatabase:
+    return _ScratchDatabase(admin_url)
