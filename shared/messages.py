@@ -16,15 +16,31 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from shared.k8s import syntax
 
 SCHEMA_VERSION: Literal[1] = 1
+#: Validation context of records decoded from outside (where `version` is required).
+_WIRE = {"wire": True}
 
 _ID_MAX = 250
 
-Identifier = Annotated[str, Field(min_length=1, max_length=_ID_MAX)]
+Identifier = Annotated[StrictStr, Field(min_length=1, max_length=_ID_MAX)]
+#: Non-negative or -1 (not mapped); strict, so `"1"` and `true` are refused, not coerced.
+MapIndex = Annotated[StrictInt, Field(ge=-1)]
+TryNumber = Annotated[StrictInt, Field(ge=1)]
 
 
 class DecodeError(ValueError):
@@ -41,9 +57,17 @@ class DecodeError(ValueError):
 class _Record(BaseModel):
     """Base of every message: frozen, strict, closed, with encode/decode."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: Literal[1] = SCHEMA_VERSION
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_is_explicit_on_the_wire(cls, data: Any, info: ValidationInfo) -> Any:
+        """Records built in code get the current version; records read from outside must say."""
+        if info.context == _WIRE and isinstance(data, dict) and "version" not in data:
+            return {**data, "version": None}
+        return data
 
     @classmethod
     def decode(cls, raw: bytes | str | Mapping[str, Any]) -> Self:
@@ -56,8 +80,8 @@ class _Record(BaseModel):
         raw_bytes = raw.encode() if isinstance(raw, str) else raw
         try:
             if isinstance(raw_bytes, bytes):
-                return cls.model_validate_json(raw_bytes)
-            return cls.model_validate(raw_bytes)
+                return cls.model_validate_json(raw_bytes, context=_WIRE)
+            return cls.model_validate(raw_bytes, context=_WIRE)
         except ValidationError as error:
             first = error.errors(include_url=False)[0]
             field = ".".join(str(part) for part in first["loc"]) or "(body)"
@@ -78,12 +102,12 @@ class _Record(BaseModel):
 class TaskKey(BaseModel):
     """What identifies a task instance; the try number says which attempt of it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     dag_id: Identifier
     task_id: Identifier
     run_id: Identifier
-    map_index: int = Field(default=-1, ge=-1)
+    map_index: MapIndex = -1
 
     def __str__(self) -> str:
         suffix = "" if self.map_index < 0 else f"[{self.map_index}]"
@@ -96,16 +120,16 @@ class Job(_Record):
     dag_id: Identifier
     task_id: Identifier
     run_id: Identifier
-    map_index: int = Field(default=-1, ge=-1)
-    try_number: int = Field(ge=1)
-    command: list[Annotated[str, Field(max_length=1_000_000)]] = Field(min_length=1)
-    namespace: str | None = None
-    image: str | None = Field(default=None, min_length=1)
-    pod_template_file: str | None = Field(default=None, min_length=1)
-    pod_override: dict[str, Any] | None = None
-    priority: int = 0
-    labels: dict[str, str] | None = None
-    annotations: dict[str, str] | None = None
+    map_index: MapIndex = -1
+    try_number: TryNumber
+    command: list[StrictStr] = Field(min_length=1)
+    namespace: StrictStr | None = None
+    image: StrictStr | None = Field(default=None, min_length=1)
+    pod_template_file: StrictStr | None = Field(default=None, min_length=1)
+    pod_override: dict[StrictStr, Any] | None = None
+    priority: StrictInt = 0
+    labels: dict[StrictStr, StrictStr] | None = None
+    annotations: dict[StrictStr, StrictStr] | None = None
 
     @property
     def key(self) -> TaskKey:
@@ -152,11 +176,11 @@ class LaunchEvent(_Record):
     """
 
     key: TaskKey
-    try_number: int = Field(ge=1)
-    namespace: str
-    pod: str
+    try_number: TryNumber
+    namespace: StrictStr
+    pod: StrictStr
     outcome: LaunchOutcome
-    reason: str = ""
+    reason: StrictStr = ""
     job: Job | None = None
     at: datetime
 
@@ -180,22 +204,22 @@ class PodEvent(_Record):
     """A transition of one of our pods, as the watcher observed it (phase, reasons, deletion)."""
 
     key: TaskKey
-    try_number: int = Field(ge=1)
-    namespace: str
-    pod: str
+    try_number: TryNumber
+    namespace: StrictStr
+    pod: StrictStr
     phase: PodPhase
-    reason: str = ""
-    message: str = ""
-    waiting_reason: str = ""
-    waiting_message: str = ""
-    terminated_reason: str = ""
-    terminated_message: str = ""
-    exit_code: int | None = None
+    reason: StrictStr = ""
+    message: StrictStr = ""
+    waiting_reason: StrictStr = ""
+    waiting_message: StrictStr = ""
+    terminated_reason: StrictStr = ""
+    terminated_message: StrictStr = ""
+    exit_code: StrictInt | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    deletion_requested: bool = False
-    deleted: bool = False
-    resource_version: str
+    deletion_requested: StrictBool = False
+    deleted: StrictBool = False
+    resource_version: StrictStr
     observed_at: datetime
     source: EventSource = EventSource.WATCH
 

@@ -36,7 +36,12 @@ def load_configuration(kubeconfig: Path | None = None) -> client.Configuration:
 def make_api_client(
     kubeconfig: Path | None = None, *, pool_size: int = 16
 ) -> client.ApiClient:
-    """An API client with a connection pool of `pool_size`, for that many concurrent calls."""
+    """An API client with a connection pool of `pool_size`, for that many concurrent calls.
+
+    urllib3's own retries are off: left on, it silently sleeps out a 429's Retry-After inside the
+    call and repeats requests; retrying is podrunner's decision, made where errors are classified.
+    """
     configuration = load_configuration(kubeconfig)
     configuration.connection_pool_maxsize = pool_size
+    configuration.retries = False
     return client.ApiClient(configuration)

@@ -1,0 +1,81 @@
+"""Anything malformed raises one DecodeError that names the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.messages import DecodeError, Job, LaunchEvent, PodEvent
+from tests.support import builders
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        pytest.param(builders.job_dict(dag_id=...), "dag_id", id="missing-field"),
+        pytest.param(builders.job_dict(command=...), "command", id="missing-command"),
+        pytest.param(builders.job_dict(try_number="1"), "try_number", id="wrong-type-string"),
+        pytest.param(builders.job_dict(map_index=True), "map_index", id="wrong-type-bool"),
+        pytest.param(builders.job_dict(command="echo hi"), "command", id="command-not-a-list"),
+        pytest.param(builders.job_dict(command=[]), "command", id="empty-command"),
+        pytest.param(builders.job_dict(command=["ok", 3]), "command.1", id="command-item-not-str"),
+        pytest.param(builders.job_dict(try_number=0), "try_number", id="try-number-zero"),
+        pytest.param(builders.job_dict(map_index=-2), "map_index", id="map-index-below-minus-one"),
+        pytest.param(builders.job_dict(version=2), "version", id="unknown-version"),
+        pytest.param(builders.job_dict(version=...), "version", id="missing-version"),
+        pytest.param(builders.job_dict(dag_id=""), "dag_id", id="empty-dag-id"),
+        pytest.param(builders.job_dict(namespace="Bad_NS"), "namespace", id="bad-namespace"),
+        pytest.param(builders.job_dict(labels={"a": "b c"}), "labels", id="bad-label-value"),
+        pytest.param(builders.job_dict(labels={"-a": "b"}), "labels", id="bad-label-name"),
+        pytest.param(builders.job_dict(pod_override=[1]), "pod_override", id="override-not-object"),
+        pytest.param(builders.job_dict(surprise=1), "surprise", id="unknown-field"),
+    ],
+)
+def test_a_malformed_job_names_the_field(raw: dict[str, Any], field: str) -> None:
+    with pytest.raises(DecodeError) as raised:
+        Job.decode(raw)
+    assert raised.value.field == field
+    assert str(raised.value).startswith(f"invalid Job: {field}: ")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b"not json", id="non-json"),
+        pytest.param(b"", id="empty-body"),
+        pytest.param(b"[1, 2]", id="a-list"),
+        pytest.param(b'"text"', id="a-string"),
+        pytest.param(b'{"version": 1,', id="truncated"),
+        pytest.param(b"\xff\xfe", id="not-utf8"),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_a_body_error(raw: bytes) -> None:
+    with pytest.raises(DecodeError) as raised:
+        Job.decode(raw)
+    assert raised.value.field == "(body)"
+    assert raised.value.raw == raw
+
+
+def test_the_decode_error_is_one_line() -> None:
+    with pytest.raises(DecodeError) as raised:
+        Job.decode(b"{\n\n")
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("record", [LaunchEvent, PodEvent])
+def test_events_with_a_missing_key_name_the_key(record: type[LaunchEvent | PodEvent]) -> None:
+    with pytest.raises(DecodeError) as raised:
+        record.decode(b'{"version": 1}')
+    assert raised.value.field == "key"
+
+
+def test_a_pod_event_with_an_unknown_phase_names_the_phase() -> None:
+    raw = (
+        b'{"version":1,"key":{"dag_id":"d","task_id":"t","run_id":"r"},"try_number":1,'
+        b'"namespace":"n","pod":"p","phase":"Exploded","resource_version":"1",'
+        b'"observed_at":"2026-11-23T00:00:00Z"}'
+    )
+    with pytest.raises(DecodeError) as raised:
+        PodEvent.decode(raw)
+    assert raised.value.field == "phase"

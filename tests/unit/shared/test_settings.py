@@ -1,0 +1,96 @@
+"""Settings: read from PODRUNNER_* once, validated, with secrets never shown."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from shared.settings import PolicyRule, Settings, redact_url
+
+
+def settings(**env: str) -> Settings:
+    return Settings(_env_file=None, **env)  # type: ignore[call-arg]
+
+
+def test_environment_variables_with_the_prefix_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PODRUNNER_INSTANCE", "prod")
+    monkeypatch.setenv("PODRUNNER_LAUNCH_QPS", "250")
+    monkeypatch.setenv("PODRUNNER_DELETE_WORKER_PODS", "false")
+    loaded = Settings()
+    assert (loaded.instance, loaded.launch_qps, loaded.delete_worker_pods) == ("prod", 250.0, False)
+
+
+def test_the_broker_defaults_to_the_redis_url() -> None:
+    assert settings(redis_url="redis://r:6379/0").broker_url == "redis://r:6379/0"
+
+
+def test_namespaces_are_comma_separated_and_default_to_the_namespace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert settings(namespace="jobs").namespaces == ("jobs",)
+    monkeypatch.setenv("PODRUNNER_NAMESPACES", "team-a, team-b")
+    assert Settings().namespaces == ("team-a", "team-b")
+
+
+def test_policy_allowances_are_rule_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PODRUNNER_POD_POLICY_ALLOW", "hostPath,hostNetwork")
+    assert Settings().pod_policy_allow == (PolicyRule.HOST_PATH, PolicyRule.HOST_NETWORK)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        pytest.param("PODRUNNER_LAUNCH_QPS", "0", id="qps-zero"),
+        pytest.param("PODRUNNER_LAUNCH_CONCURRENCY", "lots", id="concurrency-not-a-number"),
+        pytest.param("PODRUNNER_INSTANCE", "not a label!", id="instance-not-label-safe"),
+        pytest.param("PODRUNNER_NAMESPACE", "Upper_Case", id="namespace-not-dns"),
+        pytest.param("PODRUNNER_LOG_FORMAT", "xml", id="unknown-log-format"),
+        pytest.param("PODRUNNER_POD_POLICY_ALLOW", "everything", id="unknown-policy-rule"),
+        pytest.param("PODRUNNER_HEALTH_PORT", "70000", id="port-out-of-range"),
+    ],
+)
+def test_invalid_values_are_refused_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+def test_each_service_has_its_own_default_health_port() -> None:
+    loaded = settings()
+    ports = [loaded.health_port_for(s) for s in ("launcher", "watcher", "reconciler")]
+    assert ports == [8081, 8082, 8083]
+    assert settings(health_port="9000").health_port_for("watcher") == 9000
+
+
+def test_passwords_and_tokens_never_appear_when_printed() -> None:
+    loaded = settings(
+        redis_url="redis://:hunter2@redis:6379/0",
+        database_url="postgresql://app:s3cret@db:5432/podrunner",
+        api_token="tok-123",
+    )
+    shown = f"{loaded!r} {loaded.redacted()}"
+    assert "hunter2" not in shown
+    assert "s3cret" not in shown
+    assert "tok-123" not in shown
+    assert loaded.redacted()["database_url"] == "postgresql://app:***@db:5432/podrunner"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        pytest.param("redis://localhost:6379/0", "redis://localhost:6379/0", id="no-password"),
+        pytest.param("redis://:pw@h:1/0", "redis://:***@h:1/0", id="password-only"),
+        pytest.param("amqp://guest:guest@rabbit//", "amqp://guest:***@rabbit//", id="user-and-pw"),
+        pytest.param("unix:///tmp/redis.sock", "unix:///tmp/redis.sock", id="socket"),
+    ],
+)
+def test_redact_url_hides_only_the_password(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+def test_settings_are_frozen() -> None:
+    loaded = settings()
+    with pytest.raises(ValidationError):
+        loaded.instance = "other"  # type: ignore[misc]
