@@ -182,10 +182,8 @@ class StreamConsumer:
             count=self._settings.batch_size,
         )
         messages = [m for m in response[1] if m and m[1] is not None]
-        vanished = [_text(m[0]) for m in response[1] if m and m[1] is None]
-        if vanished:
-            # Trimmed away while pending (Redis < 7 keeps them in the PEL): nothing to deliver.
-            self._client.xack(stream, self._settings.group, *vanished)
+        if len(messages) < len(response[1]):
+            self._ack_vanished(stream)
         if not messages:
             return []
         counts = self._delivery_counts(stream, [_text(m[0]) for m in messages])
@@ -198,6 +196,20 @@ class StreamConsumer:
             else:
                 deliverable.append(entry)
         return deliverable
+
+    def _ack_vanished(self, stream: str) -> None:
+        """Acknowledge pending entries trimmed away before anyone acknowledged them.
+
+        Redis 7 drops them from the pending list while claiming; Redis 6.2 claims them as empty
+        entries without even their ids, so they are found here and acknowledged.
+        """
+        pending = self._client.xpending_range(
+            stream, self._settings.group, min="-", max="+", count=self._settings.batch_size
+        )
+        for item in pending:
+            entry_id = item["message_id"]
+            if not self._client.xrange(stream, min=entry_id, max=entry_id):
+                self._client.xack(stream, self._settings.group, entry_id)
 
     def _delivery_counts(self, stream: str, ids: list[str]) -> dict[str, int]:
         pending = self._client.xpending_range(

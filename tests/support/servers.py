@@ -10,22 +10,31 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def docker_answers() -> bool:
-    """True when a Docker engine answers a ping (never on the CI machines, which have none)."""
+    """True when a Docker engine answers `/_ping` (never on the CI machines, which have none)."""
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    parts = urlsplit(host)
     try:
-        import docker
-    except ImportError:
+        if parts.scheme == "unix":
+            probe = socket.socket(socket.AF_UNIX)
+            address: str | tuple[str, int] = parts.path
+        else:
+            probe = socket.socket()
+            address = (parts.hostname or "127.0.0.1", parts.port or 2375)
+        with probe:
+            probe.settimeout(2)
+            probe.connect(address)
+            probe.sendall(b"GET /_ping HTTP/1.0\r\n\r\n")
+            return b"OK" in probe.recv(4096)
+    except OSError:
         return False
-    try:
-        docker.from_env(timeout=2).ping()
-    except Exception:  # noqa: BLE001 - any failure means "no engine here"
-        return False
-    return True
 
 
 @contextlib.contextmanager
