@@ -130,7 +130,7 @@ def _add_job_options(command: argparse.ArgumentParser, *, wait: bool) -> None:
 
 
 def _not_built(name: str) -> Handler:
-    def handler(args: argparse.Namespace, settings: Settings) -> int:
+    def handler(_args: argparse.Namespace, _settings: Settings) -> int:
         raise UsageError(f"'podrunner {name}' is not available in this version yet")
 
     return handler

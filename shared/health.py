@@ -30,7 +30,7 @@ Check = Callable[[], None]
 
 @dataclass
 class Heartbeat:
-    """Liveness of one work loop: it calls `beat()` on every pass; silent past `deadline_s` = dead."""
+    """Liveness of one work loop: `beat()` on every pass; silent past `deadline_s` means stuck."""
 
     name: str
     deadline_s: float

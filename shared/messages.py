@@ -222,4 +222,3 @@ class PodEvent(_Record):
     resource_version: StrictStr
     observed_at: datetime
     source: EventSource = EventSource.WATCH
-

@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     """Namespace for jobs that do not name one."""
 
     namespaces: Annotated[tuple[str, ...], NoDecode] = ()
-    """Comma-separated namespaces this deployment serves; defaults to `PODRUNNER_NAMESPACE` alone."""
+    """Comma-separated namespaces served; defaults to `PODRUNNER_NAMESPACE` alone."""
 
     pod_template_file: Path | None = None
     """YAML pod template every pod starts from (a job may name its own)."""

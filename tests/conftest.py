@@ -29,12 +29,12 @@ def redis_server_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def redis_url(redis_server_url: str) -> Iterator[str]:
+def redis_url(redis_server_url: str) -> str:
     """A Redis URL whose database is empty when the test starts."""
     client = redis.Redis.from_url(redis_server_url)
     client.flushdb()
     client.close()
-    yield redis_server_url
+    return redis_server_url
 
 
 @pytest.fixture

@@ -33,7 +33,9 @@ def upgrade() -> None:
         sa.Column("try_number", sa.Integer(), nullable=False),
         sa.Column(
             "state",
-            sa.Enum(*_STATES, name="task_state", native_enum=False, create_constraint=True, length=32),
+            sa.Enum(
+                *_STATES, name="task_state", native_enum=False, create_constraint=True, length=32
+            ),
             nullable=False,
         ),
         sa.Column("namespace", sa.Text(), nullable=False),
@@ -51,9 +53,13 @@ def upgrade() -> None:
         sa.Column("failure_reason", sa.Text(), nullable=True),
         sa.Column("log_tail", sa.Text(), nullable=True),
         sa.Column("relaunch_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.PrimaryKeyConstraint("dag_id", "task_id", "run_id", "map_index", name=op.f("pk_task_instance")),
+        sa.PrimaryKeyConstraint(
+            "dag_id", "task_id", "run_id", "map_index", name=op.f("pk_task_instance")
+        ),
     )
-    op.create_index(op.f("ix_task_instance_state_namespace"), "task_instance", ["state", "namespace"])
+    op.create_index(
+        op.f("ix_task_instance_state_namespace"), "task_instance", ["state", "namespace"]
+    )
     op.create_index(op.f("ix_task_instance_pod_name"), "task_instance", ["pod_name"])
     op.create_index(op.f("ix_task_instance_dag_id_state"), "task_instance", ["dag_id", "state"])
 

@@ -27,9 +27,7 @@ def normalize_url(url: str | URL) -> URL:
 
 
 def make_engine(url: str | URL, *, pool_size: int = 5) -> Engine:
-    return create_engine(
-        normalize_url(url), pool_size=pool_size, pool_pre_ping=True, future=True
-    )
+    return create_engine(normalize_url(url), pool_size=pool_size, pool_pre_ping=True, future=True)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

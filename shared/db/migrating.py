@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from importlib import resources
 
 import sqlalchemy.exc
-
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext

@@ -33,9 +33,7 @@ def load_configuration(kubeconfig: Path | None = None) -> client.Configuration:
     return configuration
 
 
-def make_api_client(
-    kubeconfig: Path | None = None, *, pool_size: int = 16
-) -> client.ApiClient:
+def make_api_client(kubeconfig: Path | None = None, *, pool_size: int = 16) -> client.ApiClient:
     """An API client with a connection pool of `pool_size`, for that many concurrent calls.
 
     urllib3's own retries are off: left on, it silently sleeps out a 429's Retry-After inside the

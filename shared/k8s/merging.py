@@ -44,7 +44,9 @@ def merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
             merged.pop(field, None)
         elif isinstance(value, dict) and isinstance(merged.get(field), dict):
             merged[field] = merge(merged[field], value)
-        elif isinstance(value, list) and field in MERGE_KEYS and isinstance(merged.get(field), list):
+        elif (
+            isinstance(value, list) and field in MERGE_KEYS and isinstance(merged.get(field), list)
+        ):
             merged[field] = merge_named(merged[field], value, key=MERGE_KEYS[field])
         else:
             merged[field] = copy.deepcopy(value)

@@ -54,7 +54,9 @@ def violations(override: dict[str, Any]) -> Iterator[tuple[PolicyRule, str]]:
         yield from _container_violations(where, container)
 
 
-def _container_violations(where: str, container: dict[str, Any]) -> Iterator[tuple[PolicyRule, str]]:
+def _container_violations(
+    where: str, container: dict[str, Any]
+) -> Iterator[tuple[PolicyRule, str]]:
     context = container.get("securityContext")
     if not isinstance(context, dict):
         return

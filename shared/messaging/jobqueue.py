@@ -5,20 +5,22 @@ queue `podrunner.jobs.<namespace>`, as plain JSON (kombu's `json` serializer), s
 producer can submit work. A job is acknowledged only once its outcome is recorded; a consumer that
 dies holding jobs gets them redelivered (at once on AMQP, after the visibility timeout on Redis).
 
-Priorities: a job's `priority` (higher is more urgent) is clamped to 0–9. AMQP serves higher
+Priorities: a job's `priority` (higher is more urgent) is clamped to 0-9. AMQP serves higher
 numbers first, kombu's Redis transport lower ones, so the level is flipped for Redis; its priority
 steps are set to all ten levels so no two priorities share a list.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import kombu
 import kombu.exceptions
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue
 from kombu.message import Message
 
 from shared.messages import Job
@@ -65,20 +67,20 @@ class JobQueue:
 
     def __init__(self, settings: BrokerSettings) -> None:
         self._settings = settings
-        self._exchange = kombu.Exchange(JOB_EXCHANGE, type="direct", durable=True)
+        self._exchange = Exchange(JOB_EXCHANGE, type="direct", durable=True)
         self._is_redis = settings.url.split(":", 1)[0] in _REDIS_SCHEMES
 
-    def connection(self) -> kombu.Connection:
+    def connection(self) -> Connection:
         options: dict[str, Any] = {"visibility_timeout": self._settings.visibility_timeout_s}
         if self._is_redis:
             options["priority_steps"] = list(range(MAX_PRIORITY + 1))
         url = self._settings.url
         if url.startswith("unix://"):
             url = "redis+socket://" + url.removeprefix("unix://")
-        return kombu.Connection(url, transport_options=options, connect_timeout=10)
+        return Connection(url, transport_options=options, connect_timeout=10)
 
-    def queue(self, namespace: str) -> kombu.Queue:
-        return kombu.Queue(
+    def queue(self, namespace: str) -> Queue:
+        return Queue(
             job_queue(namespace),
             exchange=self._exchange,
             routing_key=namespace,
@@ -140,7 +142,7 @@ class JobQueue:
 class JobConsumer:
     """An open subscription to job queues; `poll` returns what arrived."""
 
-    def __init__(self, connection: kombu.Connection, queues: list[kombu.Queue], prefetch: int):
+    def __init__(self, connection: Connection, queues: list[Queue], prefetch: int):
         self._connection = connection
         self._received: list[Delivery] = []
         self._namespaces = {queue.name: queue.routing_key for queue in queues}
@@ -150,10 +152,8 @@ class JobConsumer:
 
     def poll(self, *, timeout_s: float = 1.0) -> list[Delivery]:
         """Deliveries that arrived within `timeout_s` (an empty list when none did)."""
-        try:
+        with contextlib.suppress(TimeoutError):  # nothing arrived in time: an empty poll
             self._connection.drain_events(timeout=timeout_s)
-        except TimeoutError:
-            pass  # nothing arrived in time: an empty poll
         received, self._received = self._received, []
         return received
 

@@ -11,8 +11,10 @@ All checks run as Lua scripts, so each is atomic.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import redis
+from redis.commands.core import Script
 
 from shared.messaging.connections import MessagingError
 from shared.messaging.keys import RedisKeys
@@ -105,13 +107,16 @@ class Lease:
             value = self._client.get(self._key)
         except redis.RedisError as error:
             raise MessagingError(f"reading lease {self.name} failed: {error}") from error
-        return None if value is None else value.decode().rpartition("|")[0]
+        if value is None:
+            return None
+        text = value.decode() if isinstance(value, bytes) else str(value)
+        return text.rpartition("|")[0]
 
     def fenced_set(self, holding: Holding, key: str, value: str) -> bool:
         """Set `key` to `value` only while `holding` is still the current lease; False if stale."""
         return bool(self._run(self._fenced_set, [self._key, key], [holding.value, value]))
 
-    def _run(self, script: redis.commands.core.Script, keys: list[str], args: list[object]) -> object:
+    def _run(self, script: Script, keys: list[str], args: list[str | int]) -> Any:
         try:
             return script(keys=keys, args=args)
         except redis.RedisError as error:

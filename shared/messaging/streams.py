@@ -154,7 +154,7 @@ class StreamConsumer:
     def _read_new(self, block_ms: int) -> list[Entry]:
         if not self._streams:
             return []
-        response = self._client.xreadgroup(
+        response: Any = self._client.xreadgroup(
             self._settings.group,
             self._settings.consumer,
             dict.fromkeys(self._streams, ">"),
@@ -187,10 +187,9 @@ class StreamConsumer:
         if not messages:
             return []
         counts = self._delivery_counts(stream, [_text(m[0]) for m in messages])
-        entries = _entries(stream, messages, deliveries=1)
         deliverable: list[Entry] = []
-        for entry in entries:
-            entry = Entry(entry.stream, entry.id, entry.data, counts.get(entry.id, 1))
+        for claimed in _entries(stream, messages, deliveries=1):
+            entry = Entry(claimed.stream, claimed.id, claimed.data, counts.get(claimed.id, 1))
             if entry.deliveries > self._settings.max_deliveries:
                 self.dead_letter(entry, self._last_error(entry))
             else:
@@ -212,7 +211,7 @@ class StreamConsumer:
                 self._client.xack(stream, self._settings.group, entry_id)
 
     def _delivery_counts(self, stream: str, ids: list[str]) -> dict[str, int]:
-        pending = self._client.xpending_range(
+        pending: Any = self._client.xpending_range(
             stream,
             self._settings.group,
             min=ids[0],

@@ -81,7 +81,7 @@ def _pgserver() -> Iterator[str]:
     import pgserver
 
     with tempfile.TemporaryDirectory(prefix="podrunner-pg-") as directory:
-        server = pgserver.get_server(directory, cleanup_mode="stop")
+        server = pgserver.get_server(directory, cleanup_mode="stop")  # type: ignore[attr-defined]
         try:
             yield server.get_uri()
         finally:

@@ -39,7 +39,7 @@ def serving(answers: dict[str, Answer]) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(answer.body)
 
-        def log_message(self, format: str, *args: object) -> None:
+        def log_message(self, fmt: str, *args: object) -> None:
             """Quiet: the tests assert on answers, not on access logs."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

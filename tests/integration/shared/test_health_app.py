@@ -1,15 +1,15 @@
-"""The health app: liveness from heartbeats, readiness from real dependency checks, metrics, status."""
+"""The health app: liveness from heartbeats, readiness from real checks, metrics, status."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
-import pytest
 import httpx
+import pytest
 from prometheus_client import CollectorRegistry, Counter
 
-from shared.health import HealthServer, Heartbeat, Readiness, make_health_app
+from shared.health import Check, HealthServer, Heartbeat, Readiness, make_health_app
 from shared.messaging import connections
 
 
@@ -19,10 +19,10 @@ def registry() -> CollectorRegistry:
 
 
 def serve(
-    heartbeats: list[Heartbeat], checks: dict[str, object], registry: CollectorRegistry
+    heartbeats: list[Heartbeat], checks: Mapping[str, Check], registry: CollectorRegistry
 ) -> Iterator[httpx.Client]:
     """The app served by real uvicorn on a loopback port, and a client for it (one iteration)."""
-    readiness = Readiness(checks, timeout_s=0.5, cache_s=0.0)  # type: ignore[arg-type]
+    readiness = Readiness(checks, timeout_s=0.5, cache_s=0.0)
     app = make_health_app(
         service="launcher",
         heartbeats=heartbeats,

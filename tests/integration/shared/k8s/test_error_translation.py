@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
-
 from pathlib import Path
 
 import pytest
@@ -30,34 +29,71 @@ def status(code: int, reason: str, message: str, **details: object) -> bytes:
     return json.dumps(body).encode()
 
 
-QUOTA = 'pods "p1" is forbidden: exceeded quota: compute, requested: pods=1, used: pods=10, limited: pods=10'
+QUOTA = (
+    'pods "p1" is forbidden: exceeded quota: compute, '
+    "requested: pods=1, used: pods=10, limited: pods=10"
+)
 RBAC = (
     'pods "p1" is forbidden: User "system:serviceaccount:ns:sa" cannot get resource "pods" '
     'in API group "" in the namespace "ns"'
 )
 CASES = {
-    "bad-request": (Answer(400, status(400, "BadRequest", "field label not supported: spec.foo")), errors.BadRequest),
+    "bad-request": (
+        Answer(400, status(400, "BadRequest", "field label not supported: spec.foo")),
+        errors.BadRequest,
+    ),
     "rbac": (Answer(403, status(403, "Forbidden", RBAC)), errors.Forbidden),
     "quota": (Answer(403, status(403, "Forbidden", QUOTA)), errors.QuotaExceeded),
     "not-found": (Answer(404, status(404, "NotFound", 'pods "p1" not found')), errors.NotFound),
-    "exists": (Answer(409, status(409, "AlreadyExists", 'pods "p1" already exists')), errors.AlreadyExists),
+    "exists": (
+        Answer(409, status(409, "AlreadyExists", 'pods "p1" already exists')),
+        errors.AlreadyExists,
+    ),
     "conflict": (
-        Answer(409, status(409, "Conflict", 'Operation cannot be fulfilled on pods "p1": the object has been modified')),
+        Answer(
+            409,
+            status(
+                409,
+                "Conflict",
+                'Operation cannot be fulfilled on pods "p1": the object has been modified',
+            ),
+        ),
         errors.Conflict,
     ),
     "gone": (Answer(410, status(410, "Expired", "too old resource version: 5 (100)")), errors.Gone),
-    "invalid": (Answer(422, status(422, "Invalid", 'Pod "Bad_Name" is invalid: metadata.name: Invalid value')), errors.Invalid),
+    "invalid": (
+        Answer(
+            422, status(422, "Invalid", 'Pod "Bad_Name" is invalid: metadata.name: Invalid value')
+        ),
+        errors.Invalid,
+    ),
     "throttled-json": (
-        Answer(429, status(429, "TooManyRequests", "watch cache not ready", retryAfterSeconds=3), {"Retry-After": "3"}),
+        Answer(
+            429,
+            status(429, "TooManyRequests", "watch cache not ready", retryAfterSeconds=3),
+            {"Retry-After": "3"},
+        ),
         errors.Throttled,
     ),
     "throttled-text": (
         Answer(429, b"Too many requests, please try again later.\n", {"Retry-After": "7"}),
         errors.Throttled,
     ),
-    "internal": (Answer(500, status(500, "InternalError", "Internal error occurred: boom")), errors.ServerError),
-    "unavailable": (Answer(503, status(503, "ServiceUnavailable", "apiserver is shutting down")), errors.ServerError),
-    "timeout": (Answer(504, status(504, "Timeout", "Timeout: request did not complete within requested timeout")), errors.ServerError),
+    "internal": (
+        Answer(500, status(500, "InternalError", "Internal error occurred: boom")),
+        errors.ServerError,
+    ),
+    "unavailable": (
+        Answer(503, status(503, "ServiceUnavailable", "apiserver is shutting down")),
+        errors.ServerError,
+    ),
+    "timeout": (
+        Answer(
+            504,
+            status(504, "Timeout", "Timeout: request did not complete within requested timeout"),
+        ),
+        errors.ServerError,
+    ),
     "unauthorized": (Answer(401, status(401, "Unauthorized", "Unauthorized")), errors.Unauthorized),
 }
 
@@ -95,7 +131,9 @@ def read(api: client.CoreV1Api, name: str) -> errors.KubeError:
     return raised.value
 
 
-@pytest.mark.parametrize(("name", "expected"), [pytest.param(n, c, id=n) for n, (_, c) in CASES.items()])
+@pytest.mark.parametrize(
+    ("name", "expected"), [pytest.param(n, c, id=n) for n, (_, c) in CASES.items()]
+)
 def test_each_status_maps_to_its_documented_class(
     api: client.CoreV1Api, name: str, expected: type[errors.KubeError]
 ) -> None:

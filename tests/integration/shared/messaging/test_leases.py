@@ -49,7 +49,8 @@ def test_another_contender_takes_over_after_expiry_with_a_higher_token(
     first = a.acquire()
     wait_for_expiry(redis_client, keys)
     second = b.acquire()
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert second.token > first.token
     assert not a.renew(first), "the old holder learns it lost the lease"
 

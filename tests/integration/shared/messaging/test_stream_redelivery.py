@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import redis
 
@@ -64,7 +65,8 @@ def test_a_failed_entry_is_retried_then_dead_lettered_with_its_error(
     while not redis_client.xlen(keys.dead_letters) and time.monotonic() < deadline:
         assert reader.read(block_ms=50) == []
     assert deliveries == [1, 2, 3]
-    [(_, dead)] = redis_client.xrange(keys.dead_letters)
+    records: Any = redis_client.xrange(keys.dead_letters)
+    [(_, dead)] = records
     assert dead[b"id"].decode() == entry_id
     assert dead[b"event"] == b"poison"
     assert dead[b"stream"].decode() == keys.launches
@@ -79,7 +81,8 @@ def test_an_undecodable_entry_is_dead_lettered_at_once(
     streams.publish(redis_client, keys.launches, [b"\x00garbage"], maxlen=1000)
     [entry] = reader.read(block_ms=100)
     reader.dead_letter(entry, "invalid LaunchEvent: (body): not JSON")
-    [(_, dead)] = redis_client.xrange(keys.dead_letters)
+    records: Any = redis_client.xrange(keys.dead_letters)
+    [(_, dead)] = records
     assert dead[b"error"] == b"invalid LaunchEvent: (body): not JSON"
     assert redis_client.xpending(keys.launches, "g")["pending"] == 0
     assert read_until(reader, timeout_s=0.5) == []

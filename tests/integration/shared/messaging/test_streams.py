@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis
 
 from shared.messaging import streams
@@ -9,9 +11,7 @@ from shared.messaging.keys import EVENT_FIELD, RedisKeys
 from shared.messaging.streams import GroupSettings, StreamConsumer
 
 
-def consumer(
-    client: redis.Redis, keys: RedisKeys, name: str, **settings: int
-) -> StreamConsumer:
+def consumer(client: redis.Redis, keys: RedisKeys, name: str, **settings: int) -> StreamConsumer:
     return StreamConsumer(
         client,
         keys=keys,
@@ -35,7 +35,8 @@ def test_each_entry_has_exactly_one_field_named_event(
     redis_client: redis.Redis, keys: RedisKeys
 ) -> None:
     streams.publish(redis_client, keys.launches, [b'{"x":1}'], maxlen=1000)
-    [(_, fields)] = redis_client.xrange(keys.launches)
+    records: Any = redis_client.xrange(keys.launches)
+    [(_, fields)] = records
     assert fields == {EVENT_FIELD: b'{"x":1}'}
 
 

@@ -136,7 +136,11 @@ def test_labels_and_annotations_merge_from_template_job_and_override(template: P
     )
     labels, annotations = pod["metadata"]["labels"], pod["metadata"]["annotations"]
     assert {labels["team"], labels["cost"], labels["tier"]} == {"data", "etl", "batch"}
-    assert {annotations["owner"], annotations["ticket"], annotations["note"]} == {"alice", "T-1", "o"}
+    assert {annotations["owner"], annotations["ticket"], annotations["note"]} == {
+        "alice",
+        "T-1",
+        "o",
+    }
 
 
 def test_a_job_names_its_own_template_file(template: Path, tmp_path: Path) -> None:
