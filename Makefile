@@ -27,8 +27,9 @@ typecheck: install
 imports: install
 	$(BIN)/lint-imports
 
+# pytest exits 5 when it collected nothing: a suite that ran no test has failed.
 test: install
-	$(BIN)/pytest
+	@$(BIN)/pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$rc
 
 test-unit: install
 	$(BIN)/pytest tests/unit

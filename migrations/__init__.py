@@ -1,0 +1,1 @@
+"""alembic migrations, shipped inside the package so an installed podrunner can migrate."""

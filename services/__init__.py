@@ -1,0 +1,1 @@
+"""podrunner's services; each runs as its own process and imports only `shared`."""

@@ -1,0 +1,1 @@
+"""What the services stand on: settings, messages, messaging, database, Kubernetes helpers."""

@@ -1,0 +1,1 @@
+"""The database: the `task_instance` model, engines, and migrations."""

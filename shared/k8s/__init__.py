@@ -1,0 +1,1 @@
+"""Kubernetes helpers; only this package imports the official client."""

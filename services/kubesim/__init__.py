@@ -1,0 +1,1 @@
+"""kubesim: a Kubernetes pod API simulator, a test double for tests and the demo."""

@@ -1,0 +1,1 @@
+"""launcher: consumes task jobs, renders their pods and creates them."""

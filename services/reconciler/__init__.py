@@ -1,0 +1,1 @@
+"""reconciler: applies events to Postgres, repairs drift and serves the HTTP API."""

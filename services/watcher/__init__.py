@@ -1,0 +1,1 @@
+"""watcher: watches our pods and publishes their phase events."""
