@@ -26,11 +26,17 @@ def load_configuration(kubeconfig: Path | None = None) -> client.Configuration:
         if kubeconfig is None and "KUBERNETES_SERVICE_HOST" in os.environ:
             config.load_incluster_config(client_configuration=configuration)
         else:
-            path = kubeconfig or Path(os.environ.get("KUBECONFIG", "~/.kube/config")).expanduser()
+            path = kubeconfig or _default_kubeconfig()
             config.load_kube_config(config_file=str(path), client_configuration=configuration)
     except (ConfigException, OSError) as error:
         raise KubeConfigError(f"cannot configure the Kubernetes client: {error}") from error
     return configuration
+
+
+def _default_kubeconfig() -> Path:
+    """The first file named in `KUBECONFIG` (a path list, as for kubectl), else ~/.kube/config."""
+    listed = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    return Path(listed[0] if listed else "~/.kube/config").expanduser()
 
 
 def make_api_client(kubeconfig: Path | None = None, *, pool_size: int = 16) -> client.ApiClient:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -192,3 +193,14 @@ def test_a_server_that_refuses_connections_is_unavailable(tmp_path: Path) -> Non
 def test_a_missing_kubeconfig_is_a_clear_configuration_error(tmp_path: Path) -> None:
     with pytest.raises(clients.KubeConfigError, match="cannot configure the Kubernetes client"):
         clients.make_api_client(tmp_path / "absent")
+
+
+def test_the_kubeconfig_environment_variable_is_used_when_no_path_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serving({"/api/v1/namespaces/ns/pods/gone": CASES["gone"][0]}) as url:
+        listed = f"{kubeconfig(tmp_path, url)}{os.pathsep}{tmp_path / 'second'}"
+        monkeypatch.setenv("KUBECONFIG", listed)
+        monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+        with clients.make_api_client() as api_client:
+            assert type(read(client.CoreV1Api(api_client), "gone")) is errors.Gone
