@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -74,7 +75,13 @@ def _add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     kubesim.add_argument("--port", type=int, default=6443)
     kubesim.add_argument("--kubeconfig-out", metavar="PATH")
     kubesim.add_argument("--mode", choices=["simulate", "process"], default="simulate")
-    kubesim.set_defaults(handler=_not_built("kubesim"))
+    kubesim.add_argument("--token", help="require this bearer token (401 without it)")
+    kubesim.add_argument(
+        "--namespace", action="append", default=[], metavar="NS", help="namespaces to create"
+    )
+    kubesim.add_argument("--bookmark-interval", type=float, default=60.0, metavar="SECONDS")
+    kubesim.add_argument("--history-limit", type=int, default=100_000, metavar="EVENTS")
+    kubesim.set_defaults(handler=_kubesim)
 
 
 def _add_db(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -134,6 +141,25 @@ def _not_built(name: str) -> Handler:
         raise UsageError(f"'podrunner {name}' is not available in this version yet")
 
     return handler
+
+
+def _kubesim(args: argparse.Namespace, _settings: Settings) -> int:
+    from services.kubesim import server
+
+    if args.mode == "process":
+        raise UsageError("kubesim --mode process is not available in this version yet")
+    settings = server.SimulatorSettings(
+        host=args.host,
+        port=args.port,
+        mode=args.mode,
+        token=args.token,
+        namespaces=tuple(args.namespace),
+        history_limit=args.history_limit,
+        bookmark_interval_s=args.bookmark_interval,
+    )
+    kubeconfig = Path(args.kubeconfig_out) if args.kubeconfig_out else None
+    server.serve(settings, kubeconfig)
+    return EXIT_OK
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

@@ -62,12 +62,18 @@ class FieldSelector:
     text: str
     terms: tuple[tuple[str, bool, str], ...]
 
-    def matches(self, pod: Mapping[str, Any]) -> bool:
-        return all((POD_FIELDS[field](pod) == value) == equal for field, equal, value in self.terms)
+    def matches(self, fields: Mapping[str, str]) -> bool:
+        """Whether a pod whose field values are `fields` (see `pod_fields`) is selected."""
+        return all((fields[field] == value) == equal for field, equal, value in self.terms)
 
     def value_of(self, field: str) -> str | None:
         """The value an equality term requires for `field`, if there is one."""
         return next((v for f, equal, v in self.terms if f == field and equal), None)
+
+
+def pod_fields(pod: Mapping[str, Any]) -> dict[str, str]:
+    """Every selectable field of `pod`, as the strings a field selector compares."""
+    return {name: read(pod) for name, read in POD_FIELDS.items()}
 
 
 def parse_labels(text: str | None) -> LabelSelector:

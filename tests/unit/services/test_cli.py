@@ -41,7 +41,6 @@ def test_an_unknown_subcommand_exits_2(capsys: pytest.CaptureFixture[str]) -> No
         pytest.param(["launcher", "--namespace", "a"], id="launcher"),
         pytest.param(["watcher", "--all-namespaces"], id="watcher"),
         pytest.param(["reconciler"], id="reconciler"),
-        pytest.param(["kubesim", "--port", "7000"], id="kubesim"),
         pytest.param(["status", "--json"], id="status"),
         pytest.param(["cleanup-pods", "--dry-run"], id="cleanup-pods"),
         pytest.param(["demo", "--tasks", "3"], id="demo"),

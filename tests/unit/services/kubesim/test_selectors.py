@@ -80,7 +80,7 @@ POD: dict[str, Any] = {
     ],
 )
 def test_field_selectors_match_pods(selector: str, expected: bool) -> None:
-    assert selectors.parse_fields(selector).matches(POD) is expected
+    assert selectors.parse_fields(selector).matches(selectors.pod_fields(POD)) is expected
 
 
 def test_an_unsupported_field_is_refused_with_the_servers_message() -> None:

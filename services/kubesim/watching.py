@@ -1,0 +1,180 @@
+"""Watch streams: one subscriber per open watch, turning storage events into watch events.
+
+Each storage event is judged against the watch's namespace and selectors on both the old and the
+new object (§6.3): matching both is MODIFIED, only the new one ADDED, only the old one DELETED —
+a synthetic DELETED that carries the previous content with the event's revision. Lines are built
+from the stored bytes, so a pod is serialised once whatever the number of watchers. A watch also
+sends BOOKMARKs on its period and just before its timeout when the revision moved on, and can be
+told to end: cleanly, abruptly, or with an ERROR 410 Expired.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import orjson
+
+from services.kubesim.selectors import FieldSelector, LabelSelector
+from services.kubesim.statuses import ApiError
+from services.kubesim.store import Event, Store, Stored
+
+#: Events buffered for one slow watcher before it is cut off (a real server drops it too).
+MAX_BACKLOG = 200_000
+
+
+class Ending(enum.Enum):
+    """How the server ends a stream: a clean close, a dropped connection, or an ERROR event."""
+
+    CLOSE = "close"
+    DROP = "drop"
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    namespace: str | None
+    labels: LabelSelector
+    fields: FieldSelector
+    bookmarks: bool = False
+    timeout_s: float | None = None
+    bookmark_interval_s: float = 60.0
+
+
+def event_line(kind: str, obj: bytes) -> bytes:
+    return b'{"type":"' + kind.encode() + b'","object":' + obj + b"}\n"
+
+
+def bookmark_line(rv: int, *, initial_events_end: bool = False) -> bytes:
+    metadata: dict[str, object] = {"resourceVersion": str(rv)}
+    if initial_events_end:
+        metadata["annotations"] = {"k8s.io/initial-events-end": "true"}
+    obj = {
+        "kind": "Pod",
+        "apiVersion": "v1",
+        "metadata": metadata,
+        "spec": {"containers": None},
+        "status": {},
+    }
+    return event_line("BOOKMARK", orjson.dumps(obj))
+
+
+def error_line(error: ApiError) -> bytes:
+    return event_line("ERROR", orjson.dumps(error.status()))
+
+
+@dataclass(eq=False)
+class Watch:
+    """An open watch: a subscriber of the store with its own queue of encoded lines."""
+
+    store: Store
+    options: WatchOptions
+    sent_rv: int
+    queue: asyncio.Queue[bytes | Ending | ApiError] = field(default_factory=asyncio.Queue)
+    overflowed: bool = False
+
+    def matches(self, stored: Stored | None) -> bool:
+        if stored is None:
+            return False
+        if self.options.namespace is not None and stored.namespace != self.options.namespace:
+            return False
+        return self.options.labels.matches(stored.labels) and self.options.fields.matches(
+            stored.fields
+        )
+
+    def offer(self, event: Event) -> None:
+        """Queue the watch event for a storage event, if this watch sees one."""
+        line = self.line_for(event)
+        if line is None:
+            return
+        if self.queue.qsize() >= MAX_BACKLOG:
+            self.overflowed = True
+            self.end(Ending.DROP)
+            return
+        self.sent_rv = event.rv
+        self.queue.put_nowait(line)
+
+    def line_for(self, event: Event) -> bytes | None:
+        was, now = self.matches(event.old), self.matches(event.new)
+        if now and event.new is not None:
+            return event_line("MODIFIED" if was else "ADDED", event.new.full())
+        if was and event.old is not None:
+            return event_line("DELETED", event.old.at_revision(event.rv).full())
+        return None
+
+    def end(self, how: Ending | ApiError) -> None:
+        """Make the stream finish after what is already queued."""
+        self.queue.put_nowait(how)
+
+    async def lines(self, first: list[bytes]) -> AsyncIterator[bytes]:
+        """The stream's lines: `first` (initial events or a replay), then live events."""
+        try:
+            for line in first:
+                yield line
+            async for line in self._live():
+                yield line
+        finally:
+            self.store.unsubscribe(self)
+
+    async def _live(self) -> AsyncIterator[bytes]:
+        clock = _Clock(self.options)
+        while True:
+            try:
+                item = await asyncio.wait_for(self.queue.get(), timeout=clock.wait())
+            except TimeoutError:
+                if clock.bookmark_due() and self.store.rv > self.sent_rv:
+                    self.sent_rv = self.store.rv
+                    yield bookmark_line(self.store.rv)
+                if clock.expired():
+                    return
+                continue
+            if isinstance(item, bytes):
+                yield item
+            elif isinstance(item, ApiError):
+                yield error_line(item)
+                return
+            elif item is Ending.DROP:
+                raise ConnectionAbortedError("watch dropped by kubesim")
+            else:
+                return
+
+
+class _Clock:
+    """When a watch next has something to do on its own: a bookmark, or its timeout."""
+
+    def __init__(self, options: WatchOptions) -> None:
+        now = time.monotonic()
+        self._bookmarks = options.bookmarks
+        self._interval = options.bookmark_interval_s
+        self._deadline = now + options.timeout_s if options.timeout_s else None
+        self._next_bookmark = now + self._interval
+        self._final_bookmark_sent = False
+
+    def wait(self) -> float:
+        moments = [self._deadline] if self._deadline is not None else []
+        if self._bookmarks:
+            moments.append(self._next_bookmark)
+            if self._deadline is not None and not self._final_bookmark_sent:
+                moments.append(self._deadline - 2.0)
+        if not moments:
+            return 3600.0
+        return max(0.0, min(moments) - time.monotonic())
+
+    def bookmark_due(self) -> bool:
+        """True (once per period, and once ~2 s before the timeout) when a bookmark is due."""
+        if not self._bookmarks:
+            return False
+        now = time.monotonic()
+        near_end = self._deadline is not None and now >= self._deadline - 2.0
+        if near_end and not self._final_bookmark_sent:
+            self._final_bookmark_sent = True
+            return True
+        if now >= self._next_bookmark:
+            self._next_bookmark = now + self._interval
+            return True
+        return False
+
+    def expired(self) -> bool:
+        return self._deadline is not None and time.monotonic() >= self._deadline

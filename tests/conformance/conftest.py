@@ -1,0 +1,198 @@
+"""The conformance suite's target: kubesim by default, a real cluster when a kubeconfig is given.
+
+Set `PODRUNNER_CONFORMANCE_KUBECONFIG` to run the black-box checks against a real cluster; tests
+marked `kubesim_only` use the simulator's admin hooks and are skipped there. Each test gets a
+namespace of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from kubernetes import client, config
+
+REAL_CLUSTER = os.environ.get("PODRUNNER_CONFORMANCE_KUBECONFIG")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if REAL_CLUSTER and item.get_closest_marker("kubesim_only"):
+            item.add_marker(pytest.mark.skip(reason="needs kubesim's admin hooks"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class KubesimProcess:
+    process: subprocess.Popen[bytes]
+    url: str
+    kubeconfig: Path
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_kubesim(directory: Path, *extra: str) -> KubesimProcess:
+    """Run `podrunner kubesim` as a real process on a free loopback port; wait until it answers."""
+    port = free_port()
+    kubeconfig = directory / f"kubeconfig-{port}"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "services.cli",
+            "kubesim",
+            "--port",
+            str(port),
+            "--kubeconfig-out",
+            str(kubeconfig),
+            "--bookmark-interval",
+            "1",
+            *extra,
+        ],
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=0.5).status_code in (200, 401):
+                return KubesimProcess(process, url, kubeconfig)
+        except httpx.TransportError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("kubesim did not start")
+
+
+@dataclass
+class Target:
+    """What a conformance check talks to: raw HTTP, the official client, and (kubesim) admin."""
+
+    url: str
+    kubeconfig: Path
+    http: httpx.Client
+    api: client.CoreV1Api
+    is_kubesim: bool
+
+    def admin(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        assert self.is_kubesim, "admin hooks exist only on kubesim"
+        response = self.http.request(method, f"/kubesim/{path}", json=body)
+        response.raise_for_status()
+        return response.json()
+
+
+@pytest.fixture(scope="session")
+def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    if REAL_CLUSTER:
+        kubeconfig = Path(REAL_CLUSTER)
+        sim = None
+    else:
+        sim = start_kubesim(tmp_path_factory.mktemp("kubesim"))
+        kubeconfig = sim.kubeconfig
+    configuration = client.Configuration()
+    config.load_kube_config(config_file=str(kubeconfig), client_configuration=configuration)
+    headers = {}
+    if configuration.api_key.get("authorization"):
+        headers["Authorization"] = configuration.api_key["authorization"]
+    with (
+        httpx.Client(base_url=configuration.host, headers=headers, timeout=30) as http,
+        client.ApiClient(configuration) as api_client,
+    ):
+        yield Target(
+            configuration.host, kubeconfig, http, client.CoreV1Api(api_client), sim is not None
+        )
+    if sim is not None:
+        sim.stop()
+
+
+@pytest.fixture
+def namespace(target: Target) -> Iterator[str]:
+    name = f"conf-{uuid.uuid4().hex[:10]}"
+    response = target.http.post("/api/v1/namespaces", json={"metadata": {"name": name}})
+    assert response.status_code == 201, response.text
+    yield name
+    if target.is_kubesim:
+        target.admin("DELETE", "faults")
+    else:
+        target.http.delete(f"/api/v1/namespaces/{name}")
+
+
+def pod_body(name: str, **changes: Any) -> dict[str, Any]:
+    """A minimal valid pod; `changes` are merged at the top level of metadata/spec."""
+    body: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": "conformance"}},
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [{"name": "base", "image": "busybox:1.37", "command": ["true"]}],
+        },
+    }
+    for part, values in changes.items():
+        body[part].update(values)
+    return body
+
+
+def kubeconfig_user(path: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(path.read_text())
+    return loaded
+
+
+def long_running(name: str, seconds: int = 60, **annotations: str) -> dict[str, Any]:
+    """A pod that runs for `seconds`: a real `sleep`, and the annotation kubesim reads."""
+    body = pod_body(name)
+    body["spec"]["containers"][0]["command"] = ["sleep", str(seconds)]
+    body["metadata"]["annotations"] = {
+        "kubesim.podrunner.io/run-seconds": str(seconds),
+        **{f"kubesim.podrunner.io/{k}": v for k, v in annotations.items()},
+    }
+    return body
+
+
+def wait_for(check: Any, *, timeout_s: float = 10.0, every_s: float = 0.05) -> Any:
+    """Poll `check()` until it returns something truthy; fail after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(every_s)
+    raise AssertionError(f"condition not met within {timeout_s}s")
+
+
+def watch_lines(
+    target: Target, path: str, params: dict[str, str], *, count: int, timeout_s: float = 10
+) -> list[dict[str, Any]]:
+    """Open a raw watch and read `count` events (or until the server closes the stream)."""
+    import orjson
+
+    events: list[dict[str, Any]] = []
+    with target.http.stream(
+        "GET", path, params={"watch": "1", **params}, timeout=timeout_s
+    ) as response:
+        assert response.status_code == 200, response.read()
+        for line in response.iter_lines():
+            assert line.strip(), "watch streams never carry blank lines"
+            events.append(orjson.loads(line))
+            if len(events) >= count:
+                break
+    return events
