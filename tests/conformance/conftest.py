@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import yaml
 from kubernetes import client, config
@@ -183,8 +184,6 @@ def watch_lines(
     target: Target, path: str, params: dict[str, str], *, count: int, timeout_s: float = 10
 ) -> list[dict[str, Any]]:
     """Open a raw watch and read `count` events (or until the server closes the stream)."""
-    import orjson
-
     events: list[dict[str, Any]] = []
     with target.http.stream(
         "GET", path, params={"watch": "1", **params}, timeout=timeout_s

@@ -180,6 +180,6 @@ def test_get_of_a_missing_pod_is_404_with_the_exact_status(target: Target, names
 
 
 def test_the_official_client_creates_and_reads_a_pod(target: Target, namespace: str) -> None:
-    created = target.api.create_namespaced_pod(namespace, pod_body("p1"))
-    read = target.api.read_namespaced_pod("p1", namespace)
+    created: Any = target.api.create_namespaced_pod(namespace, pod_body("p1"))  # type: ignore[arg-type]
+    read: Any = target.api.read_namespaced_pod("p1", namespace)
     assert read.metadata.uid == created.metadata.uid

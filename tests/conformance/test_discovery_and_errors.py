@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kubernetes import client
+
 from tests.conformance.conftest import Target
 
 
@@ -29,7 +31,5 @@ def test_an_unknown_path_is_a_404_status(target: Target) -> None:
 
 
 def test_the_official_client_reads_the_version(target: Target) -> None:
-    from kubernetes import client
-
     info = client.VersionApi(target.api.api_client).get_code()
     assert info.major
