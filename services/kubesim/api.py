@@ -14,12 +14,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import structlog
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from services.kubesim import admin, deleting, listing, podlogs, pods, statuses, validation
+from services.kubesim import (
+    admin,
+    decoding,
+    deleting,
+    listing,
+    podlogs,
+    pods,
+    statuses,
+    validation,
+)
 from services.kubesim.faults import Faults
 from services.kubesim.logs import LogStore
 from services.kubesim.pods import Cluster
@@ -29,6 +39,7 @@ from services.kubesim.watching import Watch, WatchOptions
 from shared.k8s import syntax
 
 JSON = "application/json"
+log = structlog.get_logger()
 VERSION = {
     "major": "1",
     "minor": "34",
@@ -87,6 +98,9 @@ def make_app(sim: Simulator) -> Starlette:
             return await _route(request, sim)
         except ApiError as error:
             return error_response(error)
+        except Exception as error:  # the API server's own last resort: a logged 500 Status
+            log.exception("kubesim_internal_error", path=request.url.path)
+            return error_response(statuses.internal_error(f"{type(error).__name__}: {error}"))
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     app = Starlette(routes=[Route("/{path:path}", dispatch, methods=methods)])
@@ -188,19 +202,32 @@ async def _pod_collection(request: Request, sim: Simulator, namespace: str | Non
         raise statuses.method_not_allowed(request.method)
     if request.method == "POST":
         body = await _body(request)
-        name = (
-            str(((body or {}).get("metadata") or {}).get("name") or "")
-            if isinstance(body, dict)
-            else ""
-        )
-        await _guard(request, sim, "create", namespace, name)
+        await _guard(request, sim, "create", namespace, _name_in(body))
+        warnings = _unknown_fields(body, query)
         created = pods.create(sim.cluster, namespace, body, dry_run=query.get("dryRun") == "All")
         sim.on_write()
-        return json_response(created.full(), 201)
+        return json_response(created.full(), 201, warnings)
     if request.method == "DELETE":
         await _guard(request, sim, "delete", namespace)
         return await _delete_collection(request, sim, namespace, query)
     raise statuses.method_not_allowed(request.method)
+
+
+def _name_in(body: Any) -> str:
+    metadata = body.get("metadata") if isinstance(body, dict) else None
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return name if isinstance(name, str) else ""
+
+
+def _unknown_fields(body: Any, query: dict[str, str]) -> dict[str, str]:
+    """Type-check the body; unknown fields are a 400 under Strict, a Warning header otherwise."""
+    unknown = decoding.check_pod(body)
+    if not unknown or query.get("fieldValidation") == "Ignore":
+        return {}
+    if query.get("fieldValidation") == "Strict":
+        listed = ", ".join(f'unknown field "{name}"' for name in unknown)
+        raise statuses.bad_request(f"strict decoding error: {listed}")
+    return {"Warning": ", ".join(f'299 - "unknown field \\"{name}\\""' for name in unknown)}
 
 
 async def _pod(

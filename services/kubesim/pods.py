@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.kubesim import patching, statuses, validation
+from services.kubesim import decoding, patching, statuses, validation
 from services.kubesim.statuses import ApiError, Cause
 from services.kubesim.store import Store, Stored
 
@@ -117,6 +117,7 @@ def patch(
     patched = _patched(current, body, content_type)
     if not isinstance(patched, dict):
         raise statuses.bad_request("the patch did not produce a JSON object")
+    decoding.check_pod(patched)
     _check_identity(patched, namespace, name)
     if _mentions_version(body, content_type):
         _check_version(patched, stored)
@@ -304,6 +305,7 @@ def _mentions_version(body: Any, content_type: str) -> bool:
 def _decoded_pod(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise statuses.bad_request("Object 'Kind' is missing in request body")
+    decoding.check_pod(body)
     kind = body.get("kind", "Pod")
     if kind != "Pod":
         raise statuses.bad_request(f"the kind of the provided object ({kind}) does not match Pod")

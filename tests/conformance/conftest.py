@@ -165,7 +165,7 @@ def long_running(name: str, seconds: int = 60, **annotations: str) -> dict[str, 
     body["spec"]["containers"][0]["command"] = ["sleep", str(seconds)]
     body["metadata"]["annotations"] = {
         "kubesim.podrunner.io/run-seconds": str(seconds),
-        **{f"kubesim.podrunner.io/{k}": v for k, v in annotations.items()},
+        **{f"kubesim.podrunner.io/{k.replace('_', '-')}": v for k, v in annotations.items()},
     }
     return body
 
