@@ -146,8 +146,6 @@ def _not_built(name: str) -> Handler:
 def _kubesim(args: argparse.Namespace, _settings: Settings) -> int:
     from services.kubesim import server
 
-    if args.mode == "process":
-        raise UsageError("kubesim --mode process is not available in this version yet")
     settings = server.SimulatorSettings(
         host=args.host,
         port=args.port,

@@ -27,6 +27,7 @@ from services.kubesim import deleting, pods
 from services.kubesim.behaviour import Behaviour
 from services.kubesim.logs import LogStore
 from services.kubesim.pods import Cluster
+from services.kubesim.processes import ProcessRunner
 from services.kubesim.statuses import ApiError
 from services.kubesim.store import Event, Key, Stored
 
@@ -52,6 +53,7 @@ class Kubelet:
         *,
         step_s: float = 0.01,
         paused: Callable[[], bool] = lambda: False,
+        process_mode: bool = False,
     ) -> None:
         self._cluster = cluster
         self._logs = logs
@@ -61,8 +63,10 @@ class Kubelet:
         self._tiebreak = itertools.count()
         self._wakeup = asyncio.Event()
         self._started: dict[str, float] = {}
-        self._actions = Actions(cluster, logs, self._started)
-        self._rules = rules(step_s, self._started)
+        self._keys: dict[str, Key] = {}
+        self.runner = ProcessRunner(logs, self._exited) if process_mode else None
+        self._actions = Actions(cluster, logs, self._started, self.runner)
+        self._rules = rules(step_s, self._started, finish_by_time=not process_mode)
         cluster.store.subscribe(self)
 
     def offer(self, event: Event) -> None:
@@ -71,11 +75,13 @@ class Kubelet:
             uid = _uid(event.old)
             self._logs.forget(uid)
             self._started.pop(uid, None)
+            self._keys.pop(uid, None)
             return
         self.consider(event.new)
 
     def consider(self, stored: Stored) -> None:
         pod = stored.obj()
+        self._keys[pod["metadata"]["uid"]] = stored.key
         for rule in self._rules:
             if rule.applies(pod):
                 due = time.monotonic() + rule.delay(pod)
@@ -86,6 +92,16 @@ class Kubelet:
 
     def wake(self) -> None:
         self._wakeup.set()
+
+    def _exited(self, uid: str, code: int, reason: str) -> None:
+        """A container process ended (process mode): record its terminated state."""
+        key = self._keys.get(uid)
+        stored = self._cluster.store.get(key) if key else None
+        if stored is None:
+            return
+        pod = stored.obj()
+        if pod["metadata"]["uid"] == uid and not _terminal(pod):
+            self._actions.complete(pod, code, reason)
 
     async def run(self) -> None:
         """Apply due rules forever (cancel to stop)."""
@@ -145,8 +161,11 @@ def _terminal(pod: Pod) -> bool:
     return _phase(pod) in ("Succeeded", "Failed")
 
 
-def rules(step_s: float, started: dict[str, float]) -> list[Rule]:
-    """The rule table, first match wins; `started` holds each running pod's exact start time."""
+def rules(step_s: float, started: dict[str, float], *, finish_by_time: bool = True) -> list[Rule]:
+    """The rule table, first match wins; `started` holds each running pod's exact start time.
+
+    In process mode containers finish when their process exits, not on a timer.
+    """
 
     def step(_pod: Pod) -> float:
         return step_s
@@ -157,13 +176,16 @@ def rules(step_s: float, started: dict[str, float]) -> list[Rule]:
             return Behaviour.of(pod).remaining_s(pod)
         return max(0.0, begun + Behaviour.of(pod).run_s - time.time())
 
+    def sigterm_delay(pod: Pod) -> float:
+        return Behaviour.of(pod).termination_delay(pod) if finish_by_time else step_s
+
     def pull_retry(pod: Pod) -> float:
         return step_s if _waiting_reason(pod) == "ContainerCreating" else 1.0
 
-    return [
+    table = [
         Rule("collect_garbage", _gc_pending, step),
         Rule("remove", _terminated_and_deleting, step),
-        Rule("terminate", _running_and_deleting, lambda p: Behaviour.of(p).termination_delay(p)),
+        Rule("terminate", _running_and_deleting, sigterm_delay),
         Rule("mark_unschedulable", _unschedulable, step),
         Rule("schedule", _schedulable, step),
         Rule("accept", _bound_but_not_started, step),
@@ -171,8 +193,10 @@ def rules(step_s: float, started: dict[str, float]) -> list[Rule]:
         Rule("back_off_pull", _pull_failed, lambda _p: 1.0),
         Rule("start", _creating, step),
         Rule("evict", _to_evict, lambda p: max(step_s, Behaviour.of(p).run_s / 2)),
-        Rule("finish", _running, remaining),
     ]
+    if finish_by_time:
+        table.append(Rule("finish", _running, remaining))
+    return table
 
 
 def _live(pod: Pod) -> bool:
@@ -240,10 +264,17 @@ def _unschedulable_marked(pod: Pod) -> bool:
 class Actions:
     """What each rule does; every write goes through the cluster's store."""
 
-    def __init__(self, cluster: Cluster, logs: LogStore, started: dict[str, float]) -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        logs: LogStore,
+        started: dict[str, float],
+        runner: ProcessRunner | None,
+    ) -> None:
         self._cluster = cluster
         self._logs = logs
         self._started = started
+        self._runner = runner
 
     def collect_garbage(self, stored: Stored, _pod: Pod) -> None:
         deleting.collect_garbage(self._cluster, stored)
@@ -318,7 +349,16 @@ class Actions:
         ]
         self._started[pod["metadata"]["uid"]] = time.time()
         self._cluster.store.put(pod)
-        Behaviour.of(pod).emit_logs(self._logs, pod)
+        if self._runner is not None:
+            self._runner.start(pod)
+        else:
+            Behaviour.of(pod).emit_logs(self._logs, pod)
+
+    def complete(self, pod: Pod, exit_code: int, reason: str) -> None:
+        """Record a container's real exit (process mode)."""
+        phase = "Succeeded" if exit_code == 0 else "Failed"
+        self._terminate_all(pod, exit_code=exit_code, reason=reason, phase=phase)
+        self._cluster.store.put(pod)
 
     def evict(self, _stored: Stored, pod: Pod) -> None:
         message = (
@@ -346,6 +386,10 @@ class Actions:
     def terminate(self, _stored: Stored, pod: Pod) -> None:
         """A deleted pod reaches a terminal phase before the kubelet removes it (§9.5)."""
         started = _phase(pod) == "Running"
+        if started and self._runner is not None:
+            grace = float(pod["metadata"].get("deletionGracePeriodSeconds") or 0)
+            self._runner.stop(pod["metadata"]["uid"], grace)
+            return
         if started:
             code = Behaviour.of(pod).sigterm_exit_code()
             reason = "Completed" if code == 0 else "Error"

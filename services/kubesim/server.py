@@ -61,7 +61,11 @@ def _lifespan(sim: api.Simulator, settings: SimulatorSettings):  # type: ignore[
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         kubelet = Kubelet(
-            sim.cluster, sim.logs, step_s=settings.step_s, paused=lambda: sim.kubelet_paused
+            sim.cluster,
+            sim.logs,
+            step_s=settings.step_s,
+            paused=lambda: sim.kubelet_paused,
+            process_mode=settings.mode == "process",
         )
         sim.on_write = kubelet.wake
         task = asyncio.create_task(kubelet.run(), name="kubesim-kubelet")
@@ -71,6 +75,8 @@ def _lifespan(sim: api.Simulator, settings: SimulatorSettings):  # type: ignore[
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            if kubelet.runner is not None:
+                await kubelet.runner.close()
 
     return lifespan
 

@@ -1,0 +1,96 @@
+"""kubesim `--mode process`: the base container's command really runs on this machine."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conformance.conftest import KubesimProcess, pod_body, start_kubesim, wait_for
+
+pytestmark = pytest.mark.kubesim_only
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubesimProcess]:
+    process = start_kubesim(tmp_path_factory.mktemp("process"), "--mode", "process")
+    yield process
+    process.stop()
+
+
+def run(sim: KubesimProcess, name: str, command: list[str]) -> str:
+    body = pod_body(name)
+    body["spec"]["containers"][0]["command"] = command
+    response = httpx.post(f"{sim.url}/api/v1/namespaces/default/pods", json=body)
+    assert response.status_code == 201, response.text
+    return name
+
+
+def pod(sim: KubesimProcess, name: str) -> dict[str, Any]:
+    body: dict[str, Any] = httpx.get(f"{sim.url}/api/v1/namespaces/default/pods/{name}").json()
+    return body
+
+
+def finished(sim: KubesimProcess, name: str) -> dict[str, Any]:
+    return wait_for(  # type: ignore[no-any-return]
+        lambda: (p := pod(sim, name))["status"].get("phase") in ("Succeeded", "Failed") and p,
+        timeout_s=15,
+    )
+
+
+def exit_code(body: dict[str, Any]) -> int:
+    return int(body["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"])
+
+
+def test_the_commands_output_is_the_log_and_its_exit_code_the_outcome(sim: KubesimProcess) -> None:
+    name = run(sim, "echoes", ["sh", "-c", "echo hello; echo world >&2; exit 3"])
+    done = finished(sim, name)
+    assert done["status"]["phase"] == "Failed"
+    assert exit_code(done) == 3
+    log = httpx.get(f"{sim.url}/api/v1/namespaces/default/pods/{name}/log").text
+    assert log == "hello\nworld\n"
+
+
+def test_a_python_task_succeeds(sim: KubesimProcess) -> None:
+    name = run(sim, "py", [sys.executable, "-c", "print(6 * 7)"])
+    done = finished(sim, name)
+    assert (done["status"]["phase"], exit_code(done)) == ("Succeeded", 0)
+
+
+def test_a_graceful_delete_sends_sigterm(sim: KubesimProcess) -> None:
+    name = run(sim, "sleeper", ["sleep", "30"])
+    wait_for(lambda: pod(sim, name)["status"].get("phase") == "Running")
+    httpx.delete(
+        f"{sim.url}/api/v1/namespaces/default/pods/{name}", params={"gracePeriodSeconds": "5"}
+    )
+    wait_for(
+        lambda: httpx.get(f"{sim.url}/api/v1/namespaces/default/pods/{name}").status_code == 404,
+        timeout_s=10,
+    )
+
+
+def test_a_process_ignoring_sigterm_is_killed_after_the_grace_period(sim: KubesimProcess) -> None:
+    script = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "print('up', flush=True); time.sleep(30)"
+    )
+    body = pod_body("stubborn")
+    body["spec"]["containers"][0]["command"] = [sys.executable, "-c", script]
+    body["metadata"]["finalizers"] = ["example.com/keep"]
+    httpx.post(f"{sim.url}/api/v1/namespaces/default/pods", json=body)
+    wait_for(
+        lambda: "up" in httpx.get(f"{sim.url}/api/v1/namespaces/default/pods/stubborn/log").text
+    )
+    httpx.delete(
+        f"{sim.url}/api/v1/namespaces/default/pods/stubborn", params={"gracePeriodSeconds": "1"}
+    )
+    done = finished(sim, "stubborn")
+    assert (done["status"]["phase"], exit_code(done)) == ("Failed", 137)
+
+
+def test_a_missing_program_fails_to_start(sim: KubesimProcess) -> None:
+    done = finished(sim, run(sim, "nothing", ["/no/such/program"]))
+    assert exit_code(done) == 128
