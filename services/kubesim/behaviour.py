@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -42,11 +43,18 @@ class Behaviour:
 
     @classmethod
     def of(cls, pod: dict[str, Any]) -> Behaviour:
-        notes = {
-            k.removeprefix(PREFIX): str(v)
-            for k, v in (pod["metadata"].get("annotations") or {}).items()
-            if k.startswith(PREFIX)
-        }
+        annotations = pod["metadata"].get("annotations") or {}
+        notes = tuple(
+            sorted(
+                (k.removeprefix(PREFIX), str(v))
+                for k, v in annotations.items()
+                if k.startswith(PREFIX)
+            )
+        )
+        return _behaviour(notes)
+
+    @classmethod
+    def from_notes(cls, notes: dict[str, str]) -> Behaviour:
         return cls(
             run_s=_float(notes.get("run-seconds"), DEFAULT_RUN_S),
             exit_code=int(_float(notes.get("exit-code"), 0)),
@@ -99,6 +107,11 @@ class Behaviour:
             loop.call_later(
                 n * step, logs.append, uid, "base" if "base" in names else names[0], line.encode()
             )
+
+
+@functools.lru_cache(maxsize=4096)
+def _behaviour(notes: tuple[tuple[str, str], ...]) -> Behaviour:
+    return Behaviour.from_notes(dict(notes))
 
 
 def _started_at(pod: dict[str, Any]) -> float | None:

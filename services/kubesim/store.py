@@ -42,7 +42,7 @@ class Stored:
     namespace: str
     name: str
     labels: dict[str, str]
-    fields: dict[str, str]
+    fields: tuple[str, ...]
 
     @classmethod
     def of(cls, obj: dict[str, Any], rv: int) -> Stored:
@@ -238,4 +238,5 @@ class Store:
 def _active(stored: Stored | None) -> int:
     if stored is None:
         return 0
-    return 0 if stored.fields["status.phase"] in ("Succeeded", "Failed") else 1
+    phase = stored.fields[selectors.FIELD_INDEX["status.phase"]]
+    return 0 if phase in ("Succeeded", "Failed") else 1

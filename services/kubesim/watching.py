@@ -24,6 +24,8 @@ from services.kubesim.store import Event, Store, Stored
 
 #: Events buffered for one slow watcher before it is cut off (a real server drops it too).
 MAX_BACKLOG = 200_000
+#: Bytes of queued events sent as one chunk at most.
+MAX_CHUNK = 256 * 1024
 
 
 class Ending(enum.Enum):
@@ -118,27 +120,48 @@ class Watch:
         finally:
             self.store.unsubscribe(self)
 
+    def _more(self, first: bytes) -> tuple[bytes, Ending | ApiError | None]:
+        """`first` and every line already queued behind it, as one chunk (the server flushes
+        when its queue empties); also the end marker if one was reached."""
+        lines = [first]
+        size = len(first)
+        while size < MAX_CHUNK and not self.queue.empty():
+            item = self.queue.get_nowait()
+            if not isinstance(item, bytes):
+                return b"".join(lines), item
+            lines.append(item)
+            size += len(item)
+        return b"".join(lines), None
+
     async def _live(self) -> AsyncIterator[bytes]:
         clock = _Clock(self.options)
         while True:
             try:
                 item = await asyncio.wait_for(self.queue.get(), timeout=clock.wait())
             except TimeoutError:
-                if clock.bookmark_due() and self.store.rv > self.sent_rv:
-                    self.sent_rv = self.store.rv
-                    yield bookmark_line(self.store.rv)
+                if line := self._bookmark(clock):
+                    yield line
                 if clock.expired():
                     return
                 continue
             if isinstance(item, bytes):
-                yield item
-            elif isinstance(item, ApiError):
+                batch, end = self._more(item)
+                yield batch
+                if end is None:
+                    continue
+                item = end
+            if isinstance(item, ApiError):
                 yield error_line(item)
-                return
             elif item is Ending.DROP:
                 raise ConnectionAbortedError("watch dropped by kubesim")
-            else:
-                return
+            return
+
+    def _bookmark(self, clock: _Clock) -> bytes:
+        """A bookmark line when one is due and the revision moved past what was sent."""
+        if clock.bookmark_due() and self.store.rv > self.sent_rv:
+            self.sent_rv = self.store.rv
+            return bookmark_line(self.store.rv)
+        return b""
 
 
 class _Clock:

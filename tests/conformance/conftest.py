@@ -8,9 +8,6 @@ namespace of its own.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,6 +21,8 @@ import pytest
 import yaml
 from kubernetes import client, config
 
+from tests.support.kubesim import start_kubesim
+
 REAL_CLUSTER = os.environ.get("PODRUNNER_CONFORMANCE_KUBECONFIG")
 
 
@@ -31,58 +30,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if REAL_CLUSTER and item.get_closest_marker("kubesim_only"):
             item.add_marker(pytest.mark.skip(reason="needs kubesim's admin hooks"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class KubesimProcess:
-    process: subprocess.Popen[bytes]
-    url: str
-    kubeconfig: Path
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def start_kubesim(directory: Path, *extra: str) -> KubesimProcess:
-    """Run `podrunner kubesim` as a real process on a free loopback port; wait until it answers."""
-    port = free_port()
-    kubeconfig = directory / f"kubeconfig-{port}"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "services.cli",
-            "kubesim",
-            "--port",
-            str(port),
-            "--kubeconfig-out",
-            str(kubeconfig),
-            "--bookmark-interval",
-            "1",
-            *extra,
-        ],
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=0.5).status_code in (200, 401):
-                return KubesimProcess(process, url, kubeconfig)
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("kubesim did not start")
 
 
 @dataclass

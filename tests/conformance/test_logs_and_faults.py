@@ -10,14 +10,13 @@ import pytest
 from kubernetes import client, config
 
 from tests.conformance.conftest import (
-    KubesimProcess,
     Target,
     kubeconfig_user,
     long_running,
     pod_body,
-    start_kubesim,
     wait_for,
 )
+from tests.support.kubesim import KubesimProcess, start_kubesim
 
 
 def log_path(namespace: str, name: str) -> str:

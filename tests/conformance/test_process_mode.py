@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conformance.conftest import KubesimProcess, pod_body, start_kubesim, wait_for
+from tests.conformance.conftest import pod_body, wait_for
+from tests.support.kubesim import KubesimProcess, start_kubesim
 
 pytestmark = pytest.mark.kubesim_only
 
