@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import time
 from collections.abc import AsyncIterator
@@ -103,9 +104,17 @@ def write_kubeconfig(path: Path, url: str, token: str | None) -> None:
     path.write_text(yaml.safe_dump(kubeconfig(url, token), sort_keys=False))
 
 
+class _DroppedWatches(logging.Filter):
+    """Watches cut on purpose (the drop hook) are not server errors worth a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionAbortedError))
+
+
 def serve(settings: SimulatorSettings, kubeconfig_out: Path | None) -> None:
     """Serve until interrupted (SIGINT or SIGTERM)."""
     _, app = build(settings)
+    logging.getLogger("uvicorn.error").addFilter(_DroppedWatches())
     config = uvicorn.Config(
         app,
         host=settings.host,

@@ -136,25 +136,30 @@ class Watch:
     async def _live(self) -> AsyncIterator[bytes]:
         clock = _Clock(self.options)
         while True:
-            try:
-                item = await asyncio.wait_for(self.queue.get(), timeout=clock.wait())
-            except TimeoutError:
-                if line := self._bookmark(clock):
-                    yield line
-                if clock.expired():
-                    return
-                continue
-            if isinstance(item, bytes):
-                batch, end = self._more(item)
-                yield batch
-                if end is None:
-                    continue
-                item = end
-            if isinstance(item, ApiError):
-                yield error_line(item)
-            elif item is Ending.DROP:
+            lines, end = await self._next(clock)
+            for line in lines:
+                yield line
+            if end is Ending.DROP:
                 raise ConnectionAbortedError("watch dropped by kubesim")
-            return
+            if end is Ending.CLOSE:
+                return
+
+    async def _next(self, clock: _Clock) -> tuple[list[bytes], Ending | None]:
+        """The next lines to send, and whether (and how) the stream ends after them."""
+        try:
+            item = await asyncio.wait_for(self.queue.get(), timeout=clock.wait())
+        except TimeoutError:
+            line = self._bookmark(clock)
+            return ([line] if line else []), (Ending.CLOSE if clock.expired() else None)
+        lines: list[bytes] = []
+        if isinstance(item, bytes):
+            batch, end = self._more(item)
+            if end is None:
+                return [batch], None
+            lines, item = [batch], end
+        if isinstance(item, ApiError):
+            return [*lines, error_line(item)], Ending.CLOSE
+        return lines, item
 
     def _bookmark(self, clock: _Clock) -> bytes:
         """A bookmark line when one is due and the revision moved past what was sent."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import httpx
 import pytest
 from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
@@ -191,3 +192,55 @@ def test_an_expire_hook_sends_error_410_on_open_watches(target: Target, namespac
     timer.join()
     assert [e["type"] for e in events] == ["ERROR"]
     assert events[0]["object"]["code"] == 410
+
+
+@pytest.mark.kubesim_only
+def test_dropping_watches_with_a_final_chunk_ends_the_stream_cleanly(
+    target: Target, namespace: str
+) -> None:
+    rv = list_rv(target, namespace)
+    timer = threading.Timer(
+        0.5, lambda: target.admin("POST", "watches/drop", {"final_chunk": True})
+    )
+    timer.start()
+    events = watch_lines(target, pods_path(namespace), {"resourceVersion": rv}, count=5)
+    timer.join()
+    assert events == []
+
+
+@pytest.mark.kubesim_only
+def test_dropping_watches_without_a_final_chunk_cuts_the_connection(
+    target: Target, namespace: str
+) -> None:
+    rv = list_rv(target, namespace)
+    timer = threading.Timer(
+        0.5, lambda: target.admin("POST", "watches/drop", {"final_chunk": False})
+    )
+    timer.start()
+    with pytest.raises(httpx.RemoteProtocolError):
+        watch_lines(target, pods_path(namespace), {"resourceVersion": rv}, count=5)
+    timer.join()
+
+
+def test_send_initial_events_ends_with_an_annotated_bookmark(
+    target: Target, namespace: str
+) -> None:
+    create(target, namespace, long_running("init"))
+    params = {
+        "sendInitialEvents": "true",
+        "resourceVersionMatch": "NotOlderThan",
+        "allowWatchBookmarks": "true",
+        "timeoutSeconds": "3",
+    }
+    events = watch_lines(target, pods_path(namespace), params, count=2)
+    assert events[0]["type"] == "ADDED"
+    assert events[1]["type"] == "BOOKMARK"
+    annotations = events[1]["object"]["metadata"]["annotations"]
+    assert annotations == {"k8s.io/initial-events-end": "true"}
+
+
+def test_send_initial_events_without_a_version_match_is_422(target: Target, namespace: str) -> None:
+    response = target.http.get(
+        pods_path(namespace), params={"watch": "1", "sendInitialEvents": "true"}
+    )
+    assert response.status_code == 422
