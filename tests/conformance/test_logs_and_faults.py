@@ -172,3 +172,53 @@ def test_the_written_kubeconfig_carries_the_token_and_loads_in_the_official_clie
     with client.ApiClient(configuration) as api_client:
         listed: Any = client.CoreV1Api(api_client).list_namespaced_pod("default")
     assert listed.items == []
+
+
+@pytest.mark.kubesim_only
+def test_added_latency_delays_answers(target: Target, namespace: str) -> None:
+    target.admin("PUT", "latency", {"verb": "get", "ms": 300})
+    try:
+        response = target.http.get(f"/api/v1/namespaces/{namespace}/pods/none")
+    finally:
+        target.admin("DELETE", "faults")
+    assert response.elapsed.total_seconds() >= 0.3
+
+
+@pytest.mark.kubesim_only
+def test_a_rate_of_one_fails_every_request_until_cleared(target: Target, namespace: str) -> None:
+    target.admin("POST", "faults", {"verb": "list", "error": "503", "rate": 1.0})
+    statuses = [
+        target.http.get(f"/api/v1/namespaces/{namespace}/pods").status_code for _ in range(3)
+    ]
+    target.admin("DELETE", "faults")
+    assert statuses == [503, 503, 503]
+    assert target.http.get(f"/api/v1/namespaces/{namespace}/pods").status_code == 200
+
+
+@pytest.mark.kubesim_only
+def test_a_followed_log_streams_lines_until_the_container_exits(
+    target: Target, namespace: str
+) -> None:
+    body = long_running("chatty", 1)
+    body["metadata"]["annotations"]["kubesim.podrunner.io/log"] = "a\nb\nc\nd"
+    target.http.post(f"/api/v1/namespaces/{namespace}/pods", json=body)
+    wait_for(
+        lambda: (
+            target.http.get(f"/api/v1/namespaces/{namespace}/pods/chatty")
+            .json()["status"]
+            .get("phase")
+            == "Running"
+        )
+    )
+    with target.http.stream(
+        "GET", log_path(namespace, "chatty"), params={"follow": "true"}
+    ) as response:
+        lines = list(response.iter_lines())
+    assert lines == ["a", "b", "c", "d"]
+
+
+def test_a_watch_from_a_non_numeric_version_is_refused(target: Target, namespace: str) -> None:
+    response = target.http.get(
+        f"/api/v1/namespaces/{namespace}/pods", params={"watch": "1", "resourceVersion": "abc"}
+    )
+    assert response.status_code == 400
