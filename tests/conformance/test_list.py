@@ -174,3 +174,15 @@ def test_the_official_client_lists_with_pagination(target: Target, five_pods: st
     )
     assert len(first.items) + len(second.items) == 5
     assert second.metadata._continue is None
+
+
+def test_a_version_from_the_future_is_504_too_large(target: Target, namespace: str) -> None:
+    current = int(listing(target, namespace)["metadata"]["resourceVersion"])
+    response = target.http.get(
+        f"/api/v1/namespaces/{namespace}/pods", params={"resourceVersion": str(current + 10**9)}
+    )
+    assert response.status_code == 504
+    body = response.json()
+    assert body["reason"] == "Timeout"
+    assert body["message"].startswith(f"Timeout: Too large resource version: {current + 10**9}")
+    assert body["details"]["causes"][0]["reason"] == "ResourceVersionTooLarge"

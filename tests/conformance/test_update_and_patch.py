@@ -185,3 +185,28 @@ def test_the_official_client_patches_with_a_strategic_merge(
         "p1", namespace, {"metadata": {"labels": {"k": "v"}}}
     )
     assert patched.metadata.labels["k"] == "v"
+
+
+@pytest.mark.kubesim_only
+def test_binding_assigns_a_node_once(target: Target, namespace: str) -> None:
+    target.admin("POST", "kubelet/pause")
+    try:
+        target.http.post(f"/api/v1/namespaces/{namespace}/pods", json=long_running("unbound"))
+        binding = {
+            "apiVersion": "v1",
+            "kind": "Binding",
+            "metadata": {"name": "unbound"},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": "node-9"},
+        }
+        path = f"/api/v1/namespaces/{namespace}/pods/unbound/binding"
+        first = target.http.post(path, json=binding)
+        second = target.http.post(path, json=binding)
+    finally:
+        target.admin("POST", "kubelet/resume")
+    assert (first.status_code, first.json()["status"]) == (201, "Success")
+    assert second.status_code == 409
+    assert 'is already assigned to node "node-9"' in second.json()["message"]
+    bound = target.http.get(f"/api/v1/namespaces/{namespace}/pods/unbound").json()
+    assert bound["spec"]["nodeName"] == "node-9"
+    scheduled = [c for c in bound["status"]["conditions"] if c["type"] == "PodScheduled"]
+    assert scheduled[0]["status"] == "True"

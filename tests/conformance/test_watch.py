@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import httpx
@@ -244,3 +245,22 @@ def test_send_initial_events_without_a_version_match_is_422(target: Target, name
         pods_path(namespace), params={"watch": "1", "sendInitialEvents": "true"}
     )
     assert response.status_code == 422
+
+
+@pytest.mark.kubesim_only
+def test_the_bookmark_interval_can_be_changed_at_run_time(target: Target, namespace: str) -> None:
+    target.admin("PUT", "bookmarks", {"interval_s": 0.3})
+    try:
+        rv = list_rv(target, namespace)
+        target.admin("POST", "advance", {"count": 1})
+        started = time.monotonic()
+        events = watch_lines(
+            target,
+            pods_path(namespace),
+            {"resourceVersion": rv, "allowWatchBookmarks": "true", "timeoutSeconds": "5"},
+            count=1,
+        )
+    finally:
+        target.admin("PUT", "bookmarks", {"interval_s": 1})
+    assert events[0]["type"] == "BOOKMARK"
+    assert time.monotonic() - started < 0.9
