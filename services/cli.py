@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     launcher = commands.add_parser("launcher", help="consume jobs and create pods")
     launcher.add_argument("--namespace", action="append", default=[], metavar="NS")
-    launcher.set_defaults(handler=_not_built("launcher"))
+    launcher.set_defaults(handler=_launcher)
 
     watcher = commands.add_parser("watcher", help="watch pods and publish phase events")
     scope = watcher.add_mutually_exclusive_group()
@@ -96,13 +97,12 @@ def _add_db(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def _add_job_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    for name, help_text in (
-        ("submit", "submit a job"),
-        ("render-pod", "print the pod a job would create; touches nothing"),
-    ):
-        command = commands.add_parser(name, help=help_text)
-        _add_job_options(command, wait=name == "submit")
-        command.set_defaults(handler=_not_built(name))
+    submit = commands.add_parser("submit", help="submit a job")
+    _add_job_options(submit, wait=True)
+    submit.set_defaults(handler=_not_built("submit"))
+    render = commands.add_parser("render-pod", help="print the pod a job would create")
+    _add_job_options(render, wait=False)
+    render.set_defaults(handler=_render_pod)
 
     status = commands.add_parser("status", help="show task states")
     status.add_argument("--dag-id")
@@ -141,6 +141,79 @@ def _not_built(name: str) -> Handler:
         raise UsageError(f"'podrunner {name}' is not available in this version yet")
 
     return handler
+
+
+def _render_pod(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the pod the launcher would create for this job; touch nothing."""
+    import orjson
+    import yaml
+
+    from services.launcher import preparing, service
+    from shared.k8s.rendering import Templates
+
+    body = orjson.dumps(_job_from_args(args))
+    namespace = args.namespace or settings.namespace
+    prepared = preparing.prepare(
+        body,
+        queue_namespace=namespace,
+        settings=service.launch_settings(settings),
+        templates=Templates(),
+    )
+    if isinstance(prepared, preparing.Rejection):
+        raise UsageError(prepared.reason)
+    print(yaml.safe_dump(prepared.pod, sort_keys=False), end="")
+    return EXIT_OK
+
+
+def _job_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The job JSON (§5) that the job options describe."""
+    command = list(args.cmd)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    job: dict[str, Any] = {
+        "version": 1,
+        "dag_id": args.dag_id,
+        "task_id": args.task_id,
+        "run_id": args.run_id,
+        "map_index": args.map_index,
+        "try_number": args.try_number,
+        "command": command,
+        "priority": args.priority,
+    }
+    for field in ("namespace", "image"):
+        if getattr(args, field):
+            job[field] = getattr(args, field)
+    if args.pod_override:
+        job["pod_override"] = _read_override(Path(args.pod_override))
+    return job
+
+
+def _read_override(path: Path) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise UsageError(f"--pod-override {path}: {error.strerror}") from error
+    except yaml.YAMLError as error:
+        raise UsageError(f"--pod-override {path}: not valid YAML or JSON") from error
+
+
+def _launcher(args: argparse.Namespace, settings: Settings) -> int:
+    from services.launcher import service
+
+    _configure_logging("launcher", settings)
+    try:
+        launcher = service.build(settings, args.namespace)
+    except service.ConfigurationError as error:
+        raise UsageError(str(error)) from error
+    return launcher.run()
+
+
+def _configure_logging(name: str, settings: Settings) -> None:
+    from shared.logs import configure_logging
+
+    configure_logging(service=name, log_format=settings.log_format, level=settings.log_level)
 
 
 def _kubesim(args: argparse.Namespace, _settings: Settings) -> int:

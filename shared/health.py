@@ -146,6 +146,9 @@ class HealthServer:
         sockets = self._server.servers[0].sockets
         return int(sockets[0].getsockname()[1])
 
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)

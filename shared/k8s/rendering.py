@@ -123,8 +123,8 @@ def _dynamic_pod(job: Job) -> dict[str, Any]:
 
 
 def _assert_ownership(pod: dict[str, Any], *, job: Job, settings: RenderSettings) -> dict[str, Any]:
-    pod["apiVersion"], pod["kind"] = "v1", "Pod"
-    pod.pop("status", None)
+    for field in ("apiVersion", "kind", "status"):
+        pod.pop(field, None)
     metadata = pod.setdefault("metadata", {})
     for server_field in _SERVER_SET_METADATA:
         metadata.pop(server_field, None)
@@ -148,7 +148,7 @@ def _assert_ownership(pod: dict[str, Any], *, job: Job, settings: RenderSettings
         base["image"] = job.image
     base.setdefault("image", settings.worker_image)
     base.setdefault("command", list(job.command))
-    return pod
+    return {"apiVersion": "v1", "kind": "Pod", **pod}
 
 
 def _base_container(spec: dict[str, Any]) -> dict[str, Any]:

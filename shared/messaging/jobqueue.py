@@ -116,6 +116,14 @@ class JobQueue:
             raise MessagingError(f"publishing jobs failed: {error}") from error
         return count
 
+    def ping(self) -> None:
+        """Raise `MessagingError` unless the broker accepts a connection."""
+        try:
+            with self.connection() as connection:
+                connection.ensure_connection(max_retries=1, timeout=5)
+        except _CONNECTION_ERRORS as error:
+            raise MessagingError(f"the broker does not answer: {error}") from error
+
     def depth(self, namespace: str) -> int:
         """Jobs waiting (not yet taken) in the queue of `namespace`."""
         try:

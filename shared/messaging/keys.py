@@ -73,3 +73,7 @@ class RedisKeys:
     def active_pods(self, namespace: str) -> str:
         """Hash: pod name → holder, one field per unfinished pod counted against the cap."""
         return f"{self.prefix}active-pods:{namespace}"
+
+    def launcher_alive(self, holder: str) -> str:
+        """String with a TTL: the launcher `holder` is alive (its slots are not stale)."""
+        return f"{self.prefix}launcher-alive:{holder}"

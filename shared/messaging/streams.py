@@ -51,6 +51,17 @@ def publish(
     return [_text(entry_id) for entry_id in ids]
 
 
+def dead_letter_raw(
+    client: redis.Redis, keys: RedisKeys, *, source: str, data: bytes, error: str
+) -> None:
+    """Record something that is not a stream entry (an undecodable job) as a dead letter."""
+    record = {b"stream": source, EVENT_FIELD: data, b"error": error, b"at": f"{time.time():.3f}"}
+    try:
+        client.xadd(keys.dead_letters, record)  # type: ignore[arg-type]
+    except redis.RedisError as failure:
+        raise MessagingError(f"dead-lettering from {source} failed: {failure}") from failure
+
+
 @dataclass(frozen=True)
 class GroupSettings:
     """How a consumer group reads: batch size, claim idle time and delivery limit."""

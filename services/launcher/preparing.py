@@ -1,0 +1,109 @@
+"""From a job message to a pod manifest, or to the reason it cannot become one.
+
+Everything that can be decided without the API server is decided here, once per delivery: the
+job must decode, name a namespace this launcher serves (and match the queue it came from), pass
+the pod policy, and render. A rejection keeps whatever of the task key could be read, so the
+reconciler can fail the right row with the reason; a body with no readable key is only
+dead-lettered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from shared.k8s import policy, rendering
+from shared.k8s.rendering import RenderSettings, Templates
+from shared.messages import DecodeError, Job, TaskKey
+from shared.settings import PolicyRule
+
+
+@dataclass(frozen=True)
+class LaunchSettings:
+    render: RenderSettings
+    namespaces: frozenset[str]
+    policy_allow: tuple[PolicyRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class Prepared:
+    job: Job
+    namespace: str
+    pod: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.pod["metadata"]["name"])
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A job that cannot be launched, and why; `key` is None when not even that could be read."""
+
+    reason: str
+    namespace: str
+    key: TaskKey | None = None
+    try_number: int = 1
+    job: Job | None = None
+
+
+def prepare(
+    body: bytes, *, queue_namespace: str, settings: LaunchSettings, templates: Templates
+) -> Prepared | Rejection:
+    try:
+        job = Job.decode(body)
+    except DecodeError as error:
+        key, try_number = _partial_key(body)
+        return Rejection(str(error), queue_namespace, key, try_number)
+    namespace = job.namespace or queue_namespace
+    reason = _namespace_problem(namespace, queue_namespace, settings)
+    if reason is None:
+        reason = _policy_problem(job, settings)
+    if reason is not None:
+        return Rejection(reason, namespace, job.key, job.try_number, job)
+    try:
+        pod = rendering.render_pod(job, settings=settings.render, templates=templates)
+    except rendering.TemplateError as error:
+        return Rejection(str(error), namespace, job.key, job.try_number, job)
+    return Prepared(job, namespace, pod)
+
+
+def _namespace_problem(
+    namespace: str, queue_namespace: str, settings: LaunchSettings
+) -> str | None:
+    if namespace not in settings.namespaces:
+        served = ", ".join(sorted(settings.namespaces))
+        return f"namespace {namespace!r} is not served by this podrunner (serves: {served})"
+    if namespace != queue_namespace:
+        return f"job for namespace {namespace!r} arrived on the queue of {queue_namespace!r}"
+    return None
+
+
+def _policy_problem(job: Job, settings: LaunchSettings) -> str | None:
+    if not job.pod_override:
+        return None
+    try:
+        policy.check_override(job.pod_override, allow=settings.policy_allow)
+    except policy.PolicyViolation as violation:
+        return str(violation)
+    return None
+
+
+def _partial_key(body: bytes) -> tuple[TaskKey | None, int]:
+    """The task key of a job that failed to decode, when its key fields are readable."""
+    try:
+        data = orjson.loads(body)
+        key = TaskKey(
+            dag_id=data["dag_id"],
+            task_id=data["task_id"],
+            run_id=data["run_id"],
+            map_index=data.get("map_index", -1),
+        )
+        try_number = data.get("try_number", 1)
+    except (orjson.JSONDecodeError, TypeError, KeyError, AttributeError, ValueError):
+        return None, 1
+    if not isinstance(try_number, int) or isinstance(try_number, bool) or try_number < 1:
+        try_number = 1
+    return key, try_number

@@ -1,0 +1,170 @@
+"""Wiring the launcher: settings in, one consumer per namespace, a worker pool, the health app.
+
+`podrunner launcher [--namespace NS ...]` consumes the queues of the given namespaces (all the
+configured ones by default). Everything is built here from the validated settings and passed in;
+no module holds state of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from services.launcher import preparing
+from services.launcher.consuming import NamespaceConsumer
+from services.launcher.creating import Creator
+from services.launcher.metrics import LauncherMetrics
+from services.launcher.throttling import TokenBucket
+from shared import health, running
+from shared.k8s import clients
+from shared.k8s.pods import PodApi
+from shared.k8s.rendering import RenderSettings, Templates
+from shared.messages import LaunchEvent
+from shared.messaging import connections, keys, streams
+from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.messaging.slots import SlotPool
+from shared.retrying import RetryPolicy
+from shared.settings import Settings
+
+#: Seconds a launcher's heartbeat lasts; its slots are reclaimable once it lapses.
+HEARTBEAT_TTL_S = 30.0
+#: A consumer loop silent this long is stuck (its /healthz fails).
+LOOP_DEADLINE_S = 60.0
+
+
+class ConfigurationError(ValueError):
+    """The launcher cannot run with these settings (exit 2)."""
+
+
+def build(settings: Settings, namespaces: list[str]) -> running.Service:
+    """The launcher service for `namespaces` (all configured ones when empty), ready to run.
+
+    Raises:
+        ConfigurationError: a namespace is not configured, or Redis is not.
+    """
+    chosen = _namespaces(settings, namespaces)
+    if settings.redis_url is None or settings.broker_url is None:
+        raise ConfigurationError("PODRUNNER_REDIS_URL is not set")
+    redis_client = connections.connect_redis(settings.redis_url)
+    redis_keys = keys.RedisKeys(settings.instance)
+    holder = f"{socket.gethostname()}-{os.getpid()}"
+    slots = SlotPool(redis_client, keys=redis_keys, holder=holder)
+    jobs = JobQueue(BrokerSettings(settings.broker_url, settings.broker_visibility_timeout_s))
+    api_client = clients.make_api_client(pool_size=settings.launch_concurrency)
+    pods = PodApi(api_client)
+    registry = CollectorRegistry()
+    metrics = LauncherMetrics(registry)
+    stop = threading.Event()
+    creator = Creator(
+        pods,
+        bucket=TokenBucket(settings.launch_qps),
+        policy=RetryPolicy(),
+        metrics=metrics,
+        instance=settings.instance,
+        stop=stop,
+    )
+    pool = ThreadPoolExecutor(settings.launch_concurrency, thread_name_prefix="create")
+    launch = launch_settings(settings)
+    templates = Templates()
+
+    def prepare(body: bytes, namespace: str) -> preparing.Prepared | preparing.Rejection:
+        return preparing.prepare(
+            body, queue_namespace=namespace, settings=launch, templates=templates
+        )
+
+    def publish(events: list[LaunchEvent]) -> None:
+        payloads = [event.encode() for event in events]
+        streams.publish(redis_client, redis_keys.launches, payloads, maxlen=settings.stream_maxlen)
+
+    def dead_letter(namespace: str, body: bytes, reason: str) -> None:
+        source = keys.job_queue(namespace)
+        streams.dead_letter_raw(redis_client, redis_keys, source=source, data=body, error=reason)
+
+    liveness = {ns: health.Heartbeat(f"consume-{ns}", deadline_s=LOOP_DEADLINE_S) for ns in chosen}
+    consumers = [
+        NamespaceConsumer(
+            namespace=namespace,
+            jobs=jobs,
+            prefetch=settings.launch_concurrency,
+            pool=pool,
+            prepare=prepare,
+            creator=creator,
+            slots=slots,
+            max_active=settings.max_active_pods,
+            publish=publish,
+            dead_letter=dead_letter,
+            metrics=metrics,
+            heartbeat=liveness[namespace],
+        )
+        for namespace in chosen
+    ]
+    heartbeat = health.Heartbeat("heartbeat", deadline_s=HEARTBEAT_TTL_S)
+
+    def keep_alive(stop_event: threading.Event) -> None:
+        while not stop_event.is_set():
+            slots.heartbeat(ttl_s=HEARTBEAT_TTL_S)
+            heartbeat.beat()
+            stop_event.wait(HEARTBEAT_TTL_S / 3)
+        pool.shutdown(wait=True)
+
+    readiness = health.Readiness(
+        {
+            "redis": lambda: connections.ping(redis_client),
+            "broker": jobs.ping,
+            "kubernetes": pods.ping,
+        }
+    )
+
+    def status() -> dict[str, Any]:
+        return {
+            "instance": settings.instance,
+            "holder": holder,
+            "namespaces": list(chosen),
+            "in_flight": {c.namespace: c.in_hand for c in consumers},
+            "settings": settings.redacted(),
+        }
+
+    app = health.make_health_app(
+        service="launcher",
+        heartbeats=[heartbeat, *liveness.values()],
+        readiness=readiness,
+        registry=registry,
+        status=status,
+    )
+    loops = [running.Loop(f"consume-{c.namespace}", c.run) for c in consumers]
+    loops.append(running.Loop("heartbeat", keep_alive))
+    return running.Service(
+        name="launcher",
+        loops=loops,
+        health=health.HealthServer(
+            app, host=settings.health_host, port=settings.health_port_for("launcher")
+        ),
+        stop=stop,
+    )
+
+
+def launch_settings(settings: Settings) -> preparing.LaunchSettings:
+    """What preparing a job needs from the settings (also used by `podrunner render-pod`)."""
+    return preparing.LaunchSettings(
+        render=RenderSettings(
+            instance=settings.instance,
+            namespace=settings.namespace,
+            worker_image=settings.worker_image,
+            template_file=settings.pod_template_file,
+        ),
+        namespaces=frozenset(settings.namespaces),
+        policy_allow=settings.pod_policy_allow,
+    )
+
+
+def _namespaces(settings: Settings, requested: list[str]) -> tuple[str, ...]:
+    chosen = tuple(requested) or settings.namespaces
+    unknown = sorted(set(chosen) - set(settings.namespaces))
+    if unknown:
+        raise ConfigurationError(f"namespaces not in PODRUNNER_NAMESPACES: {', '.join(unknown)}")
+    return chosen
