@@ -38,6 +38,8 @@ class Service:
     health: HealthServer
     grace_s: float = 25.0
     stop: threading.Event = field(default_factory=threading.Event)
+    #: Called once the loops and the health server stopped (close pools and connections).
+    cleanup: Sequence[Callable[[], None]] = ()
     failures: list[str] = field(default_factory=list)
 
     def run(self) -> int:
@@ -56,6 +58,8 @@ class Service:
         if stuck:
             self.failures.append(f"did not drain within {self.grace_s:.0f}s: {', '.join(stuck)}")
         self.health.stop()
+        for close in self.cleanup:
+            close()
         log.info("service_stopped", service=self.name, failures=self.failures)
         return 1 if self.failures else 0
 

@@ -7,6 +7,7 @@ real cluster deterministically.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -53,8 +54,14 @@ def _clear_faults(sim: Simulator, _body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _latency(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
-    sim.faults.latency_ms[str(body.get("verb", "*"))] = float(body["ms"])
-    return {"latency_ms": sim.faults.latency_ms}
+    table = sim.faults.after_ms if body.get("after") else sim.faults.latency_ms
+    table[str(body.get("verb", "*"))] = float(body["ms"])
+    return {"latency_ms": sim.faults.latency_ms, "after_ms": sim.faults.after_ms}
+
+
+def _requests(sim: Simulator, _body: dict[str, Any]) -> dict[str, Any]:
+    """Recent requests (clock seconds, verb, status): what tests check pacing with."""
+    return {"now": time.monotonic(), "requests": list(sim.faults.requests)}
 
 
 def _drop(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
@@ -140,6 +147,7 @@ _ROUTES = {
     ("POST", "tokens"): _token,
     ("PUT", "bookmarks"): _bookmarks,
     ("GET", "stats"): _stats,
+    ("GET", "requests"): _requests,
 }
 
 

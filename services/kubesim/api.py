@@ -186,7 +186,9 @@ async def _guard(
         await asyncio.sleep(delay)
     error = sim.faults.pick(verb, name)
     if error is not None:
+        sim.faults.record(verb, error.code)
         raise error
+    sim.faults.record(verb, 0)
 
 
 async def _pod_collection(request: Request, sim: Simulator, namespace: str | None) -> Response:
@@ -206,11 +208,19 @@ async def _pod_collection(request: Request, sim: Simulator, namespace: str | Non
         warnings = _unknown_fields(body, query)
         created = pods.create(sim.cluster, namespace, body, dry_run=query.get("dryRun") == "All")
         sim.on_write()
+        await _slow_answer(sim, "create")
         return json_response(created.full(), 201, warnings)
     if request.method == "DELETE":
         await _guard(request, sim, "delete", namespace)
         return await _delete_collection(request, sim, namespace, query)
     raise statuses.method_not_allowed(request.method)
+
+
+async def _slow_answer(sim: Simulator, verb: str) -> None:
+    """Latency after the work is done: the write happened, its answer is late."""
+    delay = sim.faults.delay_s(verb, after=True)
+    if delay:
+        await asyncio.sleep(delay)
 
 
 def _name_in(body: Any) -> str:
@@ -260,6 +270,7 @@ async def _pod(
     result = await _pod_verb(request, sim, namespace, name, verb, status=sub == "status")
     if verb != "get":
         sim.on_write()
+    await _slow_answer(sim, verb)
     return json_response(result.full())
 
 

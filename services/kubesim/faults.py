@@ -9,8 +9,10 @@ throttling answer, each 429 with Retry-After.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -60,6 +62,12 @@ class Faults:
 
     rules: list[FaultRule] = field(default_factory=list)
     latency_ms: dict[str, float] = field(default_factory=dict)
+    #: Latency added after the request was carried out (the answer is slow, the write is done).
+    after_ms: dict[str, float] = field(default_factory=dict)
+    #: Recent requests as (monotonic time, verb, HTTP status), for tests to inspect.
+    requests: collections.deque[tuple[float, str, int]] = field(
+        default_factory=lambda: collections.deque(maxlen=10_000)
+    )
     injected: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -85,6 +93,7 @@ class Faults:
     def clear(self) -> None:
         self.rules.clear()
         self.latency_ms.clear()
+        self.after_ms.clear()
 
     def pick(self, verb: str, name: str = "") -> ApiError | None:
         """The injected error for this request, if a rule fires (counting it down)."""
@@ -97,5 +106,9 @@ class Faults:
                 return rule.make_error(name)
         return None
 
-    def delay_s(self, verb: str) -> float:
-        return max(self.latency_ms.get(verb, 0.0), self.latency_ms.get("*", 0.0)) / 1000.0
+    def delay_s(self, verb: str, *, after: bool = False) -> float:
+        table = self.after_ms if after else self.latency_ms
+        return max(table.get(verb, 0.0), table.get("*", 0.0)) / 1000.0
+
+    def record(self, verb: str, status: int) -> None:
+        self.requests.append((time.monotonic(), verb, status))

@@ -145,6 +145,7 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
             app, host=settings.health_host, port=settings.health_port_for("launcher")
         ),
         stop=stop,
+        cleanup=[readiness.close, api_client.close, redis_client.close],
     )
 
 

@@ -222,3 +222,28 @@ def test_a_watch_from_a_non_numeric_version_is_refused(target: Target, namespace
         f"/api/v1/namespaces/{namespace}/pods", params={"watch": "1", "resourceVersion": "abc"}
     )
     assert response.status_code == 400
+
+
+@pytest.mark.kubesim_only
+def test_latency_after_the_write_makes_the_answer_late_but_the_pod_exists(
+    target: Target, namespace: str
+) -> None:
+    target.admin("PUT", "latency", {"verb": "create", "ms": 1500, "after": True})
+    try:
+        with (
+            httpx.Client(base_url=target.url, timeout=0.5) as impatient,
+            pytest.raises(httpx.ReadTimeout),
+        ):
+            impatient.post(f"/api/v1/namespaces/{namespace}/pods", json=long_running("late"))
+        assert target.http.get(f"/api/v1/namespaces/{namespace}/pods/late").status_code == 200
+    finally:
+        target.admin("DELETE", "faults")
+
+
+@pytest.mark.kubesim_only
+def test_requests_are_recorded_with_their_verb_and_status(target: Target, namespace: str) -> None:
+    target.admin("POST", "faults", {"verb": "get", "error": "503", "count": 1})
+    target.http.get(f"/api/v1/namespaces/{namespace}/pods/a")
+    target.http.get(f"/api/v1/namespaces/{namespace}/pods/a")
+    recent = target.admin("GET", "requests")["requests"][-2:]
+    assert [(verb, status) for _, verb, status in recent] == [("get", 503), ("get", 0)]

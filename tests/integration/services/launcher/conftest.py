@@ -1,0 +1,183 @@
+"""Fixtures for launcher tests: kubesim, a namespace per test, settings, and a running launcher."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from services.launcher import service
+from shared import running
+from shared.messages import Job, LaunchEvent
+from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.messaging.keys import RedisKeys
+from shared.settings import Settings
+from tests.support.cluster import Cluster
+from tests.support.kubesim import free_port, start_kubesim
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    sim = start_kubesim(tmp_path_factory.mktemp("kubesim"))
+    with httpx.Client(base_url=sim.url, timeout=30) as http:
+        yield Cluster(sim, http)
+    sim.stop()
+
+
+@pytest.fixture
+def namespace(cluster: Cluster) -> Iterator[str]:
+    name = cluster.new_namespace()
+    yield name
+    cluster.admin("DELETE", "faults")
+
+
+@pytest.fixture
+def env(
+    cluster: Cluster, redis_url: str, namespace: str, instance: str, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """The environment a launcher of this test runs with (also set in this process)."""
+    values = {
+        "KUBECONFIG": str(cluster.sim.kubeconfig),
+        "PODRUNNER_REDIS_URL": redis_url,
+        "PODRUNNER_INSTANCE": instance,
+        "PODRUNNER_NAMESPACE": namespace,
+        "PODRUNNER_NAMESPACES": namespace,
+        "PODRUNNER_HEALTH_HOST": "127.0.0.1",
+        "PODRUNNER_HEALTH_PORT": str(free_port()),
+        "PODRUNNER_BROKER_VISIBILITY_TIMEOUT_S": "2",
+        "PODRUNNER_LOG_FORMAT": "console",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    return values
+
+
+@pytest.fixture
+def jobs(redis_url: str) -> JobQueue:
+    return JobQueue(BrokerSettings(url=redis_url, visibility_timeout_s=2))
+
+
+@dataclass
+class Running:
+    service: running.Service
+    thread: threading.Thread
+    port: int
+    exit_codes: list[int]
+
+    def stop(self) -> int:
+        self.service.stop.set()
+        self.thread.join(30)
+        assert not self.thread.is_alive(), "the launcher did not stop"
+        return self.exit_codes[0]
+
+
+@pytest.fixture
+def run_launcher(env: dict[str, str]) -> Iterator[Callable[..., Running]]:
+    """Start the launcher in this process (on threads), with settings overridden by keyword."""
+    started: list[Running] = []
+
+    def start(**overrides: Any) -> Running:
+        settings = Settings(**overrides)
+        built = service.build(settings, [])
+        exit_codes: list[int] = []
+        thread = threading.Thread(target=lambda: exit_codes.append(built.run()), name="launcher")
+        thread.start()
+        launched = Running(built, thread, settings.health_port_for("launcher"), exit_codes)
+        started.append(launched)
+        _wait_ready(launched.port)
+        return launched
+
+    yield start
+    for launched in started:
+        if launched.thread.is_alive():
+            launched.stop()
+
+
+@dataclass
+class LauncherProcess:
+    process: subprocess.Popen[bytes]
+    port: int
+
+    def signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def wait(self, timeout_s: float = 30) -> int:
+        return self.process.wait(timeout=timeout_s)
+
+
+@pytest.fixture
+def launcher_process(env: dict[str, str]) -> Iterator[Callable[..., LauncherProcess]]:
+    """Start `podrunner launcher` as a real process."""
+    started: list[LauncherProcess] = []
+
+    def start(**extra_env: str) -> LauncherProcess:
+        environment = {**os.environ, **env, **extra_env}
+        if "PODRUNNER_HEALTH_PORT" not in extra_env:
+            environment["PODRUNNER_HEALTH_PORT"] = str(free_port())
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "launcher"], env=environment
+        )
+        launched = LauncherProcess(process, int(environment["PODRUNNER_HEALTH_PORT"]))
+        started.append(launched)
+        _wait_ready(launched.port)
+        return launched
+
+    yield start
+    for launched in started:
+        if launched.process.poll() is None:
+            launched.signal(signal.SIGKILL)
+            launched.wait()
+
+
+def _wait_ready(port: int, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return
+        time.sleep(0.05)
+    raise AssertionError("the launcher never became ready")
+
+
+def launch_events(client: redis.Redis, keys: RedisKeys) -> list[LaunchEvent]:
+    entries: Any = client.xrange(keys.launches)
+    return [LaunchEvent.decode(fields[b"event"]) for _, fields in entries]
+
+
+def wait_for_events(
+    client: redis.Redis, keys: RedisKeys, count: int, *, timeout_s: float = 20
+) -> list[LaunchEvent]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        events = launch_events(client, keys)
+        if len(events) >= count:
+            return events
+        time.sleep(0.05)
+    raise AssertionError(f"{count} launch events did not arrive within {timeout_s}s")
+
+
+def publish(jobs: JobQueue, namespace: str, *batch: Job) -> None:
+    jobs.publish((job, namespace) for job in batch)
+
+
+def template(tmp_path: Path) -> Path:
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        "kind: Pod\nmetadata: {labels: {team: data}}\n"
+        "spec:\n  serviceAccountName: worker\n  containers:\n"
+        "  - {name: proxy, image: 'envoy:1'}\n  - {name: base, env: [{name: MODE, value: t}]}\n"
+    )
+    return path
