@@ -123,8 +123,8 @@ def _dynamic_pod(job: Job) -> dict[str, Any]:
 
 
 def _assert_ownership(pod: dict[str, Any], *, job: Job, settings: RenderSettings) -> dict[str, Any]:
-    for field in ("apiVersion", "kind", "status"):
-        pod.pop(field, None)
+    for top_level in ("apiVersion", "kind", "status"):
+        pod.pop(top_level, None)
     metadata = pod.setdefault("metadata", {})
     for server_field in _SERVER_SET_METADATA:
         metadata.pop(server_field, None)

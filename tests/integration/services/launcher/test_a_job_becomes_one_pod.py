@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import redis
 
 from shared.k8s import naming
@@ -61,8 +62,6 @@ def test_the_health_app_reports_ready_metrics_and_status(
     redis_client: redis.Redis,
     keys: RedisKeys,
 ) -> None:
-    import httpx
-
     launched = run_launcher()
     publish(jobs, namespace, builders.job())
     wait_for_events(redis_client, keys, 1)

@@ -1,0 +1,76 @@
+"""Jobs that can never run are rejected with the reason, once, while other jobs keep flowing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import kombu
+import redis
+
+from shared.messages import LaunchOutcome
+from shared.messaging.jobqueue import JobQueue
+from shared.messaging.keys import RedisKeys, job_queue
+from tests.integration.services.launcher.conftest import launch_events, publish, wait_for_events
+from tests.support import builders
+from tests.support.cluster import Cluster
+
+
+def publish_raw(redis_url: str, namespace: str, body: bytes) -> None:
+    """A message any kombu producer could send: here, one that is not a valid job."""
+    url = redis_url.replace("unix://", "redis+socket://")
+    with kombu.Connection(url) as connection:
+        exchange = kombu.Exchange("podrunner.jobs", type="direct", durable=True)
+        queue = kombu.Queue(job_queue(namespace), exchange=exchange, routing_key=namespace)
+        connection.Producer().publish(
+            body,
+            exchange=exchange,
+            routing_key=namespace,
+            declare=[queue],
+            content_type="application/json",
+            content_encoding="utf-8",
+        )
+
+
+def test_bad_jobs_are_rejected_with_their_reasons_and_good_ones_still_run(
+    cluster: Cluster,
+    namespace: str,
+    jobs: JobQueue,
+    run_launcher: Callable[..., Any],
+    redis_client: redis.Redis,
+    keys: RedisKeys,
+    redis_url: str,
+) -> None:
+    run_launcher()
+    invalid_name = {"spec": {"containers": [{"name": "Bad_Name", "image": "x"}]}}
+    privileged = {
+        "spec": {"containers": [{"name": "base", "securityContext": {"privileged": True}}]}
+    }
+    publish(jobs, namespace, builders.job(task_id="invalid", pod_override=invalid_name))
+    publish(jobs, namespace, builders.job(task_id="privileged", pod_override=privileged))
+    publish_raw(
+        redis_url,
+        namespace,
+        b'{"version": 1, "dag_id": "etl", "task_id": "empty", "run_id": "r", "try_number": 1, "command": []}',
+    )
+    publish_raw(redis_url, namespace, b"this is not json")
+    publish(jobs, namespace, builders.job(task_id="good"))
+
+    events = {e.key.task_id: e for e in wait_for_events(redis_client, keys, 4)}
+    assert events["good"].outcome is LaunchOutcome.CREATED
+    invalid = events["invalid"]
+    assert invalid.outcome is LaunchOutcome.REJECTED
+    assert invalid.reason.startswith("422 Invalid: Pod ")
+    assert "spec.containers[2].name" in invalid.reason or "spec.containers" in invalid.reason
+    assert events["privileged"].reason == (
+        "pod_override violates pod policy 'privileged': "
+        "spec.containers[0] (base).securityContext.privileged is true"
+    )
+    assert events["empty"].outcome is LaunchOutcome.REJECTED
+    assert events["empty"].reason.startswith("invalid Job: command: ")
+    dead: Any = redis_client.xrange(keys.dead_letters)
+    assert [fields[b"event"] for _, fields in dead] == [b"this is not json"]
+    assert dead[0][1][b"error"].startswith(b"invalid Job: (body): ")
+    assert [p["metadata"]["name"] for p in cluster.pods(namespace)] == [events["good"].pod]
+    assert jobs.depth(namespace) == 0
+    assert len(launch_events(redis_client, keys)) == 4, "each job settled exactly once"
