@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import kombu
 import redis
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue
 
 from shared.messages import LaunchOutcome
 from shared.messaging.jobqueue import JobQueue
@@ -19,9 +20,9 @@ from tests.support.cluster import Cluster
 def publish_raw(redis_url: str, namespace: str, body: bytes) -> None:
     """A message any kombu producer could send: here, one that is not a valid job."""
     url = redis_url.replace("unix://", "redis+socket://")
-    with kombu.Connection(url) as connection:
-        exchange = kombu.Exchange("podrunner.jobs", type="direct", durable=True)
-        queue = kombu.Queue(job_queue(namespace), exchange=exchange, routing_key=namespace)
+    with Connection(url) as connection:
+        exchange = Exchange("podrunner.jobs", type="direct", durable=True)
+        queue = Queue(job_queue(namespace), exchange=exchange, routing_key=namespace)
         connection.Producer().publish(
             body,
             exchange=exchange,
