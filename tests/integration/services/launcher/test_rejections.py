@@ -49,11 +49,11 @@ def test_bad_jobs_are_rejected_with_their_reasons_and_good_ones_still_run(
     }
     publish(jobs, namespace, builders.job(task_id="invalid", pod_override=invalid_name))
     publish(jobs, namespace, builders.job(task_id="privileged", pod_override=privileged))
-    publish_raw(
-        redis_url,
-        namespace,
-        b'{"version": 1, "dag_id": "etl", "task_id": "empty", "run_id": "r", "try_number": 1, "command": []}',
+    empty_command = (
+        b'{"version": 1, "dag_id": "etl", "task_id": "empty", "run_id": "r", '
+        b'"try_number": 1, "command": []}'
     )
+    publish_raw(redis_url, namespace, empty_command)
     publish_raw(redis_url, namespace, b"this is not json")
     publish(jobs, namespace, builders.job(task_id="good"))
 
