@@ -37,6 +37,7 @@ log = structlog.get_logger()
 
 #: How often jobs waiting for a slot look again, and the queue depth is read.
 SLOT_RETRY_S = 0.25
+_LAUNCHED = (Outcome.CREATED, Outcome.EXISTS)
 DEPTH_EVERY_S = 5.0
 
 Prepare = Callable[[bytes, str], Prepared | Rejection]
@@ -104,9 +105,11 @@ class NamespaceConsumer:
         self._settle_done(block_s=0.0)
         self._start_waiting()
         self._report()
-        if self.in_hand < self._prefetch and not self._waiting:
-            for delivery in consumer.poll(timeout_s=0.2):
+        room = self._prefetch - self.in_hand
+        if room > 0 and not self._waiting:
+            for delivery in consumer.poll(timeout_s=0.2, most=room):
                 self._take(delivery)
+            self._start_waiting()
         else:
             self._settle_done(block_s=SLOT_RETRY_S)
 
@@ -117,15 +120,13 @@ class NamespaceConsumer:
             self._reject(delivery, prepared)
             return
         self._waiting.append((delivery, prepared))
-        self._start_waiting()
 
     def _start_waiting(self) -> None:
-        """Submit waiting jobs, in order, while slots can be had."""
-        while self._waiting:
-            delivery, prepared = self._waiting[0]
-            if not self._slots.acquire(self.namespace, prepared.name, limit=self._max_active):
-                return
-            self._waiting.popleft()
+        """Submit waiting jobs, in order, for as many as slots can be had (one round trip)."""
+        names = [prepared.name for _, prepared in self._waiting]
+        taken = self._slots.acquire_many(self.namespace, names, limit=self._max_active)
+        for _ in range(taken):
+            delivery, prepared = self._waiting.popleft()
             self._in_flight += 1
             future = self._pool.submit(self._creator.create, prepared)
             future.add_done_callback(functools.partial(self._completed, delivery, prepared))
@@ -160,6 +161,10 @@ class NamespaceConsumer:
             for item in settled:
                 self._finish(item.delivery, item.prepared, Outcome.RETRY_LATER)
             return
+        launched = [s.prepared.name for s in settled if s.result.outcome in _LAUNCHED]
+        failed = [s.prepared.name for s in settled if s.result.outcome not in _LAUNCHED]
+        self._slots.mark_created(self.namespace, *launched)
+        self._slots.release(self.namespace, *failed)
         for item in settled:
             self._finish(item.delivery, item.prepared, item.result.outcome, item.result.reason)
 
@@ -168,13 +173,11 @@ class NamespaceConsumer:
     ) -> None:
         self._in_flight -= 1
         self._metrics.outcomes.labels(namespace=self.namespace, outcome=outcome.value).inc()
-        if outcome in (Outcome.CREATED, Outcome.EXISTS):
+        if outcome in _LAUNCHED:
             if outcome is Outcome.CREATED:
                 self._metrics.pods_created.labels(namespace=self.namespace).inc()
-            self._slots.mark_created(self.namespace, prepared.name)
             delivery.ack()
             return
-        self._slots.release(self.namespace, prepared.name)
         if outcome is Outcome.REJECTED:
             log.warning("job_rejected", pod=prepared.name, namespace=self.namespace, reason=reason)
             delivery.ack()

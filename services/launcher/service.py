@@ -110,7 +110,6 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
             slots.heartbeat(ttl_s=HEARTBEAT_TTL_S)
             heartbeat.beat()
             stop_event.wait(HEARTBEAT_TTL_S / 3)
-        pool.shutdown(wait=True)
 
     readiness = health.Readiness(
         {
@@ -145,7 +144,7 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
             app, host=settings.health_host, port=settings.health_port_for("launcher")
         ),
         stop=stop,
-        cleanup=[readiness.close, api_client.close, redis_client.close],
+        cleanup=[pool.shutdown, readiness.close, api_client.close, redis_client.close],
     )
 
 

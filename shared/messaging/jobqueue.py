@@ -158,10 +158,16 @@ class JobConsumer:
             queues, on_message=self._on_message, accept=["json"], prefetch_count=prefetch
         )
 
-    def poll(self, *, timeout_s: float = 1.0) -> list[Delivery]:
-        """Deliveries that arrived within `timeout_s` (an empty list when none did)."""
+    def poll(self, *, timeout_s: float = 1.0, most: int = 1) -> list[Delivery]:
+        """Deliveries that arrived within `timeout_s` (an empty list when none did); once one
+        arrived, keep taking those already waiting, up to `most`."""
         with contextlib.suppress(TimeoutError):  # nothing arrived in time: an empty poll
             self._connection.drain_events(timeout=timeout_s)
+            while self._received and len(self._received) < most:
+                before = len(self._received)
+                self._connection.drain_events(timeout=0.001)
+                if len(self._received) == before:
+                    break
         received, self._received = self._received, []
         return received
 

@@ -20,12 +20,16 @@ from shared.messaging.keys import RedisKeys
 CREATED = "pod"
 
 _ACQUIRE = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 1 end
-if redis.call('HLEN', KEYS[1]) < tonumber(ARGV[3]) then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-  return 1
+local limit = tonumber(ARGV[2])
+local taken = 0
+for i = 3, #ARGV do
+  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 0 then
+    if redis.call('HLEN', KEYS[1]) >= limit then return taken end
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[1])
+  end
+  taken = taken + 1
 end
-return 0
+return taken
 """
 _MARK_CREATED = """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
@@ -55,20 +59,37 @@ class SlotPool:
 
     def acquire(self, namespace: str, pod: str, *, limit: int) -> bool:
         """Take a slot for `pod` (True if it has one now); frees dead launchers' slots if full."""
+        return self.acquire_many(namespace, [pod], limit=limit) == 1
+
+    def acquire_many(self, namespace: str, pods: list[str], *, limit: int) -> int:
+        """Take slots for `pods` in order, in one round trip; return how many got one (a prefix).
+
+        When the namespace is full, slots of launchers that died are freed and it tries again."""
+        if not pods:
+            return 0
         key = self._keys.active_pods(namespace)
-        if self._run(self._acquire, [key], [pod, self.holder, limit]):
-            return True
-        if self.reclaim(namespace):
-            return bool(self._run(self._acquire, [key], [pod, self.holder, limit]))
-        return False
+        taken = int(self._run(self._acquire, [key], [self.holder, limit, *pods]))
+        if taken < len(pods) and self.reclaim(namespace):
+            rest = pods[taken:]
+            taken += int(self._run(self._acquire, [key], [self.holder, limit, *rest]))
+        return taken
 
-    def mark_created(self, namespace: str, pod: str) -> None:
-        """The pod exists: its slot now lasts until the pod finishes."""
-        self._run(self._mark, [self._keys.active_pods(namespace)], [pod, CREATED])
-
-    def release(self, namespace: str, pod: str) -> None:
+    def mark_created(self, namespace: str, *pods: str) -> None:
+        """The pods exist: their slots now last until the pods finish."""
+        key = self._keys.active_pods(namespace)
         try:
-            self._client.hdel(self._keys.active_pods(namespace), pod)
+            with self._client.pipeline(transaction=False) as pipe:
+                for pod in pods:
+                    self._mark(keys=[key], args=[pod, CREATED], client=pipe)
+                pipe.execute()
+        except redis.RedisError as error:
+            raise MessagingError(f"slot operation failed: {error}") from error
+
+    def release(self, namespace: str, *pods: str) -> None:
+        if not pods:
+            return
+        try:
+            self._client.hdel(self._keys.active_pods(namespace), *pods)
         except redis.RedisError as error:
             raise MessagingError(f"releasing a slot failed: {error}") from error
 
