@@ -82,19 +82,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     default = Settings().launch_concurrency
     scenarios = {
-        "kubesim as fast as it answers": 0.0,
-        f"+{args.latency_ms:g} ms per create": args.latency_ms,
+        "kubesim as fast as it answers": (0.0, args.jobs),
+        f"+{args.latency_ms:g} ms per create": (args.latency_ms, args.latency_jobs),
     }
     rows: list[tuple[str, float, float]] = []
     with tempfile.TemporaryDirectory() as directory, servers.redis_server() as redis_url:
         sim = start_kubesim(Path(directory), "--history-limit", "20000")
         try:
             httpx.post(f"{sim.url}/kubesim/kubelet/pause")
-            for label, latency in scenarios.items():
+            for label, (latency, count) in scenarios.items():
                 httpx.put(f"{sim.url}/kubesim/latency", json={"verb": "create", "ms": latency})
                 serial, concurrent = (
                     statistics.median(
-                        one_run(sim.url, sim.kubeconfig, redis_url, args.jobs, concurrency)
+                        one_run(sim.url, sim.kubeconfig, redis_url, count, concurrency)
                         for _ in range(args.runs)
                     )
                     for concurrency in (1, default)
