@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install check lint typecheck imports test test-unit test-integration bench-kubesim demo clean
+.PHONY: install check lint typecheck imports test test-unit test-integration bench-kubesim bench-launcher demo clean
 
 install: $(STAMP)
 
@@ -36,6 +36,9 @@ test-unit: install
 
 test-integration: install
 	$(BIN)/pytest tests/integration
+
+bench-launcher: install
+	$(BIN)/python -m tests.benchmarks.bench_launcher --runs 3
 
 bench-kubesim: install
 	$(BIN)/python -m tests.benchmarks.bench_kubesim --runs 3

@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             sim.stop()
     print(
-        f"launcher benchmark: {args.jobs:,} jobs, median of {args.runs} runs (target >= 500 pods/s)"
+        f"launcher benchmark: {args.jobs:,} jobs ({args.latency_jobs:,} with latency), "
+        f"median of {args.runs} runs (target >= 500 pods/s)"
     )
     print(f"  {'API':<32} {'concurrency 1':>14} {f'concurrency {default}':>15} {'ratio':>7}")
     for label, serial, concurrent in rows:
