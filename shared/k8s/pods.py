@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from shared.k8s import errors
 
@@ -21,19 +22,30 @@ class PodApi:
     """Pod calls on one API client (thread-safe: the client's connection pool is shared)."""
 
     def __init__(self, api_client: client.ApiClient, *, timeout_s: float = 30.0) -> None:
+        self._client = api_client
         self._api = client.CoreV1Api(api_client)
         self._version = client.VersionApi(api_client)
         self._timeout = timeout_s
 
     def create(self, namespace: str, pod: JSON) -> JSON:
+        """POST the pod. The request is built by the client's own serializer and sent on its
+        connection pool, skipping only the per-call argument validation that the generated
+        method wraps around it, which costs more than the request at launch rates."""
+        request = self._client.param_serialize(
+            method="POST",
+            resource_path="/api/v1/namespaces/{namespace}/pods",
+            path_params={"namespace": namespace},
+            header_params={"Accept": "application/json", "Content-Type": "application/json"},
+            body=pod,
+            auth_settings=["BearerToken"],
+        )
         with errors.translating():
-            response = self._api.create_namespaced_pod(
-                namespace,
-                pod,  # type: ignore[arg-type]  # the client sends a dict body as it is
-                _preload_content=False,
-                _request_timeout=self._timeout,
-            )
-        return _json(response)
+            response = self._client.call_api(*request, _request_timeout=self._timeout)
+            response.read()
+            if not 200 <= response.status <= 299:
+                raise ApiException.from_response(http_resp=response, body=None, data=None)
+        parsed: JSON = orjson.loads(response.data or b"{}")
+        return parsed
 
     def get(self, namespace: str, name: str) -> JSON:
         with errors.translating():
