@@ -56,7 +56,7 @@ def env(
         "PODRUNNER_NAMESPACES": namespace,
         "PODRUNNER_HEALTH_HOST": "127.0.0.1",
         "PODRUNNER_HEALTH_PORT": str(free_port()),
-        "PODRUNNER_BROKER_VISIBILITY_TIMEOUT_S": "2",
+        "PODRUNNER_BROKER_VISIBILITY_TIMEOUT_S": "60",
         "PODRUNNER_LOG_FORMAT": "console",
     }
     for name, value in values.items():

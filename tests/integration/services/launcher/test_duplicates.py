@@ -51,7 +51,7 @@ def test_a_launcher_killed_after_create_before_ack_leaves_one_pod(
     first.signal(signal.SIGKILL)
     first.wait()
     cluster.admin("DELETE", "faults")
-    launcher_process()
+    launcher_process(PODRUNNER_BROKER_VISIBILITY_TIMEOUT_S="2")
     # Expect the job redelivered, recognised as launched, and still exactly one pod
     [event] = wait_for_events(redis_client, keys, 1, timeout_s=30)
     assert (event.outcome, event.pod) == (

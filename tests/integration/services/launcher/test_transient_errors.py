@@ -81,8 +81,8 @@ def test_a_persistent_failure_is_retried_with_backoff_not_in_a_busy_loop(
     assert 3 <= len(attempts) <= 15, f"{len(attempts)} create attempts in 4 s"
     cluster.admin("DELETE", "faults")
     events = wait_for_events(redis_client, keys, 1, timeout_s=30)
-    # the test's 2 s visibility timeout can redeliver the job while it is still being retried:
-    # a second delivery finds the pod and says so, and there is still one pod
+    # should the broker redeliver the job while it is still being retried, the second delivery
+    # finds the pod and says so: there is still one pod
     assert events[0].outcome is LaunchOutcome.CREATED
     assert all(e.outcome is LaunchOutcome.EXISTS for e in events[1:])
     assert len(cluster.pods(namespace)) == 1
