@@ -66,7 +66,7 @@ def _add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     scope = watcher.add_mutually_exclusive_group()
     scope.add_argument("--namespace", action="append", default=[], metavar="NS")
     scope.add_argument("--all-namespaces", action="store_true")
-    watcher.set_defaults(handler=_not_built("watcher"))
+    watcher.set_defaults(handler=_watcher)
 
     reconciler = commands.add_parser("reconciler", help="apply events to Postgres, serve the API")
     reconciler.set_defaults(handler=_not_built("reconciler"))
@@ -208,6 +208,17 @@ def _launcher(args: argparse.Namespace, settings: Settings) -> int:
     except service.ConfigurationError as error:
         raise UsageError(str(error)) from error
     return launcher.run()
+
+
+def _watcher(args: argparse.Namespace, settings: Settings) -> int:
+    from services.watcher import service
+
+    _configure_logging("watcher", settings)
+    try:
+        watcher = service.build(settings, args.namespace, all_namespaces=args.all_namespaces)
+    except service.ConfigurationError as error:
+        raise UsageError(str(error)) from error
+    return watcher.run()
 
 
 def _configure_logging(name: str, settings: Settings) -> None:

@@ -7,6 +7,7 @@ only need a few fields. Every method raises only podrunner's `KubeError` tree.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -54,6 +55,95 @@ class PodApi:
             )
         return _json(response)
 
+    def list_page(
+        self,
+        namespace: str | None,
+        *,
+        label_selector: str,
+        limit: int,
+        continue_token: str = "",
+    ) -> bytes:
+        """One page of a pod list, as the raw PodList JSON."""
+        query: list[tuple[str, str]] = [("labelSelector", label_selector), ("limit", str(limit))]
+        if continue_token:
+            query.append(("continue", continue_token))
+        response = self._get(_collection(namespace), query, timeout=self._timeout)
+        return bytes(response.data or b"")
+
+    def watch(
+        self,
+        namespace: str | None,
+        *,
+        label_selector: str,
+        resource_version: str,
+        timeout_s: int,
+        read_timeout_s: float,
+        on_open: Callable[[Callable[[], None]], None] = lambda _cancel: None,
+    ) -> Iterator[list[bytes]]:
+        """Watch from `resource_version` with bookmarks; yield the complete lines of each chunk.
+
+        The stream ends normally when the server closes it after `timeout_s`. A silent connection
+        fails after `read_timeout_s` (Unavailable). An ERROR event raises the matching KubeError:
+        `Gone` for 410 Expired, so the caller re-lists. `on_open` is given a function that ends
+        the stream from another thread (a blocked read returns at once), for a prompt shutdown.
+        """
+        query = [
+            ("watch", "true"),
+            ("allowWatchBookmarks", "true"),
+            ("labelSelector", label_selector),
+            ("resourceVersion", resource_version),
+            ("timeoutSeconds", str(timeout_s)),
+        ]
+        with errors.translating():
+            response = self._get(
+                _collection(namespace), query, timeout=(10.0, read_timeout_s), stream=True
+            )
+            streaming = [True]
+
+            def cancel() -> None:
+                if streaming[0]:  # never touch the connection once it went back to the pool
+                    response.response.shutdown()
+
+            on_open(cancel)
+            buffered = b""
+            try:
+                for chunk in response.response.stream(64 * 1024, decode_content=False):
+                    buffered += chunk
+                    *lines, buffered = buffered.split(b"\n")
+                    complete = [line for line in lines if line]
+                    for line in complete:
+                        if line.startswith(_ERROR_EVENT):
+                            raise _error_event(line)
+                    if complete:
+                        yield complete
+            finally:
+                streaming[0] = False
+                response.response.release_conn()
+
+    def _get(
+        self,
+        path: str,
+        query: list[tuple[str, str]],
+        *,
+        timeout: float | tuple[float, float],
+        stream: bool = False,
+    ) -> Any:
+        request = self._client.param_serialize(
+            method="GET",
+            resource_path=path,
+            query_params=query,
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )
+        with errors.translating():
+            response = self._client.call_api(*request, _request_timeout=timeout)
+            if not 200 <= response.status <= 299:
+                response.read()
+                raise ApiException.from_response(http_resp=response, body=None, data=None)
+            if not stream:
+                response.read()
+        return response
+
     def ping(self) -> None:
         """Raise a `KubeError` unless the API server answers."""
         with errors.translating():
@@ -63,3 +153,16 @@ class PodApi:
 def _json(response: Any) -> JSON:
     parsed: JSON = orjson.loads(response.data)
     return parsed
+
+
+_ERROR_EVENT = b'{"type":"ERROR"'
+
+
+def _collection(namespace: str | None) -> str:
+    return f"/api/v1/namespaces/{namespace}/pods" if namespace else "/api/v1/pods"
+
+
+def _error_event(line: bytes) -> errors.KubeError:
+    """The KubeError an ERROR watch event stands for (its object is a Status)."""
+    status = orjson.loads(line).get("object") or {}
+    return errors.from_response(int(status.get("code") or 500), orjson.dumps(status))

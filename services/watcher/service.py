@@ -1,0 +1,142 @@
+"""Wiring the watcher: one leader-or-standby per namespace (or one for the whole cluster).
+
+`podrunner watcher [--namespace NS ... | --all-namespaces]`. Each scope has its own lease,
+checkpoint and watch loop; events go to the stream of the pod's namespace.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from services.watcher.leading import Leader
+from services.watcher.metrics import WatcherMetrics
+from services.watcher.watching import WatchLoop
+from shared import health, running
+from shared.k8s import clients
+from shared.k8s.pods import PodApi
+from shared.messages import PodEvent
+from shared.messaging import connections, keys, streams
+from shared.messaging.checkpoints import Checkpoints
+from shared.messaging.leases import Lease
+from shared.settings import Settings
+
+#: A watch loop silent (no event, bookmark or reconnect) this long is stuck.
+LOOP_DEADLINE_S = 120.0
+ALL = "*"
+
+
+class ConfigurationError(ValueError):
+    """The watcher cannot run with these settings (exit 2)."""
+
+
+def build(settings: Settings, namespaces: list[str], *, all_namespaces: bool) -> running.Service:
+    if settings.redis_url is None:
+        raise ConfigurationError("PODRUNNER_REDIS_URL is not set")
+    scopes = [ALL] if all_namespaces else list(namespaces or settings.namespaces)
+    unknown = sorted(set(scopes) - {ALL, *settings.namespaces})
+    if unknown:
+        raise ConfigurationError(f"namespaces not in PODRUNNER_NAMESPACES: {', '.join(unknown)}")
+    redis_client = connections.connect_redis(settings.redis_url)
+    redis_keys = keys.RedisKeys(settings.instance)
+    api_client = clients.make_api_client(pool_size=len(scopes) + 2)
+    pods = PodApi(api_client)
+    registry = CollectorRegistry()
+    metrics = WatcherMetrics(registry)
+    holder = f"{socket.gethostname()}-{os.getpid()}"
+    checkpoints = Checkpoints(redis_client, keys=redis_keys)
+
+    def publish(events: list[PodEvent]) -> None:
+        by_namespace: dict[str, list[bytes]] = defaultdict(list)
+        for event in events:
+            by_namespace[event.namespace].append(event.encode())
+        for namespace, payloads in by_namespace.items():
+            stream = redis_keys.pod_events(namespace)
+            streams.publish(redis_client, stream, payloads, maxlen=settings.stream_maxlen)
+
+    leaders = [
+        _leader(
+            scope,
+            settings=settings,
+            pods=pods,
+            publish=publish,
+            checkpoints=checkpoints,
+            lease=Lease(
+                redis_client,
+                keys=redis_keys,
+                name=f"watcher:{scope}",
+                holder=holder,
+                ttl_s=settings.lease_ttl_s,
+            ),
+            metrics=metrics,
+        )
+        for scope in scopes
+    ]
+
+    def status() -> dict[str, Any]:
+        return {
+            "instance": settings.instance,
+            "holder": holder,
+            "scopes": {
+                leader.scope_name: {
+                    "role": leader.role,
+                    "resource_version": leader.loop.resource_version,
+                    "tracked_pods": len(leader.loop.tracker),
+                }
+                for leader in leaders
+            },
+        }
+
+    readiness = health.Readiness(
+        {"redis": lambda: connections.ping(redis_client), "kubernetes": pods.ping}
+    )
+    app = health.make_health_app(
+        service="watcher",
+        heartbeats=[leader.heartbeat for leader in leaders],
+        readiness=readiness,
+        registry=registry,
+        status=status,
+    )
+    return running.Service(
+        name="watcher",
+        loops=[running.Loop(f"watch-{leader.scope_name}", leader.run) for leader in leaders],
+        health=health.HealthServer(
+            app, host=settings.health_host, port=settings.health_port_for("watcher")
+        ),
+        cleanup=[readiness.close, api_client.close, redis_client.close],
+    )
+
+
+def _leader(
+    scope: str,
+    *,
+    settings: Settings,
+    pods: PodApi,
+    publish: Callable[[list[PodEvent]], None],
+    checkpoints: Checkpoints,
+    lease: Lease,
+    metrics: WatcherMetrics,
+) -> Leader:
+    heartbeat = health.Heartbeat(f"watch-{scope}", deadline_s=LOOP_DEADLINE_S)
+
+    def save(resource_version: str) -> bool:
+        holding = leader.holding
+        return holding is not None and checkpoints.save(lease, holding, scope, resource_version)
+
+    loop = WatchLoop(
+        scope=None if scope == ALL else scope,
+        pods=pods,
+        instance=settings.instance,
+        publish=publish,
+        save_checkpoint=save,
+        metrics=metrics,
+        heartbeat=heartbeat,
+        read_timeout_s=min(60.0, settings.lease_ttl_s * 2),
+    )
+    leader = Leader(scope, lease, checkpoints, loop, metrics, heartbeat, settings.lease_ttl_s)
+    return leader
