@@ -25,22 +25,7 @@ from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.messaging.keys import RedisKeys
 from shared.settings import Settings
 from tests.support.cluster import Cluster
-from tests.support.kubesim import free_port, start_kubesim
-
-
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    sim = start_kubesim(tmp_path_factory.mktemp("kubesim"))
-    with httpx.Client(base_url=sim.url, timeout=30) as http:
-        yield Cluster(sim, http)
-    sim.stop()
-
-
-@pytest.fixture
-def namespace(cluster: Cluster) -> Iterator[str]:
-    name = cluster.new_namespace()
-    yield name
-    cluster.admin("DELETE", "faults")
+from tests.support.kubesim import free_port
 
 
 @pytest.fixture

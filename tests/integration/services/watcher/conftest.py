@@ -1,0 +1,154 @@
+"""Fixtures for watcher tests: settings, a running watcher, and pods to watch."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from services.watcher import service
+from shared import running
+from shared.k8s.rendering import RenderSettings, Templates, render_pod
+from shared.messages import PodEvent
+from shared.messaging.keys import RedisKeys
+from shared.settings import Settings
+from tests.support import builders
+from tests.support.cluster import Cluster
+from tests.support.kubesim import free_port
+
+
+@pytest.fixture
+def env(
+    cluster: Cluster, redis_url: str, namespace: str, instance: str, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    values = {
+        "KUBECONFIG": str(cluster.sim.kubeconfig),
+        "PODRUNNER_REDIS_URL": redis_url,
+        "PODRUNNER_INSTANCE": instance,
+        "PODRUNNER_NAMESPACE": namespace,
+        "PODRUNNER_NAMESPACES": namespace,
+        "PODRUNNER_HEALTH_HOST": "127.0.0.1",
+        "PODRUNNER_HEALTH_PORT": str(free_port()),
+        "PODRUNNER_LEASE_TTL_S": "2",
+        "PODRUNNER_LOG_FORMAT": "console",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    return values
+
+
+@dataclass
+class Running:
+    service: running.Service
+    thread: threading.Thread
+    port: int
+
+    def stop(self) -> None:
+        self.service.stop.set()
+        self.thread.join(30)
+        assert not self.thread.is_alive(), "the watcher did not stop"
+
+
+@pytest.fixture
+def run_watcher(env: dict[str, str]) -> Iterator[Callable[..., Running]]:
+    started: list[Running] = []
+
+    def start(**overrides: Any) -> Running:
+        settings = Settings(**overrides)
+        built = service.build(settings, [], all_namespaces=False)
+        thread = threading.Thread(target=built.run, name="watcher-under-test")
+        thread.start()
+        watched = Running(built, thread, settings.health_port_for("watcher"))
+        started.append(watched)
+        wait_ready(watched.port)
+        return watched
+
+    yield start
+    for watched in started:
+        if watched.thread.is_alive():
+            watched.stop()
+
+
+@dataclass
+class WatcherProcess:
+    process: subprocess.Popen[bytes]
+    port: int
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+
+
+@pytest.fixture
+def watcher_process(env: dict[str, str]) -> Iterator[Callable[[], WatcherProcess]]:
+    started: list[WatcherProcess] = []
+
+    def start() -> WatcherProcess:
+        port = free_port()
+        environment = {**os.environ, **env, "PODRUNNER_HEALTH_PORT": str(port)}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "watcher"], env=environment
+        )
+        watched = WatcherProcess(process, port)
+        started.append(watched)
+        wait_ready(port)
+        return watched
+
+    yield start
+    for watched in started:
+        if watched.process.poll() is None:
+            watched.kill()
+
+
+def wait_ready(port: int, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return
+        time.sleep(0.05)
+    raise AssertionError("the watcher never became ready")
+
+
+def create_pod(
+    cluster: Cluster, namespace: str, instance: str, task_id: str, **behaviour: str
+) -> str:
+    """Create one of our pods, its kubesim behaviour set by `kubesim.podrunner.io/*` annotations."""
+    annotations = {f"kubesim.podrunner.io/{k.replace('_', '-')}": v for k, v in behaviour.items()}
+    job = builders.job(task_id=task_id, annotations=annotations or None)
+    pod = render_pod(
+        job, settings=RenderSettings(instance, namespace, "busybox:1.37"), templates=Templates()
+    )
+    response = cluster.http.post(f"/api/v1/namespaces/{namespace}/pods", json=pod)
+    assert response.status_code == 201, response.text
+    return str(pod["metadata"]["name"])
+
+
+def pod_events(client: redis.Redis, keys: RedisKeys, namespace: str) -> list[PodEvent]:
+    entries: Any = client.xrange(keys.pod_events(namespace))
+    return [PodEvent.decode(fields[b"event"]) for _, fields in entries]
+
+
+def events_of(events: list[PodEvent], pod: str) -> list[PodEvent]:
+    return [event for event in events if event.pod == pod]
+
+
+def wait_until(check: Callable[[], Any], *, timeout_s: float = 20) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"condition not met within {timeout_s}s")
