@@ -15,16 +15,14 @@ from datetime import datetime
 import msgspec
 
 from shared.k8s import naming
-from shared.messages import EventSource, PodEvent, PodPhase
+from shared.messages import SCHEMA_VERSION, EventSource, PodPhase
 
 
 class Metadata(msgspec.Struct, frozen=True):
     name: str = ""
     namespace: str = ""
     resourceVersion: str = ""  # noqa: N815 - the API's field name
-    uid: str = ""
-    labels: dict[str, str] = {}
-    annotations: dict[str, str] = {}
+    annotations: dict[str, str] | None = None
     deletionTimestamp: str | None = None  # noqa: N815
 
 
@@ -51,26 +49,33 @@ class State(msgspec.Struct, frozen=True):
     terminated: Terminated | None = None
 
 
+# Absent nested objects decode to None rather than to default instances: building defaults for
+# every line made decoding several times slower.
+
+
 class ContainerStatus(msgspec.Struct, frozen=True):
     name: str = ""
-    state: State = State()
+    state: State | None = None
 
 
 class Status(msgspec.Struct, frozen=True):
     phase: str = ""
     reason: str = ""
     message: str = ""
-    containerStatuses: list[ContainerStatus] = []  # noqa: N815
+    containerStatuses: list[ContainerStatus] | None = None  # noqa: N815
 
 
 class Pod(msgspec.Struct, frozen=True):
-    metadata: Metadata = Metadata()
-    status: Status = Status()
+    metadata: Metadata | None = None
+    status: Status | None = None
 
 
 class WatchEvent(msgspec.Struct, frozen=True):
+    """One watch line. BOOKMARK objects decode as a pod with only a resourceVersion; ERROR lines
+    never get here (the Kubernetes helpers raise them as errors)."""
+
     type: str
-    object: msgspec.Raw
+    object: Pod | None = None
 
 
 class PodList(msgspec.Struct, frozen=True):
@@ -78,6 +83,9 @@ class PodList(msgspec.Struct, frozen=True):
     items: list[Pod]
 
 
+_NO_METADATA = Metadata()
+_NO_STATUS = Status()
+_NO_STATE = State()
 EVENT_DECODER = msgspec.json.Decoder(WatchEvent)
 POD_DECODER = msgspec.json.Decoder(Pod)
 LIST_DECODER = msgspec.json.Decoder(PodList)
@@ -91,29 +99,82 @@ class Foreign:
     reason: str
 
 
+class WireKey(msgspec.Struct, frozen=True):
+    dag_id: str
+    task_id: str
+    run_id: str
+    map_index: int = -1
+
+
+class WireEvent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A `PodEvent` as the watcher builds and encodes it: the same JSON, without pydantic.
+
+    `shared.messages.PodEvent` is the contract and what readers decode with; this struct only
+    writes that same shape, a few times faster, since the watcher's values are typed already.
+    A test holds the two to the same JSON."""
+
+    version: int
+    key: WireKey
+    try_number: int
+    namespace: str
+    pod: str
+    phase: str
+    reason: str = ""
+    message: str = ""
+    waiting_reason: str = ""
+    waiting_message: str = ""
+    terminated_reason: str = ""
+    terminated_message: str = ""
+    exit_code: int | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    deletion_requested: bool = False
+    deleted: bool = False
+    resource_version: str
+    observed_at: datetime
+    source: str = EventSource.WATCH.value
+
+    def encode(self) -> bytes:
+        return _ENCODER.encode(self)
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
 def to_event(
-    pod: Pod, *, instance: str, deleted: bool, observed_at: datetime, source: EventSource
-) -> PodEvent | Foreign:
-    """The `PodEvent` for one observed state of `pod`, or `Foreign` when it is not ours."""
-    metadata = pod.metadata
-    if metadata.labels.get(naming.INSTANCE_LABEL) != instance:
-        return Foreign("another instance")
+    pod: Pod, *, deleted: bool, observed_at: datetime, source: EventSource
+) -> WireEvent | Foreign:
+    """The event for one observed state of `pod`, or `Foreign` when its key cannot be read.
+
+    Pods of other instances never get here: lists and watches select this instance's label."""
+    metadata = pod.metadata or _NO_METADATA
+    status = pod.status or _NO_STATUS
+    annotations = metadata.annotations or {}
     try:
-        key, try_number = naming.key_from_annotations(metadata.annotations)
-    except naming.AnnotationError:
+        key = WireKey(
+            dag_id=annotations[naming.DAG_ID],
+            task_id=annotations[naming.TASK_ID],
+            run_id=annotations[naming.RUN_ID],
+            map_index=int(annotations[naming.MAP_INDEX]),
+        )
+        try_number = int(annotations[naming.TRY_NUMBER])
+    except (KeyError, ValueError):
         return Foreign("unreadable key annotations")
-    base = _base_container(pod.status.containerStatuses)
-    waiting = base.state.waiting if base else None
-    terminated = base.state.terminated if base else None
-    running = base.state.running if base else None
-    return PodEvent(
+    if try_number < 1 or key.map_index < -1 or not (key.dag_id and key.task_id and key.run_id):
+        return Foreign("unreadable key annotations")
+    base = _base_container(status.containerStatuses or [])
+    state = (base.state if base else None) or _NO_STATE
+    waiting, terminated, running = state.waiting, state.terminated, state.running
+    phase = status.phase if status.phase in _PHASES else PodPhase.UNKNOWN.value
+    return WireEvent(
+        version=SCHEMA_VERSION,
         key=key,
         try_number=try_number,
         namespace=metadata.namespace,
         pod=metadata.name,
-        phase=_PHASES.get(pod.status.phase, PodPhase.UNKNOWN),
-        reason=pod.status.reason,
-        message=pod.status.message,
+        phase=phase,
+        reason=status.reason,
+        message=status.message,
         waiting_reason=waiting.reason if waiting else "",
         waiting_message=waiting.message if waiting else "",
         terminated_reason=terminated.reason if terminated else "",
@@ -126,7 +187,7 @@ def to_event(
         deleted=deleted,
         resource_version=metadata.resourceVersion,
         observed_at=observed_at,
-        source=source,
+        source=source.value,
     )
 
 

@@ -14,13 +14,13 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from services.watcher.decoding import WireEvent
 from services.watcher.leading import Leader
 from services.watcher.metrics import WatcherMetrics
 from services.watcher.watching import WatchLoop
 from shared import health, running
 from shared.k8s import clients
 from shared.k8s.pods import PodApi
-from shared.messages import PodEvent
 from shared.messaging import connections, keys, streams
 from shared.messaging.checkpoints import Checkpoints
 from shared.messaging.leases import Lease
@@ -51,7 +51,7 @@ def build(settings: Settings, namespaces: list[str], *, all_namespaces: bool) ->
     holder = f"{socket.gethostname()}-{os.getpid()}"
     checkpoints = Checkpoints(redis_client, keys=redis_keys)
 
-    def publish(events: list[PodEvent]) -> None:
+    def publish(events: list[WireEvent]) -> None:
         by_namespace: dict[str, list[bytes]] = defaultdict(list)
         for event in events:
             by_namespace[event.namespace].append(event.encode())
@@ -117,7 +117,7 @@ def _leader(
     *,
     settings: Settings,
     pods: PodApi,
-    publish: Callable[[list[PodEvent]], None],
+    publish: Callable[[list[WireEvent]], None],
     checkpoints: Checkpoints,
     lease: Lease,
     metrics: WatcherMetrics,

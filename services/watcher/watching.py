@@ -17,6 +17,7 @@ last word on that.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,12 +31,12 @@ from services.watcher.tracking import Tracker
 from shared.health import Heartbeat
 from shared.k8s import errors, naming
 from shared.k8s.pods import PodApi
-from shared.messages import EventSource, PodEvent
+from shared.messages import EventSource
 from shared.retrying import Backoff
 
 log = structlog.get_logger()
 
-Publish = Callable[[list[PodEvent]], None]
+Publish = Callable[[list[decoding.WireEvent]], None]
 #: Saves the checkpoint; False means this replica is no longer the leader.
 SaveCheckpoint = Callable[[str], bool]
 
@@ -107,7 +108,7 @@ class WatchLoop:
             on_open=self._opened,
         )
         for lines in stream:
-            self._handle(lines)
+            self.process(lines)
             self.heartbeat.beat()
             if stop.is_set() or not keep_going():
                 return
@@ -116,49 +117,54 @@ class WatchLoop:
     def _opened(self, cancel: Callable[[], None]) -> None:
         self._cancel = cancel
 
-    def _handle(self, lines: list[bytes]) -> None:
+    def process(self, lines: list[bytes]) -> None:
+        """Decode one chunk of watch lines, publish its transitions, checkpoint its last RV."""
         observed = datetime.now(UTC)
-        events: list[PodEvent] = []
+        events: list[decoding.WireEvent] = []
         last = self.resource_version
+        seen: Counter[str] = Counter()
         for line in lines:
-            decoded = self._decode(line, observed)
+            decoded = self._decode(line, observed, seen)
             if isinstance(decoded, str):
                 last = decoded or last
                 continue
             last = decoded.resource_version or last
             if self.tracker.is_transition(decoded):
                 events.append(decoded)
+        for kind, count in seen.items():
+            self.metrics.events_in.labels(type=kind).inc(count)
         self._commit(events, last)
 
-    def _decode(self, line: bytes, observed: datetime) -> PodEvent | str:
+    def _decode(
+        self, line: bytes, observed: datetime, seen: Counter[str]
+    ) -> decoding.WireEvent | str:
         """A pod event, or (for bookmarks and pods that are not ours) just its resourceVersion."""
         try:
             raw = decoding.EVENT_DECODER.decode(line)
-            pod = decoding.POD_DECODER.decode(raw.object)
+            pod = raw.object or decoding.Pod()
         except msgspec.DecodeError as error:
-            self.metrics.events_in.labels(type="UNDECODABLE").inc()
+            seen["UNDECODABLE"] += 1
             log.warning("watch_line_undecodable", scope=self.scope, error=str(error))
             return ""
-        self.metrics.events_in.labels(type=raw.type).inc()
+        seen[raw.type] += 1
         if raw.type == "BOOKMARK":
-            return pod.metadata.resourceVersion
+            return pod.metadata.resourceVersion if pod.metadata else ""
         event = decoding.to_event(
             pod,
-            instance=self.instance,
             deleted=raw.type == "DELETED",
             observed_at=observed,
             source=EventSource.WATCH,
         )
         if isinstance(event, decoding.Foreign):
             self.metrics.ignored.labels(reason=event.reason).inc()
-            return pod.metadata.resourceVersion
+            return pod.metadata.resourceVersion if pod.metadata else ""
         return event
 
     def _relist(self) -> None:
         """Publish the current state of every pod, page by page, and watch from the list's RV."""
         self.metrics.relists.inc()
         observed = datetime.now(UTC)
-        events: list[PodEvent] = []
+        events: list[decoding.WireEvent] = []
         seen: set[tuple[str, str]] = set()
         token, list_rv = "", ""
         while True:
@@ -171,7 +177,6 @@ class WatchLoop:
             for pod in page.items:
                 event = decoding.to_event(
                     pod,
-                    instance=self.instance,
                     deleted=False,
                     observed_at=observed,
                     source=EventSource.RELIST,
@@ -186,25 +191,24 @@ class WatchLoop:
             if not token:
                 break
         vanished = [
-            event.model_copy(
-                update={
-                    "deleted": True,
-                    "source": EventSource.RELIST,
-                    "resource_version": list_rv,
-                    "observed_at": observed,
-                }
+            msgspec.structs.replace(
+                event,
+                deleted=True,
+                source=EventSource.RELIST.value,
+                resource_version=list_rv,
+                observed_at=observed,
             )
             for event in self.tracker.missing_from(seen)
         ]
         self._commit(events + vanished, list_rv)
         log.info("relisted", scope=self.scope, pods=len(events), vanished=len(vanished), rv=list_rv)
 
-    def _commit(self, events: list[PodEvent], resource_version: str) -> None:
+    def _commit(self, events: list[decoding.WireEvent], resource_version: str) -> None:
         """Publish, then checkpoint: a restart never skips an unpublished event."""
         if events:
             self.publish(events)
-            for event in events:
-                self.metrics.events_out.labels(phase=event.phase.value).inc()
+            for phase, count in Counter(event.phase for event in events).items():
+                self.metrics.events_out.labels(phase=phase).inc(count)
             now = datetime.now(UTC)
             self.metrics.lag.observe(max(0.0, (now - events[-1].observed_at).total_seconds()))
         if resource_version and resource_version != self.resource_version:

@@ -144,7 +144,7 @@ def translating() -> Iterator[None]:
         yield
     except ApiException as error:
         raise from_api_exception(error) from error
-    except (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError) as error:
+    except (urllib3.exceptions.HTTPError, OSError) as error:  # OSError: sockets, timeouts
         raise from_transport_error(error) from error
 
 

@@ -7,6 +7,7 @@ only need a few fields. Every method raises only podrunner's `KubeError` tree.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -102,7 +103,8 @@ class PodApi:
 
             def cancel() -> None:
                 if streaming[0]:  # never touch the connection once it went back to the pool
-                    response.response.shutdown()
+                    with contextlib.suppress(OSError):  # the socket may be closing already
+                        response.response.shutdown()
 
             on_open(cancel)
             buffered = b""
