@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install check lint typecheck imports test test-unit test-integration bench-kubesim bench-launcher demo clean
+.PHONY: install check lint typecheck imports test test-unit test-integration bench-kubesim bench-launcher bench-watcher demo clean
 
 install: $(STAMP)
 
@@ -39,6 +39,9 @@ test-integration: install
 
 bench-launcher: install
 	$(BIN)/python -m tests.benchmarks.bench_launcher --runs 3
+
+bench-watcher: install
+	$(BIN)/python -m tests.benchmarks.bench_watcher --runs 3
 
 bench-kubesim: install
 	$(BIN)/python -m tests.benchmarks.bench_kubesim --runs 3

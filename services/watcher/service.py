@@ -38,10 +38,7 @@ class ConfigurationError(ValueError):
 def build(settings: Settings, namespaces: list[str], *, all_namespaces: bool) -> running.Service:
     if settings.redis_url is None:
         raise ConfigurationError("PODRUNNER_REDIS_URL is not set")
-    scopes = [ALL] if all_namespaces else list(namespaces or settings.namespaces)
-    unknown = sorted(set(scopes) - {ALL, *settings.namespaces})
-    if unknown:
-        raise ConfigurationError(f"namespaces not in PODRUNNER_NAMESPACES: {', '.join(unknown)}")
+    scopes = _scopes(settings, namespaces, all_namespaces=all_namespaces)
     redis_client = connections.connect_redis(settings.redis_url)
     redis_keys = keys.RedisKeys(settings.instance)
     api_client = clients.make_api_client(pool_size=len(scopes) + 2)
@@ -92,8 +89,16 @@ def build(settings: Settings, namespaces: list[str], *, all_namespaces: bool) ->
             },
         }
 
+    def lease_state() -> None:
+        for leader in leaders:
+            leader.lease.current_holder()
+
     readiness = health.Readiness(
-        {"redis": lambda: connections.ping(redis_client), "kubernetes": pods.ping}
+        {
+            "redis": lambda: connections.ping(redis_client),
+            "lease": lease_state,
+            "kubernetes": pods.ping,
+        }
     )
     app = health.make_health_app(
         service="watcher",
@@ -140,3 +145,13 @@ def _leader(
     )
     leader = Leader(scope, lease, checkpoints, loop, metrics, heartbeat, settings.lease_ttl_s)
     return leader
+
+
+def _scopes(settings: Settings, namespaces: list[str], *, all_namespaces: bool) -> list[str]:
+    if all_namespaces:
+        return [ALL]
+    scopes = list(namespaces or settings.namespaces)
+    unknown = sorted(set(scopes) - set(settings.namespaces))
+    if unknown:
+        raise ConfigurationError(f"namespaces not in PODRUNNER_NAMESPACES: {', '.join(unknown)}")
+    return scopes

@@ -81,6 +81,7 @@ class WatchLoop:
         self.resource_version = start_from or ""
         failures = 0
         while not stop.is_set() and keep_going():
+            self.heartbeat.beat()  # a quiet cluster still reconnects every read timeout
             try:
                 if not self.resource_version:
                     self._relist()
