@@ -3,8 +3,9 @@
 The official client turns every watch line into a full `V1Pod` model, field by field, which is
 most of a watcher's time at thousands of events a second. These msgspec structs declare only the
 fields a pod event needs; everything else in the line is skipped by the decoder without being
-built. A pod that is not ours (another instance's label, missing or garbled key annotations) is
-reported as `Foreign` with the reason, to be counted and ignored.
+built. Lists and watches select this instance's label, so other instances' pods never arrive; a
+pod of ours whose key annotations are missing or garbled is reported as `Foreign`, to be counted
+and ignored.
 """
 
 from __future__ import annotations

@@ -24,30 +24,13 @@ from shared.messages import Job, LaunchEvent
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.messaging.keys import RedisKeys
 from shared.settings import Settings
-from tests.support.cluster import Cluster
 from tests.support.kubesim import free_port
 
 
 @pytest.fixture
-def env(
-    cluster: Cluster, redis_url: str, namespace: str, instance: str, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, str]:
-    """The environment a launcher of this test runs with (also set in this process)."""
-    values = {
-        "KUBECONFIG": str(cluster.sim.kubeconfig),
-        "PODRUNNER_REDIS_URL": redis_url,
-        "PODRUNNER_INSTANCE": instance,
-        "PODRUNNER_NAMESPACE": namespace,
-        "PODRUNNER_NAMESPACES": namespace,
-        "PODRUNNER_HEALTH_HOST": "127.0.0.1",
-        "PODRUNNER_HEALTH_PORT": str(free_port()),
-        "PODRUNNER_BROKER_VISIBILITY_TIMEOUT_S": "60",
-        "PODRUNNER_LOG_FORMAT": "console",
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    return values
+def env(service_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.setenv("PODRUNNER_BROKER_VISIBILITY_TIMEOUT_S", "60")
+    return {**service_env, "PODRUNNER_BROKER_VISIBILITY_TIMEOUT_S": "60"}
 
 
 @pytest.fixture

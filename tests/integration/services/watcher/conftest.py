@@ -29,24 +29,9 @@ from tests.support.kubesim import free_port
 
 
 @pytest.fixture
-def env(
-    cluster: Cluster, redis_url: str, namespace: str, instance: str, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, str]:
-    values = {
-        "KUBECONFIG": str(cluster.sim.kubeconfig),
-        "PODRUNNER_REDIS_URL": redis_url,
-        "PODRUNNER_INSTANCE": instance,
-        "PODRUNNER_NAMESPACE": namespace,
-        "PODRUNNER_NAMESPACES": namespace,
-        "PODRUNNER_HEALTH_HOST": "127.0.0.1",
-        "PODRUNNER_HEALTH_PORT": str(free_port()),
-        "PODRUNNER_LEASE_TTL_S": "2",
-        "PODRUNNER_LOG_FORMAT": "console",
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    return values
+def env(service_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.setenv("PODRUNNER_LEASE_TTL_S", "2")
+    return {**service_env, "PODRUNNER_LEASE_TTL_S": "2"}
 
 
 @dataclass
