@@ -1,0 +1,206 @@
+"""The ledger's rules: what a launch or pod event does to a task's row. Pure: no I/O.
+
+The reconciler reads events in batches, collapses them per task, and applies them with these
+rules; the database write is elsewhere. The rules make the result independent of how events
+arrive:
+
+* states only move forward by rank (`queued`/`up_for_reschedule` < `running` < `success`/`failed`);
+  a terminal row never changes again, so a late or repeated event is a no-op;
+* an event for an older try changes nothing; an event for a newer try starts that try;
+* a pod lost before its task started (deleted while Pending, evicted before Running, its
+  containers never started) is `up_for_reschedule`: the same try gets a new pod, up to
+  `max_relaunches` times, then the task fails with the history in its reason;
+* a failure always says why: the terminated reason and exit code, the waiting reason that can
+  never resolve (ErrImagePull, InvalidImageName, ...), the eviction message, or the deletion.
+
+Each decision also names the follow-ups owed once it is committed: capture the log tail, release
+the result finalizer, delete the pod, free the active-pod slot, relaunch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.db.models import STATE_RANK, TaskState
+from shared.messages import LaunchEvent, LaunchOutcome, PodEvent, PodPhase
+
+#: Waiting reasons no retry can fix: the task fails at once.
+FAST_FAIL_REASONS = frozenset(
+    {
+        "ErrImagePull",
+        "ImagePullBackOff",
+        "InvalidImageName",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "ErrImageNeverPull",
+    }
+)
+
+
+class FollowUp(enum.Enum):
+    CAPTURE_LOG = "capture-log"
+    RELEASE_POD = "release-pod"
+    FREE_SLOT = "free-slot"
+    RELAUNCH = "relaunch"
+
+
+@dataclass(frozen=True)
+class Row:
+    """The fields of a `task_instance` row the rules decide."""
+
+    try_number: int
+    state: TaskState
+    pod_name: str | None = None
+    launched_at: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    pod_phase: str | None = None
+    resource_version: str | None = None
+    exit_code: int | None = None
+    failure_reason: str | None = None
+    relaunch_count: int = 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    row: Row
+    follow_ups: frozenset[FollowUp] = frozenset()
+
+
+@dataclass(frozen=True)
+class Rules:
+    max_relaunches: int = 3
+
+
+def apply_launch(row: Row, event: LaunchEvent) -> Decision:
+    """A launcher's outcome for this row's try (or a newer one)."""
+    current = _for_try(row, event.try_number)
+    if current is None:
+        return Decision(row)
+    row = current
+    if event.outcome is LaunchOutcome.REJECTED:
+        failed = _fail(row, f"rejected: {event.reason}", at=event.at)
+        return Decision(failed, frozenset({FollowUp.FREE_SLOT}))
+    launched = dataclasses.replace(row, pod_name=event.pod, launched_at=row.launched_at or event.at)
+    return Decision(launched)
+
+
+def apply_pod_event(row: Row, event: PodEvent, rules: Rules) -> Decision:
+    """One observed state of this row's pod."""
+    current = _for_try(row, event.try_number)
+    if current is None:
+        return Decision(row)
+    row = current
+    observed = dataclasses.replace(
+        row,
+        pod_name=event.pod,
+        pod_phase=event.phase.value,
+        resource_version=event.resource_version,
+        started_at=row.started_at or event.started_at,
+    )
+    return _judge(observed, event, rules)
+
+
+def _for_try(row: Row, try_number: int) -> Row | None:
+    """The row an event of `try_number` applies to; None when it must change nothing: an older
+    try, or a try whose outcome is already recorded."""
+    if try_number > row.try_number:
+        return Row(try_number=try_number, state=TaskState.QUEUED)
+    if try_number < row.try_number or _terminal(row):
+        return None
+    return row
+
+
+def _judge(row: Row, event: PodEvent, rules: Rules) -> Decision:
+    ended = event.finished_at or event.observed_at
+    if event.phase is PodPhase.SUCCEEDED:
+        done = dataclasses.replace(
+            row, state=TaskState.SUCCESS, ended_at=ended, exit_code=event.exit_code
+        )
+        return Decision(done, _FINISHED)
+    if _lost_before_start(row, event):
+        return _reschedule(row, _loss_reason(event), rules, at=ended)
+    reason = failure_reason(event)
+    if reason is not None:
+        failed = dataclasses.replace(_fail(row, reason, at=ended), exit_code=event.exit_code)
+        return Decision(failed, _FINISHED | {FollowUp.CAPTURE_LOG})
+    if event.phase is PodPhase.RUNNING:
+        return Decision(_forward(row, TaskState.RUNNING))
+    return Decision(row)
+
+
+def failure_reason(event: PodEvent) -> str | None:
+    """Why the task failed, in words; None while nothing says it has."""
+    if event.waiting_reason in FAST_FAIL_REASONS and event.phase is PodPhase.PENDING:
+        return _with_message(event.waiting_reason, event.waiting_message)
+    if event.phase is PodPhase.FAILED:
+        if event.reason:
+            return _with_message(event.reason, event.message)
+        if event.terminated_reason == "OOMKilled":
+            return f"OOMKilled (exit {event.exit_code})"
+        terminated = event.terminated_reason or "Error"
+        return f"{_with_message(terminated, event.terminated_message)} (exit {event.exit_code})"
+    if event.deleted:
+        return "pod deleted externally"
+    return None
+
+
+def _lost_before_start(row: Row, event: PodEvent) -> bool:
+    """The pod went away or was killed before its task ever ran: not the task's fault."""
+    if row.started_at is not None or event.started_at is not None:
+        return False
+    if event.deleted and event.phase in (PodPhase.PENDING, PodPhase.FAILED, PodPhase.UNKNOWN):
+        return not _fast_failed(event)
+    if event.phase is PodPhase.FAILED and event.reason == "Evicted":
+        return True
+    return event.phase is PodPhase.FAILED and event.terminated_reason == "ContainerStatusUnknown"
+
+
+def _fast_failed(event: PodEvent) -> bool:
+    return event.waiting_reason in FAST_FAIL_REASONS
+
+
+def _loss_reason(event: PodEvent) -> str:
+    if event.reason == "Evicted":
+        return _with_message("evicted before the task started", event.message)
+    return "pod deleted before the task started"
+
+
+def _reschedule(row: Row, reason: str, rules: Rules, *, at: datetime) -> Decision:
+    history = f"{row.failure_reason}; {reason}" if row.failure_reason else reason
+    if row.relaunch_count >= rules.max_relaunches:
+        final = f"gave up after {row.relaunch_count} relaunches: {history}"
+        return Decision(_fail(row, final, at=at), _FINISHED)
+    again = dataclasses.replace(
+        row,
+        state=TaskState.UP_FOR_RESCHEDULE,
+        relaunch_count=row.relaunch_count + 1,
+        failure_reason=history,
+        started_at=None,
+        exit_code=None,
+    )
+    return Decision(again, frozenset({FollowUp.RELEASE_POD, FollowUp.FREE_SLOT, FollowUp.RELAUNCH}))
+
+
+def _fail(row: Row, reason: str, *, at: datetime) -> Row:
+    return dataclasses.replace(row, state=TaskState.FAILED, failure_reason=reason, ended_at=at)
+
+
+def _forward(row: Row, state: TaskState) -> Row:
+    if STATE_RANK[state] > STATE_RANK[row.state]:
+        return dataclasses.replace(row, state=state)
+    return row
+
+
+def _terminal(row: Row) -> bool:
+    return row.state.is_terminal
+
+
+def _with_message(reason: str, message: str) -> str:
+    return f"{reason}: {message}" if message else reason
+
+
+_FINISHED = frozenset({FollowUp.RELEASE_POD, FollowUp.FREE_SLOT})
