@@ -1,0 +1,172 @@
+"""Applying a batch of stream entries to `task_instance`: one transaction, then the acks.
+
+A batch is decoded (undecodable entries are dead-lettered at once), grouped by task key in stream
+order, and folded through the ledger's rules against the rows, read `FOR UPDATE` so reconcilers
+sharing the streams serialise per task. Changed rows are written with one executemany, rows that
+a launch event knows and the table does not (a job published straight to the queue) are inserted
+from the event's job, and the transaction commits before any entry is acknowledged: a crash
+between the two replays the batch, and the rules make the replay a no-op.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, select, tuple_, update
+from sqlalchemy.dialects import postgresql
+
+from services.reconciler import ledger
+from services.reconciler.ledger import Decision, FollowUp, Row, Rules
+from shared.db.models import TaskInstance, TaskState
+from shared.messages import DecodeError, LaunchEvent, PodEvent, TaskKey
+from shared.messaging.streams import Entry, StreamConsumer
+
+TABLE = cast(Table, TaskInstance.__table__)
+KeyTuple = tuple[str, str, str, int]
+Event = LaunchEvent | PodEvent
+_ROW_FIELDS = [field.name for field in dataclasses.fields(Row)]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one task's events decided, for the follow-ups after the commit."""
+
+    key: TaskKey
+    namespace: str
+    decision: Decision
+
+
+def key_of(key: TaskKey) -> KeyTuple:
+    return (key.dag_id, key.task_id, key.run_id, key.map_index)
+
+
+class Applier:
+    def __init__(
+        self, engine: Engine, consumer: StreamConsumer, *, launches_stream: str, rules: Rules
+    ) -> None:
+        self._engine = engine
+        self._consumer = consumer
+        self._launches = launches_stream
+        self._rules = rules
+
+    def apply(self, entries: Sequence[Entry]) -> list[Outcome]:
+        """Apply `entries` and acknowledge them; return the decisions that changed something."""
+        events = self._decode(entries)
+        grouped: dict[KeyTuple, list[Event]] = {}
+        for event in events:
+            grouped.setdefault(key_of(event.key), []).append(event)
+        with self._engine.begin() as connection:
+            outcomes = self._apply_grouped(connection, grouped)
+        self._consumer.ack(entries)
+        return outcomes
+
+    def _decode(self, entries: Iterable[Entry]) -> list[Event]:
+        events: list[Event] = []
+        for entry in entries:
+            record: type[LaunchEvent] | type[PodEvent] = (
+                LaunchEvent if entry.stream == self._launches else PodEvent
+            )
+            try:
+                events.append(record.decode(entry.data))
+            except DecodeError as error:
+                self._consumer.dead_letter(entry, str(error))
+        return events
+
+    def _apply_grouped(
+        self, connection: Connection, grouped: dict[KeyTuple, list[Event]]
+    ) -> list[Outcome]:
+        rows = _lock_rows(connection, list(grouped))
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        outcomes: list[Outcome] = []
+        for key, events in grouped.items():
+            current = rows.get(key)
+            if current is None:
+                current = _row_from_launch(events)
+                if current is None:
+                    continue  # a pod with no row: the drift scan deals with it
+                inserts.append(_insert_values(key, events, current))
+            decision = self._fold(current, events)
+            if decision.row != current or decision.follow_ups:
+                updates.append(_update_values(key, decision.row))
+                outcomes.append(Outcome(events[0].key, events[-1].namespace, decision))
+        if inserts:
+            connection.execute(postgresql.insert(TABLE).on_conflict_do_nothing(), inserts)
+        if updates:
+            connection.execute(_UPDATE, updates)
+        return outcomes
+
+    def _fold(self, row: Row, events: list[Event]) -> Decision:
+        follow_ups: set[FollowUp] = set()
+        for event in events:
+            if isinstance(event, LaunchEvent):
+                decision = ledger.apply_launch(row, event)
+            else:
+                decision = ledger.apply_pod_event(row, event, self._rules)
+            row = decision.row
+            follow_ups |= decision.follow_ups
+        return Decision(row, frozenset(follow_ups))
+
+
+def _lock_rows(connection: Connection, keys: list[KeyTuple]) -> dict[KeyTuple, Row]:
+    if not keys:
+        return {}
+    key_columns = tuple_(TABLE.c.dag_id, TABLE.c.task_id, TABLE.c.run_id, TABLE.c.map_index)
+    query = select(TABLE).where(key_columns.in_(keys)).with_for_update()
+    rows: dict[KeyTuple, Row] = {}
+    for record in connection.execute(query).mappings():
+        key = (record["dag_id"], record["task_id"], record["run_id"], record["map_index"])
+        rows[key] = Row(**{name: record[name] for name in _ROW_FIELDS})
+    return rows
+
+
+def _row_from_launch(events: list[Event]) -> Row | None:
+    """A row for a task only known from its launch event (job published straight to the queue)."""
+    launch = next((e for e in events if isinstance(e, LaunchEvent) and e.job is not None), None)
+    if launch is None:
+        return None
+    return Row(try_number=launch.try_number, state=TaskState.QUEUED)
+
+
+def _insert_values(key: KeyTuple, events: list[Event], row: Row) -> dict[str, Any]:
+    launch = next(e for e in events if isinstance(e, LaunchEvent) and e.job is not None)
+    assert launch.job is not None
+    dag_id, task_id, run_id, map_index = key
+    return {
+        "dag_id": dag_id,
+        "task_id": task_id,
+        "run_id": run_id,
+        "map_index": map_index,
+        "try_number": row.try_number,
+        "state": row.state,
+        "namespace": launch.namespace,
+        "job": launch.job.to_dict(),
+        "priority": launch.job.priority,
+        "queued_at": launch.at,
+    }
+
+
+def _update_values(key: KeyTuple, row: Row) -> dict[str, Any]:
+    dag_id, task_id, run_id, map_index = key
+    values = {f"new_{name}": getattr(row, name) for name in _ROW_FIELDS}
+    values.update(k_dag_id=dag_id, k_task_id=task_id, k_run_id=run_id, k_map_index=map_index)
+    values["new_updated_at"] = datetime.now(UTC)
+    return values
+
+
+_UPDATE = (
+    update(TABLE)
+    .where(
+        and_(
+            TABLE.c.dag_id == bindparam("k_dag_id"),
+            TABLE.c.task_id == bindparam("k_task_id"),
+            TABLE.c.run_id == bindparam("k_run_id"),
+            TABLE.c.map_index == bindparam("k_map_index"),
+        )
+    )
+    .values({name: bindparam(f"new_{name}") for name in [*_ROW_FIELDS, "updated_at"]})
+)
