@@ -56,6 +56,46 @@ class PodApi:
             )
         return _json(response)
 
+    def log_tail(self, namespace: str, name: str, *, lines: int, container: str = "base") -> str:
+        """The last `lines` lines of the container's log; empty when it has none (yet)."""
+        query = [("container", container), ("tailLines", str(lines))]
+        try:
+            response = self._get(f"{_pod_path(namespace, name)}/log", query, timeout=self._timeout)
+        except (errors.BadRequest, errors.NotFound):
+            return ""
+        return bytes(response.data or b"").decode(errors="replace")
+
+    def remove_finalizer(self, namespace: str, name: str, finalizer: str) -> None:
+        """Remove `finalizer` from the pod (a pod already gone is fine)."""
+        patch = {"metadata": {"$deleteFromPrimitiveList/finalizers": [finalizer]}}
+        try:
+            self._send(
+                "PATCH", _pod_path(namespace, name), patch, "application/strategic-merge-patch+json"
+            )
+        except errors.NotFound:
+            return
+
+    def delete(self, namespace: str, name: str) -> None:
+        """Delete the pod with its default grace period (a pod already gone is fine)."""
+        try:
+            self._send("DELETE", _pod_path(namespace, name), None, "application/json")
+        except errors.NotFound:
+            return
+
+    def _send(self, method: str, path: str, body: Any, content_type: str) -> None:
+        request = self._client.param_serialize(
+            method=method,
+            resource_path=path,
+            header_params={"Accept": "application/json", "Content-Type": content_type},
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        with errors.translating():
+            response = self._client.call_api(*request, _request_timeout=self._timeout)
+            response.read()
+            if not 200 <= response.status <= 299:
+                raise ApiException.from_response(http_resp=response, body=None, data=None)
+
     def list_page(
         self,
         namespace: str | None,
@@ -158,6 +198,10 @@ def _json(response: Any) -> JSON:
 
 
 _ERROR_EVENT = b'{"type":"ERROR"'
+
+
+def _pod_path(namespace: str, name: str) -> str:
+    return f"/api/v1/namespaces/{namespace}/pods/{name}"
 
 
 def _collection(namespace: str | None) -> str:

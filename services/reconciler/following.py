@@ -1,0 +1,99 @@
+"""What is owed once a batch's decisions are committed: logs, finalizers, pods, slots, relaunches.
+
+Each follow-up is idempotent, so replaying a batch after a crash repeats them harmlessly. Order
+matters per task: the log tail is read while the pod still exists, then the result finalizer is
+released (the result is safe in Postgres), then the pod is deleted or kept per policy, then its
+active-pod slot is freed. A relaunch publishes the task's job again for the same try.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy import Engine, Table, and_, update
+
+from services.reconciler.applying import TABLE, Outcome
+from services.reconciler.ledger import FollowUp
+from shared.db.models import TaskState
+from shared.k8s import errors, naming
+from shared.k8s.pods import PodApi
+from shared.messaging.slots import SlotPool
+
+log = structlog.get_logger()
+
+Relaunch = Callable[[Outcome], None]
+
+
+@dataclass(frozen=True)
+class PodPolicy:
+    delete_on_success: bool = True
+    delete_on_failure: bool = False
+    log_lines: int = 100
+
+
+class FollowUps:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        pods: PodApi,
+        slots: SlotPool,
+        relaunch: Relaunch,
+        policy: PodPolicy,
+    ) -> None:
+        self._engine = engine
+        self._pods = pods
+        self._slots = slots
+        self._relaunch = relaunch
+        self._policy = policy
+
+    def run(self, outcomes: Sequence[Outcome]) -> None:
+        for outcome in outcomes:
+            try:
+                self._one(outcome)
+            except errors.KubeError as error:
+                # the drift and finalizer sweeps finish what could not be done now
+                log.warning("follow_up_failed", task=str(outcome.key), error=str(error))
+
+    def _one(self, outcome: Outcome) -> None:
+        row, owed = outcome.decision.row, outcome.decision.follow_ups
+        pod = row.pod_name or naming.pod_name(outcome.key, row.try_number)
+        if FollowUp.CAPTURE_LOG in owed:
+            self._store_log(
+                outcome, self._pods.log_tail(outcome.namespace, pod, lines=self._policy.log_lines)
+            )
+        if FollowUp.RELEASE_POD in owed:
+            self._pods.remove_finalizer(outcome.namespace, pod, naming.RESULT_FINALIZER)
+            if self._deletes(row.state):
+                self._pods.delete(outcome.namespace, pod)
+        if FollowUp.FREE_SLOT in owed:
+            self._slots.release(outcome.namespace, pod)
+        if FollowUp.RELAUNCH in owed:
+            self._relaunch(outcome)
+
+    def _deletes(self, state: TaskState) -> bool:
+        if state is TaskState.SUCCESS:
+            return self._policy.delete_on_success
+        if state is TaskState.FAILED:
+            return self._policy.delete_on_failure
+        return True  # a pod lost before its task started is replaced: remove what is left
+
+    def _store_log(self, outcome: Outcome, tail: str) -> None:
+        key = outcome.key
+        table: Table = TABLE
+        statement = (
+            update(table)
+            .where(
+                and_(
+                    table.c.dag_id == key.dag_id,
+                    table.c.task_id == key.task_id,
+                    table.c.run_id == key.run_id,
+                    table.c.map_index == key.map_index,
+                )
+            )
+            .values(log_tail=tail)
+        )
+        with self._engine.begin() as connection:
+            connection.execute(statement)
