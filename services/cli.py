@@ -99,7 +99,7 @@ def _add_db(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 def _add_job_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     submit = commands.add_parser("submit", help="submit a job")
     _add_job_options(submit, wait=True)
-    submit.set_defaults(handler=_not_built("submit"))
+    submit.set_defaults(handler=_submit)
     render = commands.add_parser("render-pod", help="print the pod a job would create")
     _add_job_options(render, wait=False)
     render.set_defaults(handler=_render_pod)
@@ -141,6 +141,35 @@ def _not_built(name: str) -> Handler:
         raise UsageError(f"'podrunner {name}' is not available in this version yet")
 
     return handler
+
+
+def _submit(args: argparse.Namespace, settings: Settings) -> int:
+    """Record and publish a job; with --wait, follow it to its end."""
+    import orjson
+
+    from services.reconciler import intake, waiting
+    from shared.db import engines
+    from shared.messages import DecodeError, Job
+    from shared.messaging.jobqueue import BrokerSettings, JobQueue
+
+    if settings.database_url is None or settings.broker_url is None:
+        raise UsageError("PODRUNNER_DATABASE_URL and PODRUNNER_REDIS_URL must be set")
+    try:
+        job = Job.decode(orjson.dumps(_job_from_args(args)))
+    except DecodeError as error:
+        raise UsageError(str(error)) from error
+    engine = engines.make_engine(settings.database_url, pool_size=1)
+    queue = JobQueue(BrokerSettings(settings.broker_url, settings.broker_visibility_timeout_s))
+    try:
+        submitted = intake.submit(engine, queue, job, default_namespace=settings.namespace)
+    except intake.AlreadySubmitted as error:
+        return _fail(str(error), EXIT_FAILED)
+    finally:
+        engine.dispose()
+    print(f"submitted {job.key} try {job.try_number} to {submitted.namespace}")
+    if not args.wait:
+        return EXIT_OK
+    return waiting.wait_for(settings.database_url, job)
 
 
 def _render_pod(args: argparse.Namespace, settings: Settings) -> int:

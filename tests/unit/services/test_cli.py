@@ -42,10 +42,6 @@ def test_an_unknown_subcommand_exits_2(capsys: pytest.CaptureFixture[str]) -> No
         pytest.param(["status", "--json"], id="status"),
         pytest.param(["cleanup-pods", "--dry-run"], id="cleanup-pods"),
         pytest.param(["demo", "--tasks", "3"], id="demo"),
-        pytest.param(
-            ["submit", "--dag-id", "d", "--task-id", "t", "--run-id", "r", "--", "echo"],
-            id="submit",
-        ),
     ],
 )
 def test_a_subcommand_not_built_yet_says_so_and_exits_2(
