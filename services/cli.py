@@ -69,7 +69,7 @@ def _add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     watcher.set_defaults(handler=_watcher)
 
     reconciler = commands.add_parser("reconciler", help="apply events to Postgres, serve the API")
-    reconciler.set_defaults(handler=_not_built("reconciler"))
+    reconciler.set_defaults(handler=_reconciler)
 
     kubesim = commands.add_parser("kubesim", help="run the Kubernetes API simulator")
     kubesim.add_argument("--host", default="127.0.0.1")
@@ -237,6 +237,17 @@ def _launcher(args: argparse.Namespace, settings: Settings) -> int:
     except service.ConfigurationError as error:
         raise UsageError(str(error)) from error
     return launcher.run()
+
+
+def _reconciler(_args: argparse.Namespace, settings: Settings) -> int:
+    from services.reconciler import service
+
+    _configure_logging("reconciler", settings)
+    try:
+        reconciler = service.build(settings)
+    except service.ConfigurationError as error:
+        raise UsageError(str(error)) from error
+    return reconciler.run()
 
 
 def _watcher(args: argparse.Namespace, settings: Settings) -> int:
