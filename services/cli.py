@@ -108,7 +108,7 @@ def _add_job_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     status.add_argument("--dag-id")
     status.add_argument("--state")
     status.add_argument("--json", action="store_true")
-    status.set_defaults(handler=_not_built("status"))
+    status.set_defaults(handler=_status)
 
     cleanup = commands.add_parser("cleanup-pods", help="delete finished or orphaned pods")
     cleanup.add_argument("--namespace", metavar="NS")
@@ -170,6 +170,14 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
     if not args.wait:
         return EXIT_OK
     return waiting.wait_for(settings.database_url, job)
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from services.reconciler import reporting
+
+    rows = reporting.task_rows(_database_url(settings), dag_id=args.dag_id, state=args.state)
+    print(reporting.as_json(rows) if args.json else reporting.as_table(rows))
+    return EXIT_OK
 
 
 def _render_pod(args: argparse.Namespace, settings: Settings) -> int:

@@ -38,7 +38,6 @@ def test_an_unknown_subcommand_exits_2(capsys: pytest.CaptureFixture[str]) -> No
 @pytest.mark.parametrize(
     "argv",
     [
-        pytest.param(["status", "--json"], id="status"),
         pytest.param(["cleanup-pods", "--dry-run"], id="cleanup-pods"),
         pytest.param(["demo", "--tasks", "3"], id="demo"),
     ],
