@@ -24,7 +24,8 @@ def three_tasks(
     with db.begin() as connection:
         connection.execute(
             sqlalchemy.text(
-                "UPDATE task_instance SET state='failed', failure_reason='OOMKilled (exit 137)' WHERE task_id='check'"
+                "UPDATE task_instance SET state='failed', failure_reason='OOMKilled (exit 137)' "
+                "WHERE task_id='check'"
             )
         )
     monkeypatch.setenv("PODRUNNER_DATABASE_URL", database_url.render_as_string(hide_password=False))
