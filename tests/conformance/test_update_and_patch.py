@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.conftest import Target, long_running
+from tests.conformance.conftest import Target, long_running, wait_for
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
 STRATEGIC = {"Content-Type": "application/strategic-merge-patch+json"}
@@ -19,7 +19,10 @@ def pod(target: Target, namespace: str) -> dict[str, Any]:
     body["metadata"]["finalizers"] = ["example.com/keep"]
     response = target.http.post(f"/api/v1/namespaces/{namespace}/pods", json=body)
     assert response.status_code == 201
-    created: dict[str, Any] = response.json()
+    # settled first: a scheduler binding between a test's GET and PUT would change the spec
+    path = f"/api/v1/namespaces/{namespace}/pods/p1"
+    wait_for(lambda: target.http.get(path).json()["status"].get("phase") == "Running")
+    created: dict[str, Any] = target.http.get(path).json()
     return created
 
 
