@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import redis
 
 from services.launcher import service
-from shared import running
 from shared.messages import Job, LaunchEvent
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.messaging.keys import RedisKeys
 from shared.settings import Settings
 from tests.support.kubesim import free_port
+from tests.support.services import InProcess, wait_ready
 
 
 @pytest.fixture
@@ -38,35 +35,16 @@ def jobs(redis_url: str) -> JobQueue:
     return JobQueue(BrokerSettings(url=redis_url, visibility_timeout_s=2))
 
 
-@dataclass
-class Running:
-    service: running.Service
-    thread: threading.Thread
-    port: int
-    exit_codes: list[int]
-
-    def stop(self) -> int:
-        self.service.stop.set()
-        self.thread.join(30)
-        assert not self.thread.is_alive(), "the launcher did not stop"
-        return self.exit_codes[0]
-
-
 @pytest.fixture
-def run_launcher(env: dict[str, str]) -> Iterator[Callable[..., Running]]:
+def run_launcher(env: dict[str, str]) -> Iterator[Callable[..., InProcess]]:
     """Start the launcher in this process (on threads), with settings overridden by keyword."""
-    started: list[Running] = []
+    started: list[InProcess] = []
 
-    def start(**overrides: Any) -> Running:
+    def start(**overrides: Any) -> InProcess:
         settings = Settings(**overrides)
-        built = service.build(settings, [])
-        exit_codes: list[int] = []
-        thread = threading.Thread(target=lambda: exit_codes.append(built.run()), name="launcher")
-        thread.start()
-        launched = Running(built, thread, settings.health_port_for("launcher"), exit_codes)
+        launched = InProcess(service.build(settings, []), settings.health_port_for("launcher"))
         started.append(launched)
-        _wait_ready(launched.port)
-        return launched
+        return launched.start()
 
     yield start
     for launched in started:
@@ -100,7 +78,7 @@ def launcher_process(env: dict[str, str]) -> Iterator[Callable[..., LauncherProc
         )
         launched = LauncherProcess(process, int(environment["PODRUNNER_HEALTH_PORT"]))
         started.append(launched)
-        _wait_ready(launched.port)
+        wait_ready(launched.port)
         return launched
 
     yield start
@@ -108,16 +86,6 @@ def launcher_process(env: dict[str, str]) -> Iterator[Callable[..., LauncherProc
         if launched.process.poll() is None:
             launched.signal(signal.SIGKILL)
             launched.wait()
-
-
-def _wait_ready(port: int, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.05)
-    raise AssertionError("the launcher never became ready")
 
 
 def launch_events(client: redis.Redis, keys: RedisKeys) -> list[LaunchEvent]:

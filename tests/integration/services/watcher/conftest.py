@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 import redis
 
 from services.watcher import service
-from shared import running
 from shared.k8s.rendering import RenderSettings, Templates, render_pod
 from shared.messages import PodEvent
 from shared.messaging.keys import RedisKeys
@@ -26,6 +22,7 @@ from shared.settings import Settings
 from tests.support import builders
 from tests.support.cluster import Cluster
 from tests.support.kubesim import free_port
+from tests.support.services import InProcess, wait_ready
 
 
 @pytest.fixture
@@ -34,31 +31,16 @@ def env(service_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[st
     return {**service_env, "PODRUNNER_LEASE_TTL_S": "2"}
 
 
-@dataclass
-class Running:
-    service: running.Service
-    thread: threading.Thread
-    port: int
-
-    def stop(self) -> None:
-        self.service.stop.set()
-        self.thread.join(30)
-        assert not self.thread.is_alive(), "the watcher did not stop"
-
-
 @pytest.fixture
-def run_watcher(env: dict[str, str]) -> Iterator[Callable[..., Running]]:
-    started: list[Running] = []
+def run_watcher(env: dict[str, str]) -> Iterator[Callable[..., InProcess]]:
+    started: list[InProcess] = []
 
-    def start(**overrides: Any) -> Running:
+    def start(**overrides: Any) -> InProcess:
         settings = Settings(**overrides)
         built = service.build(settings, [], all_namespaces=False)
-        thread = threading.Thread(target=built.run, name="watcher-under-test")
-        thread.start()
-        watched = Running(built, thread, settings.health_port_for("watcher"))
+        watched = InProcess(built, settings.health_port_for("watcher"))
         started.append(watched)
-        wait_ready(watched.port)
-        return watched
+        return watched.start()
 
     yield start
     for watched in started:
@@ -95,16 +77,6 @@ def watcher_process(env: dict[str, str]) -> Iterator[Callable[[], WatcherProcess
     for watched in started:
         if watched.process.poll() is None:
             watched.kill()
-
-
-def wait_ready(port: int, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.05)
-    raise AssertionError("the watcher never became ready")
 
 
 def create_pod(

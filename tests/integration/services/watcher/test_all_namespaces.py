@@ -12,11 +12,11 @@ from shared.messaging.keys import RedisKeys
 from tests.integration.services.watcher.conftest import (
     create_pod,
     pod_events,
-    wait_ready,
     wait_until,
 )
 from tests.support.cluster import Cluster
 from tests.support.kubesim import free_port
+from tests.support.services import wait_ready
 
 
 def test_one_cluster_wide_watch_covers_every_namespace(
