@@ -68,10 +68,6 @@ class Simulator:
     kubelet_paused: bool = False
     on_write: Callable[[], None] = lambda: None
 
-    @property
-    def store(self) -> Any:
-        return self.cluster.store
-
 
 Handler = Callable[[Request, Simulator, dict[str, str]], Awaitable[Response]]
 

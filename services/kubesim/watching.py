@@ -75,7 +75,6 @@ class Watch:
     options: WatchOptions
     sent_rv: int
     queue: asyncio.Queue[bytes | Ending | ApiError] = field(default_factory=asyncio.Queue)
-    overflowed: bool = False
 
     def matches(self, stored: Stored | None) -> bool:
         if stored is None:
@@ -92,7 +91,6 @@ class Watch:
         if line is None:
             return
         if self.queue.qsize() >= MAX_BACKLOG:
-            self.overflowed = True
             self.end(Ending.DROP)
             return
         self.sent_rv = event.rv

@@ -43,10 +43,6 @@ class TokenBucket:
         with self._lock:
             self._not_before = max(self._not_before, self._clock() + seconds)
 
-    def resume_at(self) -> float:
-        """Clock time before which no token is handed out."""
-        return self._not_before
-
     def _try_take(self) -> float:
         with self._lock:
             now = self._clock()

@@ -86,10 +86,11 @@ class Applier:
         for key, events in grouped.items():
             current = rows.get(key)
             if current is None:
-                current = _row_from_launch(events)
-                if current is None:
+                launch = _launch_with_job(events)
+                if launch is None:
                     continue  # a pod with no row: the drift scan deals with it
-                inserts.append(_insert_values(key, events, current))
+                current = Row(try_number=launch.try_number, state=TaskState.QUEUED)
+                inserts.append(_insert_values(key, launch, current))
             decision = self._fold(current, events)
             if decision.row != current or decision.follow_ups:
                 updates.append(_update_values(key, decision.row))
@@ -124,16 +125,13 @@ def _lock_rows(connection: Connection, keys: list[KeyTuple]) -> dict[KeyTuple, R
     return rows
 
 
-def _row_from_launch(events: list[Event]) -> Row | None:
-    """A row for a task only known from its launch event (job published straight to the queue)."""
-    launch = next((e for e in events if isinstance(e, LaunchEvent) and e.job is not None), None)
-    if launch is None:
-        return None
-    return Row(try_number=launch.try_number, state=TaskState.QUEUED)
+def _launch_with_job(events: list[Event]) -> LaunchEvent | None:
+    """The launch event that lets a task known only from it (a job published straight to the
+    queue) get its row."""
+    return next((e for e in events if isinstance(e, LaunchEvent) and e.job is not None), None)
 
 
-def _insert_values(key: KeyTuple, events: list[Event], row: Row) -> dict[str, Any]:
-    launch = next(e for e in events if isinstance(e, LaunchEvent) and e.job is not None)
+def _insert_values(key: KeyTuple, launch: LaunchEvent, row: Row) -> dict[str, Any]:
     assert launch.job is not None
     dag_id, task_id, run_id, map_index = key
     return {

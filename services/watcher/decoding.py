@@ -88,7 +88,6 @@ _NO_METADATA = Metadata()
 _NO_STATUS = Status()
 _NO_STATE = State()
 EVENT_DECODER = msgspec.json.Decoder(WatchEvent)
-POD_DECODER = msgspec.json.Decoder(Pod)
 LIST_DECODER = msgspec.json.Decoder(PodList)
 _PHASES = {phase.value: phase for phase in PodPhase}
 

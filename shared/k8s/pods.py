@@ -25,7 +25,6 @@ class PodApi:
 
     def __init__(self, api_client: client.ApiClient, *, timeout_s: float = 30.0) -> None:
         self._client = api_client
-        self._api = client.CoreV1Api(api_client)
         self._version = client.VersionApi(api_client)
         self._timeout = timeout_s
 
@@ -50,11 +49,9 @@ class PodApi:
         return parsed
 
     def get(self, namespace: str, name: str) -> JSON:
-        with errors.translating():
-            response = self._api.read_namespaced_pod(
-                name, namespace, _preload_content=False, _request_timeout=self._timeout
-            )
-        return _json(response)
+        response = self._get(_pod_path(namespace, name), [], timeout=self._timeout)
+        parsed: JSON = orjson.loads(response.data or b"{}")
+        return parsed
 
     def log_tail(self, namespace: str, name: str, *, lines: int, container: str = "base") -> str:
         """The last `lines` lines of the container's log; empty when it has none (yet)."""
@@ -190,11 +187,6 @@ class PodApi:
         """Raise a `KubeError` unless the API server answers."""
         with errors.translating():
             self._version.get_code(_request_timeout=min(self._timeout, 5.0))
-
-
-def _json(response: Any) -> JSON:
-    parsed: JSON = orjson.loads(response.data)
-    return parsed
 
 
 _ERROR_EVENT = b'{"type":"ERROR"'

@@ -47,10 +47,6 @@ class Delivery:
     body: bytes
     _message: Message = field(repr=False)
 
-    @property
-    def redelivered(self) -> bool:
-        return bool(self._message.delivery_info.get("redelivered"))
-
     def ack(self) -> None:
         self._message.ack()
 

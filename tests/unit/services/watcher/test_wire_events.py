@@ -32,7 +32,8 @@ def raw_pod(**status: object) -> bytes:
 
 def decoded(pod: bytes, **kwargs: object) -> decoding.WireEvent | decoding.Foreign:
     return decoding.to_event(
-        decoding.POD_DECODER.decode(pod),
+        decoding.EVENT_DECODER.decode(b'{"type":"MODIFIED","object":' + pod + b"}").object
+        or decoding.Pod(),
         deleted=bool(kwargs.get("deleted", False)),
         observed_at=OBSERVED,
         source=EventSource.WATCH,
