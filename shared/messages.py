@@ -194,10 +194,12 @@ class PodPhase(enum.StrEnum):
 
 
 class EventSource(enum.StrEnum):
-    """Where the watcher saw a pod: on the watch stream or while re-listing after a gap."""
+    """Where a pod was seen: on the watch stream, while re-listing after a gap, or by the
+    reconciler's drift sweep (a final state whose events were missed)."""
 
     WATCH = "watch"
     RELIST = "relist"
+    SWEEP = "sweep"
 
 
 class PodEvent(_Record):
@@ -207,6 +209,7 @@ class PodEvent(_Record):
     try_number: TryNumber
     namespace: StrictStr
     pod: StrictStr
+    pod_uid: StrictStr = ""
     phase: PodPhase
     reason: StrictStr = ""
     message: StrictStr = ""

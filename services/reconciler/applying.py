@@ -11,7 +11,7 @@ between the two replays the batch, and the rules make the replay a no-op.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -28,6 +28,7 @@ from shared.messaging.streams import Entry, StreamConsumer
 TABLE = cast(Table, TaskInstance.__table__)
 KeyTuple = tuple[str, str, str, int]
 Event = LaunchEvent | PodEvent
+Judge = Callable[[Row], Decision]
 _ROW_FIELDS = [field.name for field in dataclasses.fields(Row)]
 
 
@@ -55,14 +56,17 @@ class Applier:
 
     def apply(self, entries: Sequence[Entry]) -> list[Outcome]:
         """Apply `entries` and acknowledge them; return the decisions that changed something."""
-        events = self._decode(entries)
+        outcomes = self.apply_events(self._decode(entries))
+        self._consumer.ack(entries)
+        return outcomes
+
+    def apply_events(self, events: Iterable[Event]) -> list[Outcome]:
+        """Apply `events` in one transaction (also for events the sweeps rebuild from pods)."""
         grouped: dict[KeyTuple, list[Event]] = {}
         for event in events:
             grouped.setdefault(key_of(event.key), []).append(event)
         with self._engine.begin() as connection:
-            outcomes = self._apply_grouped(connection, grouped)
-        self._consumer.ack(entries)
-        return outcomes
+            return self._apply_grouped(connection, grouped)
 
     def _decode(self, entries: Iterable[Entry]) -> list[Event]:
         events: list[Event] = []
@@ -84,7 +88,8 @@ class Applier:
         updates: list[dict[str, Any]] = []
         outcomes: list[Outcome] = []
         for key, events in grouped.items():
-            current = rows.get(key)
+            locked = rows.get(key)
+            current = locked.row if locked is not None else None
             if current is None:
                 launch = _launch_with_job(events)
                 if launch is None:
@@ -113,16 +118,45 @@ class Applier:
         return Decision(row, frozenset(follow_ups))
 
 
-def _lock_rows(connection: Connection, keys: list[KeyTuple]) -> dict[KeyTuple, Row]:
+def revise(engine: Engine, judgements: Mapping[KeyTuple, Judge]) -> list[Outcome]:
+    """Re-read the rows of `judgements` under lock, let each judge decide, write what changed.
+
+    The sweeps find candidates with plain queries; the rows may have moved on since, so every
+    judge sees the row as it is now, in the transaction that writes its decision."""
+    outcomes: list[Outcome] = []
+    with engine.begin() as connection:
+        for key, locked in _lock_rows(connection, list(judgements)).items():
+            decision = judgements[key](locked.row)
+            if decision.row != locked.row or decision.follow_ups:
+                outcomes.append(Outcome(_task_key(key), locked.namespace, decision))
+        updates = [_update_values(key_of(o.key), o.decision.row) for o in outcomes]
+        if updates:
+            connection.execute(_UPDATE, updates)
+    return outcomes
+
+
+@dataclass(frozen=True)
+class _Locked:
+    row: Row
+    namespace: str
+
+
+def _lock_rows(connection: Connection, keys: list[KeyTuple]) -> dict[KeyTuple, _Locked]:
     if not keys:
         return {}
     key_columns = tuple_(TABLE.c.dag_id, TABLE.c.task_id, TABLE.c.run_id, TABLE.c.map_index)
     query = select(TABLE).where(key_columns.in_(keys)).with_for_update()
-    rows: dict[KeyTuple, Row] = {}
+    rows: dict[KeyTuple, _Locked] = {}
     for record in connection.execute(query).mappings():
         key = (record["dag_id"], record["task_id"], record["run_id"], record["map_index"])
-        rows[key] = Row(**{name: record[name] for name in _ROW_FIELDS})
+        row = Row(**{name: record[name] for name in _ROW_FIELDS})
+        rows[key] = _Locked(row, record["namespace"])
     return rows
+
+
+def _task_key(key: KeyTuple) -> TaskKey:
+    dag_id, task_id, run_id, map_index = key
+    return TaskKey(dag_id=dag_id, task_id=task_id, run_id=run_id, map_index=map_index)
 
 
 def _launch_with_job(events: list[Event]) -> LaunchEvent | None:

@@ -3,7 +3,9 @@
 Each follow-up is idempotent, so replaying a batch after a crash repeats them harmlessly. Order
 matters per task: the log tail is read while the pod still exists, then the result finalizer is
 released (the result is safe in Postgres), then the pod is deleted or kept per policy, then its
-active-pod slot is freed. A relaunch publishes the task's job again for the same try.
+active-pod slot is freed. A pod kept by policy is labelled `podrunner.io/done=<state>`; a pod
+that could never run (a bad image, a pending timeout) is deleted whatever the policy. A relaunch
+publishes the task's job again for the same try.
 """
 
 from __future__ import annotations
@@ -65,13 +67,20 @@ class FollowUps:
                 outcome, self._pods.log_tail(outcome.namespace, pod, lines=self._policy.log_lines)
             )
         if FollowUp.RELEASE_POD in owed:
-            self._pods.remove_finalizer(outcome.namespace, pod, naming.RESULT_FINALIZER)
-            if self._deletes(row.state):
-                self._pods.delete(outcome.namespace, pod)
+            self._release(outcome.namespace, pod, row.state, forced=FollowUp.DELETE_POD in owed)
         if FollowUp.FREE_SLOT in owed:
             self._slots.release(outcome.namespace, pod)
         if FollowUp.RELAUNCH in owed:
             self._relaunch(outcome)
+
+    def _release(self, namespace: str, pod: str, state: TaskState, *, forced: bool) -> None:
+        """Let the pod go (its result is committed): deleted, or kept and labelled done."""
+        if forced or self._deletes(state):
+            self._pods.remove_finalizer(namespace, pod, naming.RESULT_FINALIZER)
+            self._pods.delete(namespace, pod)
+            return
+        done = {naming.DONE_LABEL: state.value}
+        self._pods.remove_finalizer(namespace, pod, naming.RESULT_FINALIZER, labels=done)
 
     def _deletes(self, state: TaskState) -> bool:
         if state is TaskState.SUCCESS:

@@ -27,11 +27,11 @@ from datetime import datetime
 from shared.db.models import STATE_RANK, TaskState
 from shared.messages import LaunchEvent, LaunchOutcome, PodEvent, PodPhase
 
-#: Waiting reasons no retry can fix: the task fails at once.
+#: Waiting reasons no retry can fix: the task fails at once. (ImagePullBackOff is given a grace
+#: period by the sweeps: a registry may come back.)
 FAST_FAIL_REASONS = frozenset(
     {
         "ErrImagePull",
-        "ImagePullBackOff",
         "InvalidImageName",
         "CreateContainerConfigError",
         "CreateContainerError",
@@ -43,6 +43,7 @@ FAST_FAIL_REASONS = frozenset(
 class FollowUp(enum.Enum):
     CAPTURE_LOG = "capture-log"
     RELEASE_POD = "release-pod"
+    DELETE_POD = "delete-pod"
     FREE_SLOT = "free-slot"
     RELAUNCH = "relaunch"
 
@@ -54,6 +55,7 @@ class Row:
     try_number: int
     state: TaskState
     pod_name: str | None = None
+    pod_uid: str | None = None
     launched_at: datetime | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
@@ -62,6 +64,7 @@ class Row:
     exit_code: int | None = None
     failure_reason: str | None = None
     relaunch_count: int = 0
+    republish_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ def apply_launch(row: Row, event: LaunchEvent) -> Decision:
 def apply_pod_event(row: Row, event: PodEvent, rules: Rules) -> Decision:
     """One observed state of this row's pod."""
     current = _for_try(row, event.try_number)
+    if current is not None:
+        current = _for_pod(current, event.pod_uid)
     if current is None:
         return Decision(row)
     row = current
@@ -114,6 +119,23 @@ def _for_try(row: Row, try_number: int) -> Row | None:
     return row
 
 
+def _for_pod(row: Row, uid: str) -> Row | None:
+    """The row an event of the pod `uid` applies to; None for a pod the row no longer follows.
+
+    A relaunched pod has the same name as the pod it replaces, so the uid tells them apart: the
+    lost pod's late word changes nothing, and the first word of the new pod makes the row follow
+    it (back to `queued`, so a later word of the lost pod cannot be taken for a new pod again).
+    An event without a uid (an older watcher) is taken as it comes."""
+    if not uid or uid == row.pod_uid:
+        lost = row.state is TaskState.UP_FOR_RESCHEDULE and uid != ""
+        return None if lost else row
+    if row.pod_uid is None:
+        return dataclasses.replace(row, pod_uid=uid)
+    if row.state is TaskState.UP_FOR_RESCHEDULE:
+        return dataclasses.replace(row, pod_uid=uid, state=TaskState.QUEUED)
+    return None
+
+
 def _judge(row: Row, event: PodEvent, rules: Rules) -> Decision:
     ended = event.finished_at or event.observed_at
     if event.phase is PodPhase.SUCCEEDED:
@@ -126,6 +148,8 @@ def _judge(row: Row, event: PodEvent, rules: Rules) -> Decision:
     reason = failure_reason(event)
     if reason is not None:
         failed = dataclasses.replace(_fail(row, reason, at=ended), exit_code=event.exit_code)
+        if _fast_failed(event):
+            return Decision(failed, _FINISHED | {FollowUp.DELETE_POD})
         return Decision(failed, _FINISHED | {FollowUp.CAPTURE_LOG})
     if event.phase is PodPhase.RUNNING:
         return Decision(_forward(row, TaskState.RUNNING))
@@ -136,23 +160,30 @@ def failure_reason(event: PodEvent) -> str | None:
     """Why the task failed, in words; None while nothing says it has."""
     if event.waiting_reason in FAST_FAIL_REASONS and event.phase is PodPhase.PENDING:
         return _with_message(event.waiting_reason, event.waiting_message)
+    if (event.deletion_requested or event.deleted) and event.phase is not PodPhase.SUCCEEDED:
+        # podrunner deletes a pod only after its result is recorded: this was someone else
+        code = f" (exit {event.exit_code})" if event.exit_code is not None else ""
+        return f"pod deleted externally{code}"
     if event.phase is PodPhase.FAILED:
-        if event.reason:
-            return _with_message(event.reason, event.message)
-        if event.terminated_reason == "OOMKilled":
-            return f"OOMKilled (exit {event.exit_code})"
-        terminated = event.terminated_reason or "Error"
-        return f"{_with_message(terminated, event.terminated_message)} (exit {event.exit_code})"
-    if event.deleted:
-        return "pod deleted externally"
+        return _failed_reason(event)
     return None
+
+
+def _failed_reason(event: PodEvent) -> str:
+    if event.reason:
+        return _with_message(event.reason, event.message)
+    if event.terminated_reason == "OOMKilled":
+        return f"OOMKilled (exit {event.exit_code})"
+    terminated = event.terminated_reason or "Error"
+    return f"{_with_message(terminated, event.terminated_message)} (exit {event.exit_code})"
 
 
 def _lost_before_start(row: Row, event: PodEvent) -> bool:
     """The pod went away or was killed before its task ever ran: not the task's fault."""
     if row.started_at is not None or event.started_at is not None:
         return False
-    if event.deleted and event.phase in (PodPhase.PENDING, PodPhase.FAILED, PodPhase.UNKNOWN):
+    going = event.deleted or event.deletion_requested
+    if going and event.phase in (PodPhase.PENDING, PodPhase.FAILED, PodPhase.UNKNOWN):
         return not _fast_failed(event)
     if event.phase is PodPhase.FAILED and event.reason == "Evicted":
         return True
@@ -160,13 +191,46 @@ def _lost_before_start(row: Row, event: PodEvent) -> bool:
 
 
 def _fast_failed(event: PodEvent) -> bool:
-    return event.waiting_reason in FAST_FAIL_REASONS
+    return event.phase is PodPhase.PENDING and event.waiting_reason in FAST_FAIL_REASONS
 
 
 def _loss_reason(event: PodEvent) -> str:
     if event.reason == "Evicted":
         return _with_message("evicted before the task started", event.message)
     return "pod deleted before the task started"
+
+
+def apply_vanished(row: Row, rules: Rules, *, at: datetime) -> Decision:
+    """The row's pod is gone and no event said how (the drift scan, after a grace period)."""
+    if _terminal(row):
+        return Decision(row)
+    if row.started_at is None:
+        return _reschedule(row, "pod vanished without a trace", rules, at=at)
+    failed = _fail(row, "pod vanished without a trace after the task started", at=at)
+    return Decision(failed, frozenset({FollowUp.FREE_SLOT}))
+
+
+def apply_pending_timeout(row: Row, *, timeout_s: float, why: str, at: datetime) -> Decision:
+    """The row's pod stayed Pending past the timeout: it fails with what held it, and goes."""
+    if _terminal(row) or row.started_at is not None:
+        return Decision(row)
+    failed = _fail(row, f"pending timeout after {timeout_s:g}s: {why}", at=at)
+    return Decision(failed, _FINISHED | {FollowUp.DELETE_POD})
+
+
+def apply_stuck(row: Row, *, max_republishes: int, waited_s: float, at: datetime) -> Decision:
+    """No launcher took the row's job in time: publish it again (the row is the outbox), a
+    bounded number of times."""
+    if _terminal(row) or row.launched_at is not None:
+        return Decision(row)
+    if row.republish_count >= max_republishes:
+        reason = (
+            f"stuck in {row.state.value}: no launcher took the job after "
+            f"{row.republish_count} republishes ({waited_s:.0f}s)"
+        )
+        return Decision(_fail(row, reason, at=at))
+    again = dataclasses.replace(row, republish_count=row.republish_count + 1)
+    return Decision(again, frozenset({FollowUp.RELAUNCH}))
 
 
 def _reschedule(row: Row, reason: str, rules: Rules, *, at: datetime) -> Decision:
@@ -179,6 +243,7 @@ def _reschedule(row: Row, reason: str, rules: Rules, *, at: datetime) -> Decisio
         state=TaskState.UP_FOR_RESCHEDULE,
         relaunch_count=row.relaunch_count + 1,
         failure_reason=history,
+        launched_at=None,
         started_at=None,
         exit_code=None,
     )

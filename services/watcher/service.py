@@ -14,13 +14,13 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from services.watcher.decoding import WireEvent
 from services.watcher.leading import Leader
 from services.watcher.metrics import WatcherMetrics
 from services.watcher.watching import WatchLoop
 from shared import health, running
 from shared.k8s import clients
 from shared.k8s.pods import PodApi
+from shared.k8s.snapshots import WireEvent
 from shared.messaging import connections, keys, streams
 from shared.messaging.checkpoints import Checkpoints
 from shared.messaging.leases import Lease

@@ -8,7 +8,7 @@ published event of each pod is kept, so a re-list can also report pods that vani
 
 from __future__ import annotations
 
-from services.watcher.decoding import WireEvent
+from shared.k8s.snapshots import WireEvent
 
 Signature = tuple[object, ...]
 

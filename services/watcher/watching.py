@@ -25,18 +25,17 @@ from datetime import UTC, datetime
 import msgspec
 import structlog
 
-from services.watcher import decoding
 from services.watcher.metrics import WatcherMetrics
 from services.watcher.tracking import Tracker
 from shared.health import Heartbeat
-from shared.k8s import errors, naming
+from shared.k8s import errors, naming, snapshots
 from shared.k8s.pods import PodApi
 from shared.messages import EventSource
 from shared.retrying import Backoff
 
 log = structlog.get_logger()
 
-Publish = Callable[[list[decoding.WireEvent]], None]
+Publish = Callable[[list[snapshots.WireEvent]], None]
 #: Saves the checkpoint; False means this replica is no longer the leader.
 SaveCheckpoint = Callable[[str], bool]
 
@@ -121,7 +120,7 @@ class WatchLoop:
     def process(self, lines: list[bytes]) -> None:
         """Decode one chunk of watch lines, publish its transitions, checkpoint its last RV."""
         observed = datetime.now(UTC)
-        events: list[decoding.WireEvent] = []
+        events: list[snapshots.WireEvent] = []
         last = self.resource_version
         seen: Counter[str] = Counter()
         for line in lines:
@@ -138,11 +137,11 @@ class WatchLoop:
 
     def _decode(
         self, line: bytes, observed: datetime, seen: Counter[str]
-    ) -> decoding.WireEvent | str:
+    ) -> snapshots.WireEvent | str:
         """A pod event, or (for bookmarks and pods that are not ours) just its resourceVersion."""
         try:
-            raw = decoding.EVENT_DECODER.decode(line)
-            pod = raw.object or decoding.Pod()
+            raw = snapshots.EVENT_DECODER.decode(line)
+            pod = raw.object or snapshots.Pod()
         except msgspec.DecodeError as error:
             seen["UNDECODABLE"] += 1
             log.warning("watch_line_undecodable", scope=self.scope, error=str(error))
@@ -150,13 +149,13 @@ class WatchLoop:
         seen[raw.type] += 1
         if raw.type == "BOOKMARK":
             return pod.metadata.resourceVersion if pod.metadata else ""
-        event = decoding.to_event(
+        event = snapshots.to_event(
             pod,
             deleted=raw.type == "DELETED",
             observed_at=observed,
             source=EventSource.WATCH,
         )
-        if isinstance(event, decoding.Foreign):
+        if isinstance(event, snapshots.Foreign):
             self.metrics.ignored.labels(reason=event.reason).inc()
             return pod.metadata.resourceVersion if pod.metadata else ""
         return event
@@ -165,24 +164,24 @@ class WatchLoop:
         """Publish the current state of every pod, page by page, and watch from the list's RV."""
         self.metrics.relists.inc()
         observed = datetime.now(UTC)
-        events: list[decoding.WireEvent] = []
+        events: list[snapshots.WireEvent] = []
         seen: set[tuple[str, str]] = set()
         token, list_rv = "", ""
         while True:
-            page = decoding.LIST_DECODER.decode(
+            page = snapshots.LIST_DECODER.decode(
                 self.pods.list_page(
                     self.scope, label_selector=self.selector, limit=LIST_PAGE, continue_token=token
                 )
             )
             list_rv = list_rv or str(page.metadata.get("resourceVersion", ""))
             for pod in page.items:
-                event = decoding.to_event(
+                event = snapshots.to_event(
                     pod,
                     deleted=False,
                     observed_at=observed,
                     source=EventSource.RELIST,
                 )
-                if isinstance(event, decoding.Foreign):
+                if isinstance(event, snapshots.Foreign):
                     self.metrics.ignored.labels(reason=event.reason).inc()
                     continue
                 seen.add((event.namespace, event.pod))
@@ -204,7 +203,7 @@ class WatchLoop:
         self._commit(events + vanished, list_rv)
         log.info("relisted", scope=self.scope, pods=len(events), vanished=len(vanished), rv=list_rv)
 
-    def _commit(self, events: list[decoding.WireEvent], resource_version: str) -> None:
+    def _commit(self, events: list[snapshots.WireEvent], resource_version: str) -> None:
         """Publish, then checkpoint: a restart never skips an unpublished event."""
         if events:
             self.publish(events)

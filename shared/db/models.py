@@ -78,6 +78,7 @@ class TaskInstance(Base):
     )
     namespace: Mapped[str] = mapped_column(Text, nullable=False)
     pod_name: Mapped[str | None] = mapped_column(Text)
+    pod_uid: Mapped[str | None] = mapped_column(Text)
     job: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     priority: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     queued_at: Mapped[datetime] = mapped_column(
@@ -95,6 +96,7 @@ class TaskInstance(Base):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     log_tail: Mapped[str | None] = mapped_column(Text)
     relaunch_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    republish_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
 
     __table_args__ = (
         Index(None, "state", "namespace"),

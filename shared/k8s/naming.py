@@ -26,6 +26,8 @@ MANAGED_BY_VALUE = "podrunner"
 INSTANCE_LABEL = "podrunner.io/instance"
 #: Finalizer that keeps a finished pod until its result is committed to Postgres.
 RESULT_FINALIZER = "podrunner.io/result"
+#: Set on a finished pod kept by policy (its value is the final state); `cleanup-pods` removes it.
+DONE_LABEL = "podrunner.io/done"
 
 DAG_ID = "podrunner.io/dag-id"
 TASK_ID = "podrunner.io/task-id"

@@ -8,7 +8,7 @@ only need a few fields. Every method raises only podrunner's `KubeError` tree.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -62,9 +62,15 @@ class PodApi:
             return ""
         return bytes(response.data or b"").decode(errors="replace")
 
-    def remove_finalizer(self, namespace: str, name: str, finalizer: str) -> None:
-        """Remove `finalizer` from the pod (a pod already gone is fine)."""
-        patch = {"metadata": {"$deleteFromPrimitiveList/finalizers": [finalizer]}}
+    def remove_finalizer(
+        self, namespace: str, name: str, finalizer: str, *, labels: Mapping[str, str] | None = None
+    ) -> None:
+        """Remove `finalizer` from the pod and set `labels` in the same patch (a pod already gone
+        is fine)."""
+        metadata: dict[str, Any] = {"$deleteFromPrimitiveList/finalizers": [finalizer]}
+        if labels:
+            metadata["labels"] = dict(labels)
+        patch = {"metadata": metadata}
         try:
             self._send(
                 "PATCH", _pod_path(namespace, name), patch, "application/strategic-merge-patch+json"

@@ -123,6 +123,7 @@ def test_a_failed_pod_leaves_its_log_tail_and_is_kept_without_its_finalizer(
     assert (row.state, row.log_tail) == ("failed", "two\nthree\n")
     kept = cluster.http.get(f"/api/v1/namespaces/{namespace}/pods/{name}").json()
     assert naming.RESULT_FINALIZER not in (kept["metadata"].get("finalizers") or [])
+    assert kept["metadata"]["labels"][naming.DONE_LABEL] == "failed"
     assert slots.count(namespace) == 0
 
 

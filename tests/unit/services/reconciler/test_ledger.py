@@ -114,8 +114,23 @@ def test_running_moves_the_row_to_running() -> None:
 def test_failures_are_recorded_with_their_reason(pod_event: PodEvent, reason: str) -> None:
     decision = run(queued(), pod_event)
     assert (decision.row.state, decision.row.failure_reason) == (TaskState.FAILED, reason)
-    assert FollowUp.CAPTURE_LOG in decision.follow_ups
     assert {FollowUp.RELEASE_POD, FollowUp.FREE_SLOT} <= decision.follow_ups
+    never_ran = pod_event.phase is PodPhase.PENDING
+    owed = FollowUp.DELETE_POD if never_ran else FollowUp.CAPTURE_LOG
+    assert owed in decision.follow_ups, "a pod that can never run goes; a run's log is kept"
+
+
+def test_a_running_pod_deleted_by_someone_else_fails_with_its_exit_code() -> None:
+    killed = event(
+        PodPhase.FAILED,
+        2,
+        started_at=STARTED,
+        terminated_reason="Error",
+        exit_code=143,
+        deletion_requested=True,
+    )
+    decision = run(queued(), RUNNING, killed)
+    assert decision.row.failure_reason == "pod deleted externally (exit 143)"
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from services.watcher import decoding
-from shared.k8s import naming
+from shared.k8s import naming, snapshots
 from shared.messages import EventSource, PodEvent, PodPhase, TaskKey
 
 KEY = TaskKey(dag_id="etl", task_id="load", run_id="r1", map_index=2)
@@ -30,10 +29,10 @@ def raw_pod(**status: object) -> bytes:
     return orjson.dumps(pod)
 
 
-def decoded(pod: bytes, **kwargs: object) -> decoding.WireEvent | decoding.Foreign:
-    return decoding.to_event(
-        decoding.EVENT_DECODER.decode(b'{"type":"MODIFIED","object":' + pod + b"}").object
-        or decoding.Pod(),
+def decoded(pod: bytes, **kwargs: object) -> snapshots.WireEvent | snapshots.Foreign:
+    return snapshots.to_event(
+        snapshots.EVENT_DECODER.decode(b'{"type":"MODIFIED","object":' + pod + b"}").object
+        or snapshots.Pod(),
         deleted=bool(kwargs.get("deleted", False)),
         observed_at=OBSERVED,
         source=EventSource.WATCH,
@@ -51,7 +50,7 @@ def test_a_terminated_pod_encodes_to_the_pod_event_readers_expect() -> None:
         phase="Failed", containerStatuses=[{"name": "base", "state": {"terminated": terminated}}]
     )
     event = decoded(pod, deleted=True)
-    assert isinstance(event, decoding.WireEvent)
+    assert isinstance(event, snapshots.WireEvent)
     read = PodEvent.decode(event.encode())
     assert read == PodEvent(
         key=KEY,
@@ -93,4 +92,4 @@ def test_an_unknown_phase_is_reported_as_unknown() -> None:
 def test_a_pod_with_garbled_annotations_is_foreign() -> None:
     pod = orjson.loads(raw_pod(phase="Running"))
     pod["metadata"]["annotations"][naming.TRY_NUMBER] = "three"
-    assert decoded(orjson.dumps(pod)) == decoding.Foreign("unreadable key annotations")
+    assert decoded(orjson.dumps(pod)) == snapshots.Foreign("unreadable key annotations")

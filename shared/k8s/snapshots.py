@@ -1,4 +1,4 @@
-"""Raw watch lines into small typed structs, and those into `PodEvent`s.
+"""Raw pod JSON (watch lines, list pages) into small typed structs, and those into `PodEvent`s.
 
 The official client turns every watch line into a full `V1Pod` model, field by field, which is
 most of a watcher's time at thousands of events a second. These msgspec structs declare only the
@@ -22,8 +22,11 @@ from shared.messages import SCHEMA_VERSION, EventSource, PodPhase
 class Metadata(msgspec.Struct, frozen=True):
     name: str = ""
     namespace: str = ""
+    uid: str = ""
     resourceVersion: str = ""  # noqa: N815 - the API's field name
+    creationTimestamp: datetime | None = None  # noqa: N815
     annotations: dict[str, str] | None = None
+    finalizers: list[str] | None = None
     deletionTimestamp: str | None = None  # noqa: N815
 
 
@@ -59,10 +62,18 @@ class ContainerStatus(msgspec.Struct, frozen=True):
     state: State | None = None
 
 
+class Condition(msgspec.Struct, frozen=True):
+    type: str = ""
+    status: str = ""
+    reason: str = ""
+    message: str = ""
+
+
 class Status(msgspec.Struct, frozen=True):
     phase: str = ""
     reason: str = ""
     message: str = ""
+    conditions: list[Condition] | None = None
     containerStatuses: list[ContainerStatus] | None = None  # noqa: N815
 
 
@@ -118,6 +129,7 @@ class WireEvent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     try_number: int
     namespace: str
     pod: str
+    pod_uid: str = ""
     phase: str
     reason: str = ""
     message: str = ""
@@ -172,6 +184,7 @@ def to_event(
         try_number=try_number,
         namespace=metadata.namespace,
         pod=metadata.name,
+        pod_uid=metadata.uid,
         phase=phase,
         reason=status.reason,
         message=status.message,

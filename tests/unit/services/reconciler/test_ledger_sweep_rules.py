@@ -1,0 +1,60 @@
+"""What the sweeps' findings do to a row: vanished pods, pending timeouts, stuck jobs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from services.reconciler import ledger
+from services.reconciler.ledger import FollowUp, Row, Rules
+from shared.db.models import TaskState
+
+T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def test_a_pod_that_vanished_before_its_task_started_is_relaunched() -> None:
+    row = Row(try_number=1, state=TaskState.QUEUED, launched_at=T0)
+    decision = ledger.apply_vanished(row, Rules(max_relaunches=1), at=T0)
+    assert decision.row.state is TaskState.UP_FOR_RESCHEDULE
+    assert decision.row.failure_reason == "pod vanished without a trace"
+    assert decision.row.launched_at is None, "the row waits for a new launch"
+    assert FollowUp.RELAUNCH in decision.follow_ups
+
+
+def test_a_pod_that_vanished_while_its_task_ran_fails_the_task() -> None:
+    row = Row(try_number=1, state=TaskState.RUNNING, launched_at=T0, started_at=T0)
+    decision = ledger.apply_vanished(row, Rules(), at=T0)
+    assert decision.row.state is TaskState.FAILED
+    assert "after the task started" in (decision.row.failure_reason or "")
+
+
+def test_a_pending_timeout_fails_with_what_held_the_pod_and_deletes_it() -> None:
+    row = Row(try_number=1, state=TaskState.QUEUED, launched_at=T0)
+    why = "Unschedulable: 0/3 nodes are available"
+    decision = ledger.apply_pending_timeout(row, timeout_s=300, why=why, at=T0)
+    assert decision.row.failure_reason == f"pending timeout after 300s: {why}"
+    assert FollowUp.DELETE_POD in decision.follow_ups
+
+
+def test_a_pending_timeout_never_touches_a_task_that_started() -> None:
+    row = Row(try_number=1, state=TaskState.RUNNING, started_at=T0)
+    assert ledger.apply_pending_timeout(row, timeout_s=1, why="x", at=T0).row == row
+
+
+def test_a_stuck_job_is_republished_a_bounded_number_of_times_then_failed() -> None:
+    row = Row(try_number=1, state=TaskState.QUEUED)
+    for attempt in range(1, 3):
+        decision = ledger.apply_stuck(row, max_republishes=2, waited_s=60, at=T0)
+        assert decision.follow_ups == {FollowUp.RELAUNCH}
+        row = decision.row
+        assert row.republish_count == attempt
+    final = ledger.apply_stuck(row, max_republishes=2, waited_s=60, at=T0).row
+    assert final.state is TaskState.FAILED
+    assert (
+        final.failure_reason
+        == "stuck in queued: no launcher took the job after 2 republishes (60s)"
+    )
+
+
+def test_a_launched_row_is_not_stuck() -> None:
+    row = Row(try_number=1, state=TaskState.QUEUED, launched_at=T0)
+    assert ledger.apply_stuck(row, max_republishes=2, waited_s=60, at=T0).row == row
