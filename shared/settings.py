@@ -123,6 +123,21 @@ class Settings(BaseSettings):
     max_relaunches: int = Field(default=3, ge=0)
     """Relaunches of a pod lost before its task started, before the task fails."""
 
+    max_republishes: int = Field(default=3, ge=0)
+    """Times the stuck-queued sweep publishes a job again before the task fails."""
+
+    sweep_interval_s: float = Field(default=30.0, gt=0)
+    """Pause between two rounds of the reconciler's sweeps (run by one replica)."""
+
+    drift_grace_s: float = Field(default=60.0, ge=0)
+    """Age before the drift scan acts on a pod without a row or a launched row without a pod."""
+
+    image_pull_grace_s: float = Field(default=120.0, ge=0)
+    """How long a pod may stay in ImagePullBackOff before its task fails."""
+
+    log_tail_lines: int = Field(default=100, ge=1, le=10_000)
+    """Lines of a failed pod's log kept in its row."""
+
     health_port: int | None = Field(default=None, ge=0, le=65535)
     """Port of the service's health app; defaults to 8081/8082/8083 by service."""
 

@@ -128,7 +128,7 @@ def revise(engine: Engine, judgements: Mapping[KeyTuple, Judge]) -> list[Outcome
         for key, locked in _lock_rows(connection, list(judgements)).items():
             decision = judgements[key](locked.row)
             if decision.row != locked.row or decision.follow_ups:
-                outcomes.append(Outcome(_task_key(key), locked.namespace, decision))
+                outcomes.append(Outcome(task_key(key), locked.namespace, decision))
         updates = [_update_values(key_of(o.key), o.decision.row) for o in outcomes]
         if updates:
             connection.execute(_UPDATE, updates)
@@ -154,7 +154,7 @@ def _lock_rows(connection: Connection, keys: list[KeyTuple]) -> dict[KeyTuple, _
     return rows
 
 
-def _task_key(key: KeyTuple) -> TaskKey:
+def task_key(key: KeyTuple) -> TaskKey:
     dag_id, task_id, run_id, map_index = key
     return TaskKey(dag_id=dag_id, task_id=task_id, run_id=run_id, map_index=map_index)
 

@@ -210,12 +210,12 @@ def apply_vanished(row: Row, rules: Rules, *, at: datetime) -> Decision:
     return Decision(failed, frozenset({FollowUp.FREE_SLOT}))
 
 
-def apply_pending_timeout(row: Row, *, timeout_s: float, why: str, at: datetime) -> Decision:
-    """The row's pod stayed Pending past the timeout: it fails with what held it, and goes."""
+def apply_abandoned(row: Row, reason: str, *, at: datetime) -> Decision:
+    """The row's pod waited too long to start (a pending timeout, an image that never comes):
+    the task fails with `reason`, and the pod goes."""
     if _terminal(row) or row.started_at is not None:
         return Decision(row)
-    failed = _fail(row, f"pending timeout after {timeout_s:g}s: {why}", at=at)
-    return Decision(failed, _FINISHED | {FollowUp.DELETE_POD})
+    return Decision(_fail(row, reason, at=at), _FINISHED | {FollowUp.DELETE_POD})
 
 
 def apply_stuck(row: Row, *, max_republishes: int, waited_s: float, at: datetime) -> Decision:

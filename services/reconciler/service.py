@@ -1,39 +1,44 @@
-"""Wiring the reconciler's event loop: read launches and pod events, apply them, follow up.
+"""Wiring the reconciler: the apply loop, the sweep loop, the follow-ups and the health app.
 
-`podrunner reconciler` reads `launches` and the `pod-events` stream of every configured namespace
-through the `reconciler` consumer group (replicas share the work), applies each batch in one
-transaction, acknowledges it, and then carries out what the batch decided. Sweeps and the HTTP API
-are added to this same process.
+`podrunner reconciler` reads `launches` and every namespace's `pod-events` stream (the
+configured namespaces at once, others as an all-namespaces watcher creates their streams)
+through the `reconciler` consumer group, so replicas share the work; applies each batch in one
+transaction; acknowledges it; then carries out what the batch decided. One replica at a time
+also sweeps for drift. Everything is built here from the settings and passed in.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-import threading
 from typing import Any
 
 import sqlalchemy
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry
 
+from services.reconciler import drift
 from services.reconciler.applying import Applier, Outcome
 from services.reconciler.following import FollowUps, PodPolicy
 from services.reconciler.ledger import Rules
+from services.reconciler.loops import ApplyLoop, SweepLoop
+from services.reconciler.metrics import ReconcilerMetrics, StateCollector
+from services.reconciler.sweeping import Sweeper, SweepSettings
 from shared import health, running
 from shared.db import engines
-from shared.k8s import clients
+from shared.k8s import clients, naming
 from shared.k8s.pods import PodApi
 from shared.messages import Job
 from shared.messaging import connections, keys
-from shared.messaging.connections import MessagingError
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.messaging.leases import Lease
 from shared.messaging.slots import SlotPool
 from shared.messaging.streams import GroupSettings, StreamConsumer
 from shared.settings import Settings
 
 log = structlog.get_logger()
-LOOP_DEADLINE_S = 60.0
+APPLY_DEADLINE_S = 60.0
+SWEEP_LEASE = "sweeps"
 
 
 class ConfigurationError(ValueError):
@@ -54,19 +59,10 @@ def build(settings: Settings) -> running.Service:
         redis_client,
         keys=redis_keys,
         streams=[redis_keys.launches, *(redis_keys.pod_events(ns) for ns in settings.namespaces)],
-        settings=GroupSettings(
-            group=keys.RECONCILER_GROUP,
-            consumer=holder,
-            claim_idle_ms=int(settings.claim_idle_s * 1000),
-            max_deliveries=settings.max_deliveries,
-        ),
+        settings=_group(settings, holder),
     )
-    applier = Applier(
-        engine,
-        consumer,
-        launches_stream=redis_keys.launches,
-        rules=Rules(max_relaunches=settings.max_relaunches),
-    )
+    rules = Rules(max_relaunches=settings.max_relaunches)
+    applier = Applier(engine, consumer, launches_stream=redis_keys.launches, rules=rules)
 
     def relaunch(outcome: Outcome) -> None:
         job = _job_of(engine, outcome)
@@ -81,14 +77,69 @@ def build(settings: Settings) -> running.Service:
         policy=PodPolicy(
             delete_on_success=settings.delete_worker_pods,
             delete_on_failure=settings.delete_worker_pods_on_failure,
+            log_lines=settings.log_tail_lines,
         ),
     )
     registry = CollectorRegistry()
-    heartbeat = health.Heartbeat("apply", deadline_s=LOOP_DEADLINE_S)
-    loop = ApplyLoop(consumer, applier, follow_ups, heartbeat, registry)
+    metrics = ReconcilerMetrics(registry)
+    registry.register(
+        StateCollector(
+            backlog=consumer.backlog,
+            dead_letters=consumer.dead_letter_count,
+            tasks_by_state=lambda: _tasks_by_state(engine),
+        )
+    )
+    apply_beat = health.Heartbeat("apply", deadline_s=APPLY_DEADLINE_S)
+    apply_loop = ApplyLoop(
+        consumer=consumer,
+        applier=applier,
+        follow_ups=follow_ups,
+        heartbeat=apply_beat,
+        metrics=metrics,
+        stream_pattern=redis_keys.pod_events_pattern,
+        launches_stream=redis_keys.launches,
+    )
+    sweeper = Sweeper(
+        engine=engine,
+        pods=pods,
+        applier=applier,
+        follow_ups=follow_ups,
+        settings=_sweep_settings(settings, rules),
+        metrics=metrics,
+    )
+    events_prefix = redis_keys.pod_events("")
+
+    def namespaces() -> list[str]:
+        found = {
+            s.removeprefix(events_prefix) for s in consumer.streams if s.startswith(events_prefix)
+        }
+        return sorted(found | set(settings.namespaces))
+
+    sweep_beat = health.Heartbeat("sweep", deadline_s=max(300.0, 3 * settings.sweep_interval_s))
+    sweep_loop = SweepLoop(
+        lease=Lease(
+            redis_client,
+            keys=redis_keys,
+            name=SWEEP_LEASE,
+            holder=holder,
+            ttl_s=settings.lease_ttl_s,
+        ),
+        sweeper=sweeper,
+        namespaces=namespaces,
+        interval_s=settings.sweep_interval_s,
+        heartbeat=sweep_beat,
+        metrics=metrics,
+    )
 
     def status() -> dict[str, Any]:
-        return {"instance": settings.instance, "holder": holder, "streams": list(consumer.streams)}
+        return {
+            "instance": settings.instance,
+            "holder": holder,
+            "streams": list(consumer.streams),
+            "sweep_leader": sweep_loop.leading,
+            "last_sweep_findings": sweep_loop.last_round,
+            "settings": settings.redacted(),
+        }
 
     readiness = health.Readiness(
         {
@@ -99,14 +150,14 @@ def build(settings: Settings) -> running.Service:
     )
     app = health.make_health_app(
         service="reconciler",
-        heartbeats=[heartbeat],
+        heartbeats=[apply_beat, sweep_beat],
         readiness=readiness,
         registry=registry,
         status=status,
     )
     return running.Service(
         name="reconciler",
-        loops=[running.Loop("apply", loop.run)],
+        loops=[running.Loop("apply", apply_loop.run), running.Loop("sweep", sweep_loop.run)],
         health=health.HealthServer(
             app, host=settings.health_host, port=settings.health_port_for("reconciler")
         ),
@@ -114,50 +165,38 @@ def build(settings: Settings) -> running.Service:
     )
 
 
-class ApplyLoop:
-    """Read a batch, apply it in one transaction (which acknowledges it), then follow up."""
+def _group(settings: Settings, holder: str) -> GroupSettings:
+    return GroupSettings(
+        group=keys.RECONCILER_GROUP,
+        consumer=holder,
+        claim_idle_ms=int(settings.claim_idle_s * 1000),
+        max_deliveries=settings.max_deliveries,
+    )
 
-    def __init__(
-        self,
-        consumer: StreamConsumer,
-        applier: Applier,
-        follow_ups: FollowUps,
-        heartbeat: health.Heartbeat,
-        registry: CollectorRegistry,
-    ) -> None:
-        self._consumer = consumer
-        self._applier = applier
-        self._follow_ups = follow_ups
-        self._heartbeat = heartbeat
-        self._applied = Counter(
-            "podrunner_reconciler_events_applied", "Stream entries applied.", registry=registry
-        )
-        self._batch_seconds = Histogram(
-            "podrunner_reconciler_batch_seconds", "Time to apply one batch.", registry=registry
-        )
 
-    def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            self._heartbeat.beat()
-            try:
-                self._step()
-            except (MessagingError, sqlalchemy.exc.OperationalError):
-                log.exception("apply_failed")
-                stop.wait(1.0)
-
-    def _step(self) -> None:
-        entries = self._consumer.read(block_ms=500)
-        if not entries:
-            return
-        with self._batch_seconds.time():
-            outcomes = self._applier.apply(entries)
-        self._applied.inc(len(entries))
-        self._follow_ups.run(outcomes)
+def _sweep_settings(settings: Settings, rules: Rules) -> SweepSettings:
+    return SweepSettings(
+        selector=naming.instance_selector(settings.instance),
+        limits=drift.Limits(
+            grace_s=settings.drift_grace_s,
+            pending_timeout_s=settings.pending_timeout_s,
+            image_pull_grace_s=settings.image_pull_grace_s,
+            queued_timeout_s=settings.queued_timeout_s,
+        ),
+        rules=rules,
+        max_republishes=settings.max_republishes,
+    )
 
 
 def _ping(engine: sqlalchemy.Engine) -> None:
     with engine.connect() as connection:
         connection.execute(sqlalchemy.text("SELECT 1"))
+
+
+def _tasks_by_state(engine: sqlalchemy.Engine) -> dict[str, int]:
+    query = sqlalchemy.text("SELECT state, count(*) FROM task_instance GROUP BY state")
+    with engine.connect() as connection:
+        return {str(state): int(count) for state, count in connection.execute(query)}
 
 
 def _job_of(engine: sqlalchemy.Engine, outcome: Outcome) -> Job | None:

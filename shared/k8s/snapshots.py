@@ -210,3 +210,21 @@ def _base_container(statuses: list[ContainerStatus]) -> ContainerStatus | None:
         if status.name == "base":
             return status
     return statuses[0] if statuses else None
+
+
+def pending_reason(pod: Pod) -> str:
+    """What holds a Pending pod, in words: the scheduler's verdict, else the task container's
+    waiting reason, else just that it is pending."""
+    status = pod.status or _NO_STATUS
+    for condition in status.conditions or []:
+        if condition.type == "PodScheduled" and condition.status == "False":
+            return _with_message(condition.reason or "Unschedulable", condition.message)
+    base = _base_container(status.containerStatuses or [])
+    waiting = ((base.state if base else None) or _NO_STATE).waiting
+    if waiting is not None and waiting.reason:
+        return _with_message(waiting.reason, waiting.message)
+    return "Pending"
+
+
+def _with_message(reason: str, message: str) -> str:
+    return f"{reason}: {message}" if message else reason

@@ -79,6 +79,7 @@ class Lease:
             raise ValueError(f"lease holder {holder!r} may not contain '|'")
         self.name = name
         self.holder = holder
+        self.ttl_s = ttl_s
         self._client = client
         self._key = keys.lease(name)
         self._fence = keys.fence(name)

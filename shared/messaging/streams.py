@@ -66,6 +66,12 @@ def dead_letter_raw(
 
 
 @dataclass(frozen=True)
+class Backlog:
+    lag: int
+    pending: int
+
+
+@dataclass(frozen=True)
 class GroupSettings:
     """How a consumer group reads: batch size, claim idle time and delivery limit."""
 
@@ -164,6 +170,38 @@ class StreamConsumer:
                 pipe.execute()
         except redis.RedisError as failure:
             raise MessagingError(f"dead-lettering {entry.id} failed: {failure}") from failure
+
+    def discover(self, pattern: str) -> list[str]:
+        """Start reading every stream whose name matches `pattern` (e.g. the pod-event streams
+        of namespaces an all-namespaces watcher found); return the ones added now."""
+        try:
+            found = sorted(
+                _text(name) for name in self._client.scan_iter(match=pattern, _type="STREAM")
+            )
+        except redis.RedisError as error:
+            raise MessagingError(f"scanning for {pattern} failed: {error}") from error
+        added = [stream for stream in found if stream not in self._streams]
+        self.add_streams(added)
+        return added
+
+    def backlog(self) -> dict[str, Backlog]:
+        """Per stream: entries not yet delivered to the group (lag) and delivered but not yet
+        acknowledged (pending)."""
+        figures: dict[str, Backlog] = {}
+        try:
+            for stream in self._streams:
+                for group in self._client.xinfo_groups(stream):
+                    if _text(group["name"]) == self._settings.group:
+                        figures[stream] = Backlog(int(group.get("lag") or 0), int(group["pending"]))
+        except redis.RedisError as error:
+            raise MessagingError(f"reading the backlog failed: {error}") from error
+        return figures
+
+    def dead_letter_count(self) -> int:
+        try:
+            return int(self._client.xlen(self._keys.dead_letters))
+        except redis.RedisError as error:
+            raise MessagingError(f"reading the dead letters failed: {error}") from error
 
     def _read_new(self, block_ms: int) -> list[Entry]:
         if not self._streams:

@@ -27,17 +27,17 @@ def test_a_pod_that_vanished_while_its_task_ran_fails_the_task() -> None:
     assert "after the task started" in (decision.row.failure_reason or "")
 
 
-def test_a_pending_timeout_fails_with_what_held_the_pod_and_deletes_it() -> None:
+def test_an_abandoned_pod_fails_its_task_with_the_reason_and_is_deleted() -> None:
     row = Row(try_number=1, state=TaskState.QUEUED, launched_at=T0)
-    why = "Unschedulable: 0/3 nodes are available"
-    decision = ledger.apply_pending_timeout(row, timeout_s=300, why=why, at=T0)
-    assert decision.row.failure_reason == f"pending timeout after 300s: {why}"
+    why = "pending timeout after 300s: Unschedulable: 0/3 nodes are available"
+    decision = ledger.apply_abandoned(row, why, at=T0)
+    assert decision.row.failure_reason == why
     assert FollowUp.DELETE_POD in decision.follow_ups
 
 
-def test_a_pending_timeout_never_touches_a_task_that_started() -> None:
+def test_abandoning_never_touches_a_task_that_started() -> None:
     row = Row(try_number=1, state=TaskState.RUNNING, started_at=T0)
-    assert ledger.apply_pending_timeout(row, timeout_s=1, why="x", at=T0).row == row
+    assert ledger.apply_abandoned(row, "x", at=T0).row == row
 
 
 def test_a_stuck_job_is_republished_a_bounded_number_of_times_then_failed() -> None:

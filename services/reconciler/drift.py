@@ -1,0 +1,176 @@
+"""The drift scan's judgement: what is wrong between the pods that exist and the rows. Pure.
+
+Events can be missed: a reconciler down while its stream was trimmed, a pod removed by force,
+a job lost between its row and its queue. The sweep lists every pod of the instance and reads
+the rows that should have one, and this module names each disagreement (a `Finding`); the
+sweep then acts on each, re-reading the row under lock first. Ages are measured against a grace
+period so that work in flight (a pod created a moment before its launch event is applied) is
+never taken for drift.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shared.db.models import TaskState
+from shared.messages import PodEvent, PodPhase
+
+KeyTuple = tuple[str, str, str, int]
+
+
+class Finding(enum.StrEnum):
+    ORPHAN_POD = "orphan-pod"
+    """A pod of ours with no row at all: deleted."""
+    STALE_POD = "stale-pod"
+    """A pod of an older try than its row's: deleted."""
+    FINALIZER_LEAK = "finalizer-leak"
+    """A pod whose result is recorded still holds the result finalizer: released."""
+    MISSED_END = "missed-end"
+    """A finished or deleted pod whose row is still live: its state is applied now."""
+    PENDING_TIMEOUT = "pending-timeout"
+    """A pod Pending past the pending timeout: the task fails with what held it."""
+    IMAGE_PULL_BACKOFF = "image-pull-backoff"
+    """A pod stuck in ImagePullBackOff past its grace: the task fails."""
+    VANISHED_POD = "vanished-pod"
+    """A launched row whose pod is gone without a trace: relaunched, or failed if it ran."""
+    STUCK_QUEUED = "stuck-queued"
+    """A row no launcher took in time: its job is published again (the row is the outbox)."""
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One listed pod of ours, as the scan needs it."""
+
+    event: PodEvent
+    created_at: datetime | None
+    holds_result: bool
+    """The pod still carries the result finalizer."""
+    pending_why: str
+
+
+@dataclass(frozen=True)
+class Known:
+    """One row, as the scan needs it."""
+
+    key: KeyTuple
+    namespace: str
+    try_number: int
+    state: TaskState
+    pod_uid: str | None
+    launched_at: datetime | None
+    updated_at: datetime
+    republish_count: int
+
+
+@dataclass(frozen=True)
+class Limits:
+    grace_s: float = 60.0
+    pending_timeout_s: float = 300.0
+    image_pull_grace_s: float = 120.0
+    queued_timeout_s: float = 600.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    finding: Finding
+    key: KeyTuple
+    namespace: str
+    pod: str = ""
+    why: str = ""
+    event: PodEvent | None = None
+    row: Known | None = None
+
+
+def scan(
+    pods: Iterable[Observed], rows: Mapping[KeyTuple, Known], *, now: datetime, limits: Limits
+) -> list[Verdict]:
+    """Every disagreement between `pods` (one namespace, listed after `rows` were read) and
+    `rows` (the live rows of that namespace and the rows of every listed pod's key)."""
+    verdicts: list[Verdict] = []
+    with_pod: set[KeyTuple] = set()
+    for pod in pods:
+        key = _key(pod.event)
+        row = rows.get(key)
+        if row is not None and row.try_number == pod.event.try_number:
+            with_pod.add(key)
+        verdict = _judge_pod(pod, row, now=now, limits=limits)
+        if verdict is not None:
+            verdicts.append(verdict)
+    for key, row in rows.items():
+        if key not in with_pod:
+            verdict = _judge_podless(row, now=now, limits=limits)
+            if verdict is not None:
+                verdicts.append(verdict)
+    return verdicts
+
+
+def _judge_pod(
+    pod: Observed, row: Known | None, *, now: datetime, limits: Limits
+) -> Verdict | None:
+    event = pod.event
+    old = _older_than(pod.created_at, limits.grace_s, now)
+    if row is None:
+        return _verdict(Finding.ORPHAN_POD, pod) if old else None
+    if event.try_number < row.try_number:
+        return _verdict(Finding.STALE_POD, pod)
+    if event.try_number > row.try_number:
+        return None  # a newer try than the row knows: its launch event is on its way
+    if row.state.is_terminal:
+        return _verdict(Finding.FINALIZER_LEAK, pod, row=row) if pod.holds_result else None
+    return _judge_live(pod, row, now=now, limits=limits)
+
+
+def _judge_live(pod: Observed, row: Known, *, now: datetime, limits: Limits) -> Verdict | None:
+    event = pod.event
+    if event.phase in (PodPhase.SUCCEEDED, PodPhase.FAILED) or event.deletion_requested:
+        return _verdict(Finding.MISSED_END, pod, row=row, event=event)
+    if event.phase is not PodPhase.PENDING or event.started_at is not None:
+        return None
+    if event.waiting_reason == "ImagePullBackOff" and _older_than(
+        pod.created_at, limits.image_pull_grace_s, now
+    ):
+        why = f"{pod.pending_why} (for more than {limits.image_pull_grace_s:g}s)"
+        return _verdict(Finding.IMAGE_PULL_BACKOFF, pod, row=row, why=why)
+    if _older_than(pod.created_at, limits.pending_timeout_s, now):
+        why = f"pending timeout after {limits.pending_timeout_s:g}s: {pod.pending_why}"
+        return _verdict(Finding.PENDING_TIMEOUT, pod, row=row, why=why)
+    return None
+
+
+def _judge_podless(row: Known, *, now: datetime, limits: Limits) -> Verdict | None:
+    if row.state.is_terminal:
+        return None
+    quiet_since = max(row.updated_at, row.launched_at or row.updated_at)
+    if row.launched_at is not None:
+        if _older_than(quiet_since, limits.grace_s, now):
+            return Verdict(Finding.VANISHED_POD, row.key, row.namespace, row=row)
+        return None
+    if _older_than(row.updated_at, limits.queued_timeout_s, now):
+        waited = (now - row.updated_at).total_seconds()
+        return Verdict(Finding.STUCK_QUEUED, row.key, row.namespace, why=f"{waited:.0f}", row=row)
+    return None
+
+
+def _verdict(
+    finding: Finding,
+    pod: Observed,
+    *,
+    row: Known | None = None,
+    why: str = "",
+    event: PodEvent | None = None,
+) -> Verdict:
+    return Verdict(
+        finding, _key(pod.event), pod.event.namespace, pod.event.pod, why, event=event, row=row
+    )
+
+
+def _key(event: PodEvent) -> KeyTuple:
+    key = event.key
+    return (key.dag_id, key.task_id, key.run_id, key.map_index)
+
+
+def _older_than(moment: datetime | None, seconds: float, now: datetime) -> bool:
+    return moment is not None and now - moment >= timedelta(seconds=seconds)

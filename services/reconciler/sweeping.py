@@ -1,0 +1,232 @@
+"""The sweeps: one replica at a time compares the pods that exist with the rows, and repairs.
+
+Events are the fast path; the sweeps are the safety net for whatever events could not say: a
+pod removed by force, a stream trimmed while the reconciler was down, a job lost between its row
+and its queue, a pod that will never be scheduled. One replica runs them (a Redis lease, taken
+per round and renewed while a round lasts), every `PODRUNNER_SWEEP_INTERVAL_S`. Each round reads
+a namespace's live rows, then lists its pods (page by page), lets `drift.scan` name what
+disagrees, and acts on each finding through the same ledger rules and follow-ups as events do,
+re-reading the row under lock first: a finding that went stale meanwhile changes nothing.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import structlog
+from sqlalchemy import Engine, RowMapping, select, tuple_
+
+from services.reconciler import drift, ledger
+from services.reconciler.applying import TABLE, Applier, Outcome, key_of, revise, task_key
+from services.reconciler.drift import Finding, KeyTuple, Known, Observed, Verdict
+from services.reconciler.following import FollowUps
+from services.reconciler.ledger import Decision, FollowUp, Row, Rules
+from services.reconciler.metrics import ReconcilerMetrics
+from shared.db.models import TaskState
+from shared.k8s import errors, naming, snapshots
+from shared.k8s.pods import PodApi
+from shared.messages import EventSource, PodEvent
+
+log = structlog.get_logger()
+
+_KNOWN_COLUMNS = [
+    TABLE.c.dag_id,
+    TABLE.c.task_id,
+    TABLE.c.run_id,
+    TABLE.c.map_index,
+    TABLE.c.namespace,
+    TABLE.c.try_number,
+    TABLE.c.state,
+    TABLE.c.pod_uid,
+    TABLE.c.launched_at,
+    TABLE.c.updated_at,
+    TABLE.c.republish_count,
+]
+_KEY_COLUMNS = tuple_(TABLE.c.dag_id, TABLE.c.task_id, TABLE.c.run_id, TABLE.c.map_index)
+_TERMINAL = [TaskState.SUCCESS, TaskState.FAILED]
+_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    selector: str
+    limits: drift.Limits = field(default_factory=drift.Limits)
+    rules: Rules = field(default_factory=Rules)
+    max_republishes: int = 3
+    page_size: int = 500
+
+
+class Sweeper:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        pods: PodApi,
+        applier: Applier,
+        follow_ups: FollowUps,
+        settings: SweepSettings,
+        metrics: ReconcilerMetrics,
+    ) -> None:
+        self._engine = engine
+        self._pods = pods
+        self._applier = applier
+        self._follow_ups = follow_ups
+        self._settings = settings
+        self._metrics = metrics
+
+    def sweep(
+        self, namespace: str, *, keep_going: Callable[[], bool] = lambda: True
+    ) -> list[Verdict]:
+        """One namespace's round: find the drift and repair it; return what was found."""
+        with self._metrics.sweep_seconds.time():
+            now = datetime.now(UTC)
+            rows = self._live_rows(namespace)
+            observed = list(self._listed(namespace, now))
+            rows.update(self._rows_of(observed, rows))
+            verdicts = drift.scan(observed, rows, now=now, limits=self._settings.limits)
+            for verdict in verdicts:
+                if not keep_going():
+                    break
+                self._act(verdict, now)
+                self._metrics.findings.labels(kind=verdict.finding.value).inc()
+        if verdicts:
+            found = collections.Counter(v.finding.value for v in verdicts)
+            log.info("drift_repaired", namespace=namespace, **found)
+        return verdicts
+
+    def _live_rows(self, namespace: str) -> dict[KeyTuple, Known]:
+        query = select(*_KNOWN_COLUMNS).where(
+            TABLE.c.namespace == namespace, TABLE.c.state.not_in(_TERMINAL)
+        )
+        with self._engine.connect() as connection:
+            return {row.key: row for row in map(_known, connection.execute(query).mappings())}
+
+    def _rows_of(
+        self, observed: list[Observed], known: dict[KeyTuple, Known]
+    ) -> dict[KeyTuple, Known]:
+        """The rows (in any state) of listed pods whose keys are not among the live rows."""
+        missing = list({key_of(pod.event.key) for pod in observed} - known.keys())
+        found: dict[KeyTuple, Known] = {}
+        with self._engine.connect() as connection:
+            for start in range(0, len(missing), _CHUNK):
+                chunk = missing[start : start + _CHUNK]
+                query = select(*_KNOWN_COLUMNS).where(_KEY_COLUMNS.in_(chunk))
+                for record in connection.execute(query).mappings():
+                    row = _known(record)
+                    found[row.key] = row
+        return found
+
+    def _listed(self, namespace: str, now: datetime) -> Iterator[Observed]:
+        token = ""
+        while True:
+            raw = self._pods.list_page(
+                namespace,
+                label_selector=self._settings.selector,
+                limit=self._settings.page_size,
+                continue_token=token,
+            )
+            page = snapshots.LIST_DECODER.decode(raw)
+            for pod in page.items:
+                observed = _observed(pod, now)
+                if observed is not None:
+                    yield observed
+            token = str(page.metadata.get("continue") or "")
+            if not token:
+                return
+
+    def _act(self, verdict: Verdict, now: datetime) -> None:
+        finding = verdict.finding
+        if finding in (Finding.ORPHAN_POD, Finding.STALE_POD):
+            self._discard(verdict)
+        elif finding is Finding.FINALIZER_LEAK:
+            self._release(verdict)
+        elif finding is Finding.MISSED_END and verdict.event is not None:
+            self._follow_ups.run(self._applier.apply_events([verdict.event]))
+        else:
+            self._revise(verdict, now)
+
+    def _revise(self, verdict: Verdict, now: datetime) -> None:
+        judge = _JUDGES[verdict.finding]
+        decide = functools.partial(judge, verdict=verdict, settings=self._settings, now=now)
+        self._follow_ups.run(revise(self._engine, {verdict.key: decide}))
+
+    def _discard(self, verdict: Verdict) -> None:
+        try:
+            self._pods.remove_finalizer(verdict.namespace, verdict.pod, naming.RESULT_FINALIZER)
+            self._pods.delete(verdict.namespace, verdict.pod)
+        except errors.KubeError as error:
+            log.warning("discard_failed", pod=verdict.pod, error=str(error))
+
+    def _release(self, verdict: Verdict) -> None:
+        assert verdict.row is not None
+        row = Row(try_number=verdict.row.try_number, state=verdict.row.state, pod_name=verdict.pod)
+        decision = Decision(row, frozenset({FollowUp.RELEASE_POD}))
+        self._follow_ups.run([Outcome(task_key(verdict.key), verdict.namespace, decision)])
+
+
+def _abandon(row: Row, verdict: Verdict, settings: SweepSettings, now: datetime) -> Decision:
+    del settings
+    if _moved_on(row, verdict):
+        return Decision(row)
+    return ledger.apply_abandoned(row, verdict.why, at=now)
+
+
+def _vanish(row: Row, verdict: Verdict, settings: SweepSettings, now: datetime) -> Decision:
+    if _moved_on(row, verdict):
+        return Decision(row)
+    return ledger.apply_vanished(row, settings.rules, at=now)
+
+
+def _republish(row: Row, verdict: Verdict, settings: SweepSettings, now: datetime) -> Decision:
+    if _moved_on(row, verdict):
+        return Decision(row)
+    waited = float(verdict.why or 0)
+    return ledger.apply_stuck(
+        row, max_republishes=settings.max_republishes, waited_s=waited, at=now
+    )
+
+
+def _moved_on(row: Row, verdict: Verdict) -> bool:
+    """The row changed since the scan read it: the finding no longer holds."""
+    known = verdict.row
+    assert known is not None
+    then = (known.try_number, known.launched_at, known.pod_uid, known.republish_count)
+    return (row.try_number, row.launched_at, row.pod_uid, row.republish_count) != then
+
+
+_JUDGES = {
+    Finding.PENDING_TIMEOUT: _abandon,
+    Finding.IMAGE_PULL_BACKOFF: _abandon,
+    Finding.VANISHED_POD: _vanish,
+    Finding.STUCK_QUEUED: _republish,
+}
+
+
+def _observed(pod: snapshots.Pod, now: datetime) -> Observed | None:
+    wire = snapshots.to_event(pod, deleted=False, observed_at=now, source=EventSource.SWEEP)
+    if isinstance(wire, snapshots.Foreign):
+        return None
+    metadata = pod.metadata or snapshots.Metadata()
+    return Observed(
+        event=PodEvent.decode(wire.encode()),
+        created_at=metadata.creationTimestamp,
+        holds_result=naming.RESULT_FINALIZER in (metadata.finalizers or []),
+        pending_why=snapshots.pending_reason(pod),
+    )
+
+
+def _known(record: RowMapping) -> Known:
+    return Known(
+        key=(record["dag_id"], record["task_id"], record["run_id"], record["map_index"]),
+        namespace=record["namespace"],
+        try_number=record["try_number"],
+        state=TaskState(record["state"]),
+        pod_uid=record["pod_uid"],
+        launched_at=record["launched_at"],
+        updated_at=record["updated_at"],
+        republish_count=record["republish_count"],
+    )
