@@ -8,7 +8,7 @@
 | `on-sigterm` | on a graceful delete: `exit0`, `143` (default) or `ignore` (137 after the grace) |
 | `pull: fail` | ErrImagePull, then ImagePullBackOff, forever |
 | `oom` | the container is OOMKilled (exit 137) |
-| `evict` | the pod is evicted while running (Failed, reason Evicted) |
+| `evict` | `true`: the pod is evicted while running (Failed, reason Evicted); `before-start`: it is evicted while its containers are being created |
 | `unschedulable` | the pod stays Pending with PodScheduled False/Unschedulable |
 
 Tests set both a real command (for a real cluster) and these annotations (for the simulator).
@@ -39,6 +39,7 @@ class Behaviour:
     pull_fails: bool = False
     oom: bool = False
     evict: bool = False
+    evict_before_start: bool = False
     unschedulable: bool = False
 
     @classmethod
@@ -63,6 +64,7 @@ class Behaviour:
             pull_fails=notes.get("pull") == "fail",
             oom=_true(notes.get("oom")),
             evict=_true(notes.get("evict")),
+            evict_before_start=notes.get("evict") == "before-start",
             unschedulable=_true(notes.get("unschedulable")),
         )
 

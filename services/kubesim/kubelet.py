@@ -191,6 +191,7 @@ def rules(step_s: float, started: dict[str, float], *, finish_by_time: bool = Tr
         Rule("accept", _bound_but_not_started, step),
         Rule("fail_pull", _pull_to_fail, pull_retry),
         Rule("back_off_pull", _pull_failed, lambda _p: 1.0),
+        Rule("evict_before_start", _to_evict_before_start, step),
         Rule("start", _creating, step),
         Rule("evict", _to_evict, lambda p: max(step_s, Behaviour.of(p).run_s / 2)),
     ]
@@ -244,6 +245,10 @@ def _creating(pod: Pod) -> bool:
 
 def _to_evict(pod: Pod) -> bool:
     return _live(pod) and _phase(pod) == "Running" and Behaviour.of(pod).evict
+
+
+def _to_evict_before_start(pod: Pod) -> bool:
+    return _creating(pod) and Behaviour.of(pod).evict_before_start
 
 
 def _running(pod: Pod) -> bool:
@@ -376,6 +381,9 @@ class Actions:
         )
         self._cluster.store.put(pod)
 
+    def evict_before_start(self, stored: Stored, pod: Pod) -> None:
+        self.evict(stored, pod)
+
     def finish(self, _stored: Stored, pod: Pod) -> None:
         code, reason = Behaviour.of(pod).outcome()
         self._terminate_all(
@@ -418,20 +426,21 @@ class Actions:
         terminated_statuses = []
         for container in pod["spec"]["containers"]:
             before = previous.get(container["name"], {})
-            started_at = ((before.get("state") or {}).get("running") or {}).get("startedAt", now)
-            state = {
-                "terminated": {
-                    "exitCode": exit_code,
-                    "reason": reason,
-                    "startedAt": started_at,
-                    "finishedAt": now,
-                    "containerID": _container_id(pod, container),
-                }
+            started_at = ((before.get("state") or {}).get("running") or {}).get("startedAt")
+            terminated = {
+                "exitCode": exit_code,
+                "reason": reason,
+                "startedAt": started_at,
+                "finishedAt": now,
+                "containerID": _container_id(pod, container),
             }
+            if started_at is None:  # a container that never ran has no end and no ID either
+                terminated.update(finishedAt=None, containerID=None)
             if reason == "ContainerStatusUnknown":
-                state["terminated"]["message"] = (
+                terminated["message"] = (
                     "The container could not be located when the pod was terminated"
                 )
+            state = {"terminated": {k: v for k, v in terminated.items() if v is not None}}
             terminated_statuses.append(_container_status(container, state))
         status["containerStatuses"] = terminated_statuses
         for container in pod["spec"]["containers"]:
