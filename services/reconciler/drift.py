@@ -19,6 +19,8 @@ from shared.db.models import TaskState
 from shared.messages import PodEvent, PodPhase
 
 KeyTuple = tuple[str, str, str, int]
+#: A pod whose image will not come alternates between these two while the kubelet backs off.
+_IMAGE_PULL_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull"})
 
 
 class Finding(enum.StrEnum):
@@ -94,7 +96,7 @@ def scan(
     for pod in pods:
         key = _key(pod.event)
         row = rows.get(key)
-        if row is not None and row.try_number == pod.event.try_number:
+        if row is not None and pod.event.try_number >= row.try_number:
             with_pod.add(key)
         verdict = _judge_pod(pod, row, now=now, limits=limits)
         if verdict is not None:
@@ -129,7 +131,7 @@ def _judge_live(pod: Observed, row: Known, *, now: datetime, limits: Limits) -> 
         return _verdict(Finding.MISSED_END, pod, row=row, event=event)
     if event.phase is not PodPhase.PENDING or event.started_at is not None:
         return None
-    if event.waiting_reason == "ImagePullBackOff" and _older_than(
+    if event.waiting_reason in _IMAGE_PULL_REASONS and _older_than(
         pod.created_at, limits.image_pull_grace_s, now
     ):
         why = f"{pod.pending_why} (for more than {limits.image_pull_grace_s:g}s)"

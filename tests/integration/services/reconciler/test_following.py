@@ -4,18 +4,16 @@ kept by policy, and the slot freed."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 import redis
 import sqlalchemy
 
 from services.reconciler.applying import Applier, Outcome
 from services.reconciler.following import FollowUps, PodPolicy
 from services.reconciler.ledger import Rules
-from shared.k8s import clients, naming
+from shared.k8s import naming
 from shared.k8s.pods import PodApi
 from shared.k8s.rendering import RenderSettings, Templates, render_pod
 from shared.messages import LaunchEvent, LaunchOutcome, PodEvent, PodPhase
@@ -25,13 +23,6 @@ from shared.messaging.slots import SlotPool
 from shared.messaging.streams import GroupSettings, StreamConsumer
 from tests.support import builders
 from tests.support.cluster import Cluster
-
-
-@pytest.fixture
-def pods(cluster: Cluster) -> Iterator[PodApi]:
-    api_client = clients.make_api_client(cluster.sim.kubeconfig)
-    yield PodApi(api_client)
-    api_client.close()
 
 
 def run_to_the_end(

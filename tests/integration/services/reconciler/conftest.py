@@ -1,0 +1,154 @@
+"""A reconciler's parts on real Redis, Postgres and kubesim, for the sweep and follow-up tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import redis
+import sqlalchemy
+from prometheus_client import CollectorRegistry
+
+from services.reconciler import drift, intake
+from services.reconciler.applying import Applier, Outcome
+from services.reconciler.following import FollowUps, PodPolicy
+from services.reconciler.ledger import Rules
+from services.reconciler.metrics import ReconcilerMetrics
+from services.reconciler.sweeping import Sweeper, SweepSettings
+from shared.k8s import clients, naming
+from shared.k8s.pods import PodApi
+from shared.k8s.rendering import RenderSettings, Templates, render_pod
+from shared.messages import Job
+from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.messaging.keys import RedisKeys
+from shared.messaging.slots import SlotPool
+from shared.messaging.streams import GroupSettings, StreamConsumer
+from tests.support.cluster import Cluster
+
+
+@pytest.fixture
+def pods(cluster: Cluster) -> Iterator[PodApi]:
+    api_client = clients.make_api_client(cluster.sim.kubeconfig)
+    yield PodApi(api_client)
+    api_client.close()
+
+
+@pytest.fixture
+def jobs(redis_url: str) -> JobQueue:
+    return JobQueue(BrokerSettings(url=redis_url))
+
+
+@dataclass
+class Kit:
+    """One namespace, its rows and pods, and a sweeper with short limits."""
+
+    cluster: Cluster
+    namespace: str
+    instance: str
+    db: sqlalchemy.Engine
+    jobs: JobQueue
+    sweeper: Sweeper
+
+    def submit(self, job: Job) -> None:
+        intake.submit(self.db, self.jobs, job, default_namespace=self.namespace)
+
+    def lose_queued_jobs(self) -> None:
+        with self.jobs.consumer([self.namespace], prefetch=100) as consumer:
+            while deliveries := consumer.poll(timeout_s=0.5, most=100):
+                for delivery in deliveries:
+                    delivery.ack()
+
+    def create_pod(self, job: Job) -> str:
+        settings = RenderSettings(self.instance, self.namespace, "busybox:1.37")
+        pod = render_pod(job, settings=settings, templates=Templates())
+        created = self.cluster.http.post(f"/api/v1/namespaces/{self.namespace}/pods", json=pod)
+        assert created.status_code == 201, created.text
+        return str(pod["metadata"]["name"])
+
+    def pod(self, name: str) -> dict[str, Any] | None:
+        response = self.cluster.http.get(f"/api/v1/namespaces/{self.namespace}/pods/{name}")
+        return response.json() if response.status_code == 200 else None
+
+    def wait_for_pod(self, name: str, check: Any, *, timeout_s: float = 10) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            pod = self.pod(name)
+            if pod is not None and check(pod):
+                return pod
+            time.sleep(0.05)
+        raise AssertionError(f"pod {name} never reached the expected state")
+
+    def wait_gone(self, name: str, *, timeout_s: float = 10) -> None:
+        deadline = time.monotonic() + timeout_s
+        while self.pod(name) is not None:
+            assert time.monotonic() < deadline, f"pod {name} is still there"
+            time.sleep(0.05)
+
+    def row(self, job: Job) -> Any:
+        query = sqlalchemy.text("SELECT * FROM task_instance WHERE task_id = :t")
+        with self.db.connect() as connection:
+            return connection.execute(query, {"t": job.task_id}).mappings().one()
+
+    def set_row(self, job: Job, **values: Any) -> None:
+        assignments = ", ".join(f"{name} = :{name}" for name in values)
+        query = sqlalchemy.text(f"UPDATE task_instance SET {assignments} WHERE task_id = :t")  # noqa: S608
+        with self.db.begin() as connection:
+            connection.execute(query, {**values, "t": job.task_id})
+
+    def sweep(self) -> list[str]:
+        return [verdict.finding.value for verdict in self.sweeper.sweep(self.namespace)]
+
+
+@pytest.fixture
+def kit(
+    cluster: Cluster,
+    namespace: str,
+    instance: str,
+    db: sqlalchemy.Engine,
+    jobs: JobQueue,
+    pods: PodApi,
+    redis_client: redis.Redis,
+    keys: RedisKeys,
+) -> Kit:
+    consumer = StreamConsumer(
+        redis_client,
+        keys=keys,
+        streams=[keys.launches, keys.pod_events(namespace)],
+        settings=GroupSettings(group="reconciler", consumer="r1"),
+    )
+    rules = Rules(max_relaunches=2)
+    applier = Applier(db, consumer, launches_stream=keys.launches, rules=rules)
+
+    def relaunch(outcome: Outcome) -> None:
+        query = sqlalchemy.text("SELECT job FROM task_instance WHERE task_id = :t")
+        with db.connect() as connection:
+            stored = connection.execute(query, {"t": outcome.key.task_id}).scalar_one()
+        jobs.publish([(Job.decode(stored), outcome.namespace)])
+
+    follow_ups = FollowUps(
+        engine=db,
+        pods=pods,
+        slots=SlotPool(redis_client, keys=keys, holder="reconciler"),
+        relaunch=relaunch,
+        policy=PodPolicy(),
+    )
+    settings = SweepSettings(
+        selector=naming.instance_selector(instance),
+        limits=drift.Limits(
+            grace_s=0, pending_timeout_s=1, image_pull_grace_s=1, queued_timeout_s=0
+        ),
+        rules=rules,
+        max_republishes=2,
+    )
+    sweeper = Sweeper(
+        engine=db,
+        pods=pods,
+        applier=applier,
+        follow_ups=follow_ups,
+        settings=settings,
+        metrics=ReconcilerMetrics(CollectorRegistry()),
+    )
+    return Kit(cluster, namespace, instance, db, jobs, sweeper)

@@ -1,0 +1,71 @@
+"""The drift scan cleans up pods that no live row explains, and records ends it missed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.k8s import naming
+from tests.integration.services.reconciler.conftest import Kit
+from tests.support import builders
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def finished(pod: dict[str, Any]) -> bool:
+    return pod["status"].get("phase") in ("Succeeded", "Failed")
+
+
+def test_a_pod_with_no_row_is_deleted(kit: Kit) -> None:
+    name = kit.create_pod(builders.job(task_id="stray", namespace=kit.namespace))
+    assert "orphan-pod" in kit.sweep()
+    kit.wait_gone(name)
+
+
+def test_a_pod_of_an_older_try_is_deleted(kit: Kit) -> None:
+    old = builders.job(task_id="retried", namespace=kit.namespace, try_number=1)
+    name = kit.create_pod(old)
+    kit.submit(builders.job(task_id="retried", namespace=kit.namespace, try_number=2))
+    assert "stale-pod" in kit.sweep()
+    kit.wait_gone(name)
+
+
+def test_a_finished_pod_whose_events_were_missed_ends_its_row(kit: Kit) -> None:
+    job = builders.job(task_id="missed", namespace=kit.namespace)
+    kit.submit(job)
+    name = kit.create_pod(job)
+    kit.wait_for_pod(name, finished)
+    assert kit.sweep() == ["missed-end"]
+    row = kit.row(job)
+    assert (row["state"], row["exit_code"], row["pod_name"]) == ("success", 0, name)
+    kit.wait_gone(name)
+    assert kit.sweep() == [], "a second round finds nothing"
+
+
+def test_a_recorded_pod_still_holding_the_finalizer_is_released(kit: Kit) -> None:
+    job = builders.job(task_id="leak", namespace=kit.namespace)
+    kit.submit(job)
+    name = kit.create_pod(job)
+    kit.wait_for_pod(name, finished)
+    kit.set_row(job, state="success")
+    assert kit.sweep() == ["finalizer-leak"]
+    kit.wait_gone(name)
+
+
+def test_a_pod_deleted_by_someone_while_nobody_watched_is_recorded_then_released(kit: Kit) -> None:
+    job = builders.job(
+        task_id="deleted",
+        namespace=kit.namespace,
+        annotations={"kubesim.podrunner.io/run-seconds": "30"},
+    )
+    kit.submit(job)
+    name = kit.create_pod(job)
+    kit.wait_for_pod(name, lambda pod: pod["status"].get("phase") == "Running")
+    kit.cluster.http.delete(f"/api/v1/namespaces/{kit.namespace}/pods/{name}")
+    held = kit.wait_for_pod(name, finished)
+    assert naming.RESULT_FINALIZER in held["metadata"]["finalizers"], "the finalizer holds it"
+    assert kit.sweep() == ["missed-end"]
+    row = kit.row(job)
+    assert (row["state"], row["failure_reason"]) == ("failed", "pod deleted externally (exit 143)")
+    kit.wait_gone(name)
