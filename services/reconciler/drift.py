@@ -128,7 +128,11 @@ def _judge_pod(
 def _judge_live(pod: Observed, row: Known, *, now: datetime, limits: Limits) -> Verdict | None:
     event = pod.event
     if event.phase in (PodPhase.SUCCEEDED, PodPhase.FAILED) or event.deletion_requested:
-        return _verdict(Finding.MISSED_END, pod, row=row, event=event)
+        # the watcher's event is usually on its way: only an end older than the grace is missed
+        ended = event.finished_at or pod.created_at
+        if _older_than(ended, limits.grace_s, now):
+            return _verdict(Finding.MISSED_END, pod, row=row, event=event)
+        return None
     if event.phase is not PodPhase.PENDING or event.started_at is not None:
         return None
     if event.waiting_reason in _IMAGE_PULL_REASONS and _older_than(

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -36,27 +36,54 @@ def stack_env(kubesim: KubesimProcess, redis_url: str, database_url: URL) -> dic
         "PODRUNNER_NAMESPACES": "jobs",
         "PODRUNNER_HEALTH_HOST": "127.0.0.1",
         "PODRUNNER_LEASE_TTL_S": "3",
+        "PODRUNNER_SWEEP_INTERVAL_S": "1",
+        "PODRUNNER_DRIFT_GRACE_S": "2",
+        "PODRUNNER_PENDING_TIMEOUT_S": "3",
+        "PODRUNNER_QUEUED_TIMEOUT_S": "5",
+        "PODRUNNER_MAX_RELAUNCHES": "1",
+        "PODRUNNER_CLAIM_IDLE_S": "2",
         "PODRUNNER_LOG_FORMAT": "console",
     }
 
 
-@pytest.fixture
-def services(stack_env: dict[str, str]) -> Iterator[Callable[..., None]]:
-    """Start the launcher, watcher and reconciler as processes; stop them at the end."""
-    started: list[subprocess.Popen[bytes]] = []
+class Stack:
+    """The services of one test as processes: started, stopped or killed by name."""
 
-    def start(*names: str) -> None:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.running: dict[str, subprocess.Popen[bytes]] = {}
+
+    def __call__(self, *names: str) -> None:
         for name in names:
-            env = {**stack_env, "PODRUNNER_HEALTH_PORT": str(free_port())}
-            process = subprocess.Popen([sys.executable, "-m", "services.cli", name], env=env)
-            started.append(process)
-            _wait_ready(int(env["PODRUNNER_HEALTH_PORT"]), process)
+            self.start(name)
 
-    yield start
-    for process in started:
+    def start(self, name: str, **extra_env: str) -> None:
+        env = {**self.env, "PODRUNNER_HEALTH_PORT": str(free_port()), **extra_env}
+        process = subprocess.Popen([sys.executable, "-m", "services.cli", name], env=env)
+        self.running[name] = process
+        _wait_ready(int(env["PODRUNNER_HEALTH_PORT"]), process)
+
+    def stop(self, name: str) -> None:
+        process = self.running.pop(name)
         process.terminate()
-    for process in started:
-        assert process.wait(30) == 0, "a service did not stop cleanly"
+        assert process.wait(30) == 0, f"the {name} did not stop cleanly"
+
+    def kill(self, name: str) -> None:
+        process = self.running.pop(name)
+        process.kill()
+        process.wait(30)
+
+    def stop_all(self) -> None:
+        for name in list(self.running):
+            self.stop(name)
+
+
+@pytest.fixture
+def services(stack_env: dict[str, str]) -> Iterator[Stack]:
+    """Start the launcher, watcher and reconciler as processes; stop them at the end."""
+    stack = Stack(stack_env)
+    yield stack
+    stack.stop_all()
 
 
 def _wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:

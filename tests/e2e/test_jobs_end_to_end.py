@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import httpx
 import pytest
 import sqlalchemy
 
+from tests.e2e.conftest import Stack
 from tests.support.kubesim import KubesimProcess
 
 pytestmark = pytest.mark.timeout(120)
@@ -82,7 +82,7 @@ def leftovers(kubesim: KubesimProcess, *, timeout_s: float) -> list[str]:
 
 
 def test_mixed_jobs_all_end_right_and_leave_no_pods_or_finalizers(
-    services: Callable[..., None],
+    services: Stack,
     stack_env: dict[str, str],
     db: sqlalchemy.Engine,
     kubesim: KubesimProcess,
