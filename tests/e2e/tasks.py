@@ -96,3 +96,12 @@ class Deleter:
                 if task.startswith(self._prefix) and running and name not in self.deleted:
                     httpx.delete(f"{self._url}/api/v1/namespaces/jobs/pods/{name}", timeout=10)
                     self.deleted.add(name)
+
+
+def lose_queued_jobs(redis_url: str, namespace: str) -> None:
+    """Take every job off the namespace's queue and drop it: the broker lost them."""
+    queue = JobQueue(BrokerSettings(url=redis_url))
+    with queue.consumer([namespace], prefetch=100) as consumer:
+        while deliveries := consumer.poll(timeout_s=0.5, most=100):
+            for delivery in deliveries:
+                delivery.ack()
