@@ -114,7 +114,7 @@ def _add_job_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     cleanup.add_argument("--namespace", metavar="NS")
     cleanup.add_argument("--min-age-minutes", type=int, default=30)
     cleanup.add_argument("--dry-run", action="store_true")
-    cleanup.set_defaults(handler=_not_built("cleanup-pods"))
+    cleanup.set_defaults(handler=_cleanup_pods)
 
     demo = commands.add_parser("demo", help="run everything locally and submit demo tasks")
     demo.add_argument("--tasks", type=int, default=12)
@@ -177,6 +177,47 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
 
     rows = reporting.task_rows(_database_url(settings), dag_id=args.dag_id, state=args.state)
     print(reporting.as_json(rows) if args.json else reporting.as_table(rows))
+    return EXIT_OK
+
+
+def _cleanup_pods(args: argparse.Namespace, settings: Settings) -> int:
+    """Remove finished pods older than --min-age-minutes whose results are safe."""
+    from datetime import timedelta
+
+    from services.reconciler import cleaning
+    from shared.db import engines
+    from shared.k8s import clients, naming
+    from shared.k8s.errors import KubeError
+    from shared.k8s.pods import PodApi
+
+    if args.min_age_minutes < 0:
+        raise UsageError("--min-age-minutes must be 0 or more")
+    namespace = args.namespace or settings.namespace
+    engine = (
+        engines.make_engine(settings.database_url, pool_size=1) if settings.database_url else None
+    )
+    api_client = clients.make_api_client()
+    try:
+        verdicts = cleaning.cleanup(
+            PodApi(api_client),
+            engine,
+            namespace=namespace,
+            selector=naming.instance_selector(settings.instance),
+            min_age=timedelta(minutes=args.min_age_minutes),
+            dry_run=args.dry_run,
+        )
+    except KubeError as error:
+        return _fail(f"listing or deleting pods in {namespace} failed: {error}", EXIT_FAILED)
+    finally:
+        api_client.close()
+        if engine is not None:
+            engine.dispose()
+    removing = "would remove" if args.dry_run else "removed"
+    for verdict in verdicts:
+        action = removing if verdict.remove else "kept"
+        print(f"{action} {verdict.candidate.name} ({verdict.why})")
+    removed = sum(v.remove for v in verdicts)
+    print(f"{removing} {removed} of {len(verdicts)} finished pods in {namespace}")
     return EXIT_OK
 
 

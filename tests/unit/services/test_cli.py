@@ -35,17 +35,10 @@ def test_an_unknown_subcommand_exits_2(capsys: pytest.CaptureFixture[str]) -> No
     assert "invalid choice: 'frobnicate'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        pytest.param(["cleanup-pods", "--dry-run"], id="cleanup-pods"),
-        pytest.param(["demo", "--tasks", "3"], id="demo"),
-    ],
-)
 def test_a_subcommand_not_built_yet_says_so_and_exits_2(
-    argv: list[str], capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert cli.main(argv) == 2
+    assert cli.main(["demo", "--tasks", "3"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "not available in this version yet" in err
