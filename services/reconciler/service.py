@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from typing import Any
 
 import sqlalchemy
@@ -54,7 +55,8 @@ def build(settings: Settings) -> running.Service:
     api_client = clients.make_api_client()
     pods = PodApi(api_client)
     jobs = JobQueue(BrokerSettings(settings.broker_url, settings.broker_visibility_timeout_s))
-    holder = f"{socket.gethostname()}-{os.getpid()}"
+    # unique per process start: two replicas never share a lease or a consumer name
+    holder = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     consumer = StreamConsumer(
         redis_client,
         keys=redis_keys,

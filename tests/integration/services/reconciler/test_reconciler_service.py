@@ -1,0 +1,113 @@
+"""The reconciler as a service: ready with its dependencies, one sweeper among replicas,
+every pod-event stream found, and its figures on /metrics and /status."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from services.reconciler import service
+from shared.messages import PodEvent, PodPhase
+from shared.messaging import streams
+from shared.messaging.keys import RedisKeys
+from shared.settings import Settings
+from tests.support import builders
+from tests.support.kubesim import free_port
+from tests.support.services import InProcess
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def reconciler(
+    service_env: dict[str, str], database_url: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[], InProcess]]:
+    monkeypatch.setenv("PODRUNNER_DATABASE_URL", database_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("PODRUNNER_LEASE_TTL_S", "2")
+    monkeypatch.setenv("PODRUNNER_SWEEP_INTERVAL_S", "0.5")
+    started: list[InProcess] = []
+
+    def start() -> InProcess:
+        port = free_port()
+        monkeypatch.setenv("PODRUNNER_HEALTH_PORT", str(port))
+        running = InProcess(service.build(Settings()), port).start()
+        started.append(running)
+        return running
+
+    yield start
+    for each in started:
+        assert each.stop() == 0
+
+
+def status(port: int) -> dict[str, Any]:
+    body: dict[str, Any] = httpx.get(f"http://127.0.0.1:{port}/status", timeout=5).json()
+    return body
+
+
+def wait_until(condition: Callable[[], bool], *, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.1)
+
+
+def test_of_two_replicas_exactly_one_sweeps_and_the_other_takes_over(
+    reconciler: Callable[[], InProcess],
+) -> None:
+    first, second = reconciler(), reconciler()
+    wait_until(
+        lambda: (
+            [status(first.port)["sweep_leader"], status(second.port)["sweep_leader"]].count(True)
+            == 1
+        )
+    )
+    leader, standby = (first, second) if status(first.port)["sweep_leader"] else (second, first)
+    assert leader.stop() == 0
+    wait_until(lambda: status(standby.port)["sweep_leader"] is True, timeout_s=10)
+
+
+def test_pod_event_streams_of_other_namespaces_are_found(
+    reconciler: Callable[[], InProcess], redis_client: redis.Redis, keys: RedisKeys
+) -> None:
+    elsewhere = keys.pod_events("elsewhere")
+    streams.publish(redis_client, elsewhere, [b"{}"], maxlen=1000)
+    running = reconciler()
+    wait_until(lambda: elsewhere in status(running.port)["streams"])
+
+
+def test_metrics_show_applied_events_backlog_dead_letters_and_tasks_by_state(
+    reconciler: Callable[[], InProcess],
+    redis_client: redis.Redis,
+    keys: RedisKeys,
+    namespace: str,
+) -> None:
+    running = reconciler()
+    job = builders.job(namespace=namespace)
+    event = PodEvent(
+        key=job.key,
+        try_number=1,
+        namespace=namespace,
+        pod="p",
+        phase=PodPhase.RUNNING,
+        resource_version="1",
+        observed_at=datetime.now(UTC),
+    )
+    stream = keys.pod_events(namespace)
+    streams.publish(redis_client, stream, [event.encode(), b"not json"], maxlen=1000)
+
+    def scraped() -> str:
+        return httpx.get(f"http://127.0.0.1:{running.port}/metrics", timeout=5).text
+
+    wait_until(lambda: "podrunner_reconciler_events_applied_total 2.0" in scraped())
+    text = scraped()
+    assert "podrunner_reconciler_dead_letters 1.0" in text
+    assert f'podrunner_reconciler_stream_pending{{stream="{stream}"}} 0.0' in text
+    assert "podrunner_reconciler_apply_latency_seconds_count 1.0" in text
+    assert "podrunner_tasks" in text
+    assert "podrunner_reconciler_sweep_leader 1.0" in text
