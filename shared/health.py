@@ -7,6 +7,10 @@
   and scrapes cannot flood the dependencies.
 * `/metrics` — the service's own Prometheus registry (never the process-global default one).
 * `/status` — what the service is doing, as JSON, with secrets redacted by the caller.
+
+A service may add routers of its own to the same app and port (the reconciler's HTTP API); the app
+then also serves Swagger UI at `/docs`, over the OpenAPI description every app has at
+`/openapi.json`.
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 #: A readiness check: returns when the dependency answers, raises (with a reason) when not.
@@ -94,9 +98,16 @@ def make_health_app(
     readiness: Readiness,
     registry: CollectorRegistry,
     status: Callable[[], Mapping[str, Any]],
+    routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
-    """The FastAPI app serving the four health endpoints of `service`."""
-    app = FastAPI(title=f"podrunner {service}", docs_url=None, redoc_url=None)
+    """The FastAPI app serving the four health endpoints of `service`, and `routers` beside them.
+
+    A service with an API of its own (the reconciler) passes its routers; the app then also serves
+    Swagger UI at `/docs`. Health endpoints stay outside the routers, so whatever the routers
+    require (a bearer token) never stands between a probe and `/healthz`.
+    """
+    docs_url = "/docs" if routers else None
+    app = FastAPI(title=f"podrunner {service}", docs_url=docs_url, redoc_url=None)
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
@@ -112,7 +123,7 @@ def make_health_app(
         body = {"status": "ready" if ready else "not ready", "checks": checks}
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @app.get("/metrics")
+    @app.get("/metrics", response_class=PlainTextResponse)  # documented as text, as it is
     def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -120,6 +131,8 @@ def make_health_app(
     def status_endpoint() -> JSONResponse:
         return JSONResponse({"service": service, **status()})
 
+    for router in routers:  # after the health endpoints, so no router can shadow one
+        app.include_router(router)
     return app
 
 

@@ -1,0 +1,113 @@
+"""The reconciler's HTTP API: submit jobs, list and read task rows, read a task's log.
+
+The API lives on the reconciler's health app (same port as `/healthz`), as one router under
+`/api/v1` built by `make_router` from its dependencies; nothing is global, so tests build as many
+as they like. Job intake goes through `intake.submit`, the same path as `podrunner submit`: the row
+first (the outbox), then the queue. Rows are read with `tasks`, logs through the pod API while the
+pod exists and from the row once it is gone.
+
+Every error answer has one JSON shape (`schemas.ErrorBody`), request validation errors included:
+`ApiRoute` renders `ApiError` and FastAPI's `RequestValidationError` alike, so a client reads
+`error.field` and `error.reason` whatever went wrong, and no request body can cause a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response, params
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import SecretStr
+from sqlalchemy import Engine
+
+from services.reconciler import auth
+from services.reconciler.api_jobs import JobEndpoints
+from services.reconciler.api_tasks import Pods, TaskEndpoints
+from services.reconciler.schemas import (
+    PREFIX,
+    ApiError,
+    ErrorBody,
+    ErrorDetail,
+    Responses,
+    error_answer,
+)
+from shared.messaging.jobqueue import JobQueue
+
+
+def make_router(
+    *,
+    engine: Engine,
+    jobs: JobQueue,
+    pods: Pods,
+    default_namespace: str,
+    api_token: SecretStr | None,
+    log_lines: int = 100,
+) -> APIRouter:
+    """The `/api/v1` router: jobs, tasks and logs, behind the bearer token when one is given.
+
+    Wire it into the reconciler's health app next to the health endpoints, from the objects the
+    service already builds::
+
+        router = api.make_router(
+            engine=engine,
+            jobs=jobs,
+            pods=pods,
+            default_namespace=settings.namespace,
+            api_token=settings.api_token,
+            log_lines=settings.log_tail_lines,
+        )
+        app = health.make_health_app(..., routers=[router])
+
+    The app then serves `/docs` and `/openapi.json` as well. `log_lines` is how many lines
+    `…/logs` returns when the request does not say.
+
+    Raises:
+        ValueError: `api_token` is set but empty.
+    """
+    dependencies: list[params.Depends] = []
+    responses: Responses = {}
+    if api_token is not None:
+        dependencies = [Depends(auth.bearer(api_token))]
+        responses = {401: error_answer("No valid bearer token")}
+    router = APIRouter(
+        prefix=PREFIX, route_class=ApiRoute, dependencies=dependencies, responses=responses
+    )
+    JobEndpoints(engine=engine, jobs=jobs, default_namespace=default_namespace).register(router)
+    TaskEndpoints(engine=engine, pods=pods, log_lines=log_lines).register(router)
+    return router
+
+
+class ApiRoute(APIRoute):
+    """A route answering `ApiError` and request validation errors with an `ErrorBody`."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_errors(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except ApiError as error:
+                return error_response(error)
+            except RequestValidationError as error:
+                return error_response(invalid_request(error))
+
+        return handle_errors
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    return JSONResponse(ErrorBody.of(error.detail), status_code=error.status, headers=error.headers)
+
+
+def invalid_request(error: RequestValidationError) -> ApiError:
+    """The first problem FastAPI found with a parameter, as a 422 naming it."""
+    first = error.errors()[0]
+    where, *path = first["loc"]
+    field = ".".join(str(part) for part in path) or str(where)
+    reason = str(first["msg"])
+    message = f"invalid {where} parameter {field}: {reason}"
+    return ApiError(
+        422, ErrorDetail(code="invalid_request", message=message, field=field, reason=reason)
+    )
