@@ -8,7 +8,7 @@
 | `on-sigterm` | on a graceful delete: `exit0`, `143` (default) or `ignore` (137 after the grace) |
 | `pull: fail` | ErrImagePull, then ImagePullBackOff, forever |
 | `oom` | the container is OOMKilled (exit 137) |
-| `evict` | `true`: the pod is evicted while running (Failed, reason Evicted); `before-start`: it is evicted while its containers are being created |
+| `evict` | `true`: evicted while running (Failed, reason Evicted); `before-start`: while created |
 | `unschedulable` | the pod stays Pending with PodScheduled False/Unschedulable |
 
 Tests set both a real command (for a real cluster) and these annotations (for the simulator).

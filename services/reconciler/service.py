@@ -18,7 +18,7 @@ import sqlalchemy
 import structlog
 from prometheus_client import CollectorRegistry
 
-from services.reconciler import drift
+from services.reconciler import api, drift
 from services.reconciler.applying import Applier, Outcome
 from services.reconciler.following import FollowUps, PodPolicy
 from services.reconciler.ledger import Rules
@@ -150,12 +150,21 @@ def build(settings: Settings) -> running.Service:
             "kubernetes": pods.ping,
         }
     )
+    router = api.make_router(
+        engine=engine,
+        jobs=jobs,
+        pods=pods,
+        default_namespace=settings.namespace,
+        api_token=settings.api_token,
+        log_lines=settings.log_tail_lines,
+    )
     app = health.make_health_app(
         service="reconciler",
         heartbeats=[apply_beat, sweep_beat],
         readiness=readiness,
         registry=registry,
         status=status,
+        routers=[router],
     )
     return running.Service(
         name="reconciler",

@@ -111,3 +111,19 @@ def test_metrics_show_applied_events_backlog_dead_letters_and_tasks_by_state(
     assert "podrunner_reconciler_apply_latency_seconds_count 1.0" in text
     assert "podrunner_tasks" in text
     assert "podrunner_reconciler_sweep_leader 1.0" in text
+
+
+def test_the_api_is_served_beside_the_health_endpoints_behind_the_token(
+    reconciler: Callable[[], InProcess], monkeypatch: pytest.MonkeyPatch, namespace: str
+) -> None:
+    monkeypatch.setenv("PODRUNNER_API_TOKEN", "s3cret")
+    base = f"http://127.0.0.1:{reconciler().port}"
+    job = builders.job_dict(namespace=namespace)
+    assert httpx.post(f"{base}/api/v1/jobs", json=job).status_code == 401
+    auth = {"Authorization": "Bearer s3cret"}
+    assert httpx.post(f"{base}/api/v1/jobs", json=job, headers=auth).status_code == 201
+    path = f"{job['dag_id']}/{job['task_id']}/{job['run_id']}/-1"
+    task = httpx.get(f"{base}/api/v1/tasks/{path}", headers=auth).json()
+    assert task["state"] == "queued"
+    assert httpx.get(f"{base}/healthz").status_code == 200, "probes need no token"
+    assert httpx.get(f"{base}/docs").status_code == 200
