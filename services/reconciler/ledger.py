@@ -129,10 +129,10 @@ def _for_pod(row: Row, uid: str) -> Row | None:
     if not uid or uid == row.pod_uid:
         lost = row.state is TaskState.UP_FOR_RESCHEDULE and uid != ""
         return None if lost else row
-    if row.pod_uid is None:
-        return dataclasses.replace(row, pod_uid=uid)
     if row.state is TaskState.UP_FOR_RESCHEDULE:
         return dataclasses.replace(row, pod_uid=uid, state=TaskState.QUEUED)
+    if row.pod_uid is None:
+        return dataclasses.replace(row, pod_uid=uid)
     return None
 
 

@@ -64,3 +64,9 @@ def test_a_late_word_of_the_lost_pod_after_the_new_one_changes_nothing() -> None
 def test_an_event_without_a_uid_is_taken_as_it_comes() -> None:
     row = fold(queued(), event("", PodPhase.RUNNING, 1, started_at=T0))
     assert (row.state, row.pod_uid) == (TaskState.RUNNING, None)
+
+
+def test_a_new_pod_after_a_loss_nobody_saw_is_followed_to_the_end() -> None:
+    vanished = Row(try_number=1, state=TaskState.UP_FOR_RESCHEDULE, relaunch_count=1)
+    row = fold(vanished, NEW_PENDING, NEW_DONE)
+    assert (row.state, row.pod_uid) == (TaskState.SUCCESS, "new")
