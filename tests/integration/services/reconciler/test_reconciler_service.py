@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import redis
+import sqlalchemy
 
 from services.reconciler import service
 from shared.messages import PodEvent, PodPhase
@@ -26,8 +27,12 @@ pytestmark = pytest.mark.timeout(60)
 
 @pytest.fixture
 def reconciler(
-    service_env: dict[str, str], database_url: Any, monkeypatch: pytest.MonkeyPatch
+    service_env: dict[str, str],
+    database_url: Any,
+    db: sqlalchemy.Engine,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Callable[[], InProcess]]:
+    """Reconcilers on threads of this process (`db`: the rows they write are truncated after)."""
     monkeypatch.setenv("PODRUNNER_DATABASE_URL", database_url.render_as_string(hide_password=False))
     monkeypatch.setenv("PODRUNNER_LEASE_TTL_S", "2")
     monkeypatch.setenv("PODRUNNER_SWEEP_INTERVAL_S", "0.5")
