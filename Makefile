@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install check lint typecheck imports test test-unit test-integration bench-kubesim bench-launcher bench-watcher demo clean
+.PHONY: install check lint typecheck imports test test-unit test-integration bench-kubesim bench-launcher bench-watcher bench-reconciler demo clean
 
 install: $(STAMP)
 
@@ -42,6 +42,10 @@ bench-launcher: install
 
 bench-watcher: install
 	$(BIN)/python -m tests.benchmarks.bench_watcher --runs 3
+
+# Needs the machine's Postgres and Redis (on 127.0.0.1; see --database-url and --redis-url).
+bench-reconciler: install
+	$(BIN)/python -m tests.benchmarks.bench_reconciler --runs 3
 
 bench-kubesim: install
 	$(BIN)/python -m tests.benchmarks.bench_kubesim --runs 3

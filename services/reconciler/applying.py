@@ -2,10 +2,16 @@
 
 A batch is decoded (undecodable entries are dead-lettered at once), grouped by task key in stream
 order, and folded through the ledger's rules against the rows, read `FOR UPDATE` so reconcilers
-sharing the streams serialise per task. Changed rows are written with one executemany, rows that
-a launch event knows and the table does not (a job published straight to the queue) are inserted
+sharing the streams serialise per task. Changed rows are written with one UPDATE, rows that a
+launch event knows and the table does not (a job published straight to the queue) are inserted
 from the event's job, and the transaction commits before any entry is acknowledged: a crash
 between the two replays the batch, and the rules make the replay a no-op.
+
+The lock and the update each send the batch as one JSON parameter, read by `json_to_recordset`
+into a table to join on by key: the statement is the same whatever the batch, so Postgres plans
+it in a millisecond (a list of 500 keys, which it turns into 500 `OR`ed conditions, took about
+160 ms to plan), and every changed row is written in one round trip instead of one statement
+each. Rows are locked in key order and only the columns the rules read are fetched.
 """
 
 from __future__ import annotations
@@ -16,8 +22,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, select, tuple_, update
+import msgspec
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Engine,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    column,
+    func,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 from services.reconciler import ledger
 from services.reconciler.ledger import Decision, FollowUp, Row, Rules
@@ -30,6 +51,7 @@ KeyTuple = tuple[str, str, str, int]
 Event = LaunchEvent | PodEvent
 Judge = Callable[[Row], Decision]
 _ROW_FIELDS = [field.name for field in dataclasses.fields(Row)]
+_KEY_COLUMNS = ["dag_id", "task_id", "run_id", "map_index"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +106,7 @@ class Applier:
         self, connection: Connection, grouped: dict[KeyTuple, list[Event]]
     ) -> list[Outcome]:
         rows = _lock_rows(connection, list(grouped))
+        now = datetime.now(UTC)
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         outcomes: list[Outcome] = []
@@ -98,24 +121,28 @@ class Applier:
                 inserts.append(_insert_values(key, launch, current))
             decision = self._fold(current, events)
             if decision.row != current or decision.follow_ups:
-                updates.append(_update_values(key, decision.row))
+                updates.append(_update_values(key, decision.row, at=now))
                 outcomes.append(Outcome(events[0].key, events[-1].namespace, decision))
         if inserts:
             connection.execute(postgresql.insert(TABLE).on_conflict_do_nothing(), inserts)
         if updates:
-            connection.execute(_UPDATE, updates)
+            connection.execute(_UPDATE, _records(_CHANGES, updates))
         return outcomes
 
     def _fold(self, row: Row, events: list[Event]) -> Decision:
+        if len(events) == 1:
+            return self._decide(row, events[0])
         follow_ups: set[FollowUp] = set()
         for event in events:
-            if isinstance(event, LaunchEvent):
-                decision = ledger.apply_launch(row, event)
-            else:
-                decision = ledger.apply_pod_event(row, event, self._rules)
+            decision = self._decide(row, event)
             row = decision.row
             follow_ups |= decision.follow_ups
         return Decision(row, frozenset(follow_ups))
+
+    def _decide(self, row: Row, event: Event) -> Decision:
+        if isinstance(event, LaunchEvent):
+            return ledger.apply_launch(row, event)
+        return ledger.apply_pod_event(row, event, self._rules)
 
 
 def revise(engine: Engine, judgements: Mapping[KeyTuple, Judge]) -> list[Outcome]:
@@ -129,9 +156,10 @@ def revise(engine: Engine, judgements: Mapping[KeyTuple, Judge]) -> list[Outcome
             decision = judgements[key](locked.row)
             if decision.row != locked.row or decision.follow_ups:
                 outcomes.append(Outcome(task_key(key), locked.namespace, decision))
-        updates = [_update_values(key_of(o.key), o.decision.row) for o in outcomes]
+        now = datetime.now(UTC)
+        updates = [_update_values(key_of(o.key), o.decision.row, at=now) for o in outcomes]
         if updates:
-            connection.execute(_UPDATE, updates)
+            connection.execute(_UPDATE, _records(_CHANGES, updates))
     return outcomes
 
 
@@ -144,13 +172,11 @@ class _Locked:
 def _lock_rows(connection: Connection, keys: list[KeyTuple]) -> dict[KeyTuple, _Locked]:
     if not keys:
         return {}
-    key_columns = tuple_(TABLE.c.dag_id, TABLE.c.task_id, TABLE.c.run_id, TABLE.c.map_index)
-    query = select(TABLE).where(key_columns.in_(keys)).with_for_update()
+    wanted = _records(_WANTED, [dict(zip(_KEY_COLUMNS, key, strict=True)) for key in keys])
     rows: dict[KeyTuple, _Locked] = {}
-    for record in connection.execute(query).mappings():
-        key = (record["dag_id"], record["task_id"], record["run_id"], record["map_index"])
-        row = Row(**{name: record[name] for name in _ROW_FIELDS})
-        rows[key] = _Locked(row, record["namespace"])
+    for record in connection.execute(_LOCK, wanted):
+        dag_id, task_id, run_id, map_index, namespace, *fields = record
+        rows[(dag_id, task_id, run_id, map_index)] = _Locked(Row(*fields), namespace)
     return rows
 
 
@@ -182,23 +208,53 @@ def _insert_values(key: KeyTuple, launch: LaunchEvent, row: Row) -> dict[str, An
     }
 
 
-def _update_values(key: KeyTuple, row: Row) -> dict[str, Any]:
+def _update_values(key: KeyTuple, row: Row, *, at: datetime) -> dict[str, Any]:
     dag_id, task_id, run_id, map_index = key
-    values = {f"new_{name}": getattr(row, name) for name in _ROW_FIELDS}
-    values.update(k_dag_id=dag_id, k_task_id=task_id, k_run_id=run_id, k_map_index=map_index)
-    values["new_updated_at"] = datetime.now(UTC)
-    return values
+    return {
+        "dag_id": dag_id,
+        "task_id": task_id,
+        "run_id": run_id,
+        "map_index": map_index,
+        **vars(row),  # the fields of `Row`, which are `_ROW_FIELDS`
+        "updated_at": at,
+    }
 
 
+def _recordset(name: str, columns: Sequence[str]) -> TableValuedAlias:
+    """`json_to_recordset(:name) AS name(a <type>, ...)`: rows sent as one JSON array of objects,
+    typed as the table's columns, as a table to join on."""
+    document = sql_cast(bindparam(name, type_=Text), JSON)
+    derived = [column(c, TABLE.c[c].type) for c in columns]
+    return (
+        func.json_to_recordset(document)
+        .table_valued(*derived)
+        .render_derived(name=name, with_types=True)
+    )
+
+
+def _records(table: TableValuedAlias, rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The parameter of `table` (a `_recordset`) holding `rows`; msgspec writes datetimes as
+    RFC 3339 and enums as their values, which is how Postgres reads them."""
+    return {table.name: _ENCODER.encode(rows).decode()}
+
+
+def _same_key(table: TableValuedAlias) -> Any:
+    return and_(*(TABLE.c[c] == table.c[c] for c in _KEY_COLUMNS))
+
+
+_ENCODER = msgspec.json.Encoder()
+_WANTED = _recordset("wanted", _KEY_COLUMNS)
+#: Rows are locked in key order, so reconcilers locking overlapping batches cannot deadlock.
+_LOCK = (
+    select(*(TABLE.c[c] for c in [*_KEY_COLUMNS, "namespace", *_ROW_FIELDS]))
+    .join(_WANTED, _same_key(_WANTED))
+    .order_by(*(TABLE.c[c] for c in _KEY_COLUMNS))
+    .with_for_update(of=TABLE)
+)
+
+_CHANGES = _recordset("changes", [*_KEY_COLUMNS, *_ROW_FIELDS, "updated_at"])
 _UPDATE = (
     update(TABLE)
-    .where(
-        and_(
-            TABLE.c.dag_id == bindparam("k_dag_id"),
-            TABLE.c.task_id == bindparam("k_task_id"),
-            TABLE.c.run_id == bindparam("k_run_id"),
-            TABLE.c.map_index == bindparam("k_map_index"),
-        )
-    )
-    .values({name: bindparam(f"new_{name}") for name in [*_ROW_FIELDS, "updated_at"]})
+    .where(_same_key(_CHANGES))
+    .values({c: _CHANGES.c[c] for c in [*_ROW_FIELDS, "updated_at"]})
 )

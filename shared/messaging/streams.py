@@ -77,7 +77,10 @@ class GroupSettings:
 
     group: str
     consumer: str
-    batch_size: int = 500
+    #: Entries per read (XREADGROUP/XAUTOCLAIM COUNT). The reconciler folds a batch per task
+    #: and writes it in one statement, so a backlog drains faster in bigger batches (2,000 gave
+    #: about 1.4x the events/s of 500 in tests/benchmarks/bench_reconciler.py).
+    batch_size: int = 2_000
     claim_idle_ms: int = 30_000
     max_deliveries: int = 5
 
