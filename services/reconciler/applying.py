@@ -16,13 +16,13 @@ each. Rows are locked in key order and only the columns the rules read are fetch
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import msgspec
+from msgspec import structs
 from sqlalchemy import (
     JSON,
     Connection,
@@ -50,7 +50,7 @@ TABLE = cast(Table, TaskInstance.__table__)
 KeyTuple = tuple[str, str, str, int]
 Event = LaunchEvent | PodEvent
 Judge = Callable[[Row], Decision]
-_ROW_FIELDS = [field.name for field in dataclasses.fields(Row)]
+_ROW_FIELDS = list(Row.__struct_fields__)
 _KEY_COLUMNS = ["dag_id", "task_id", "run_id", "map_index"]
 
 
@@ -215,7 +215,7 @@ def _update_values(key: KeyTuple, row: Row, *, at: datetime) -> dict[str, Any]:
         "task_id": task_id,
         "run_id": run_id,
         "map_index": map_index,
-        **vars(row),  # the fields of `Row`, which are `_ROW_FIELDS`
+        **structs.asdict(row),  # the fields of `Row`, which are `_ROW_FIELDS`
         "updated_at": at,
     }
 

@@ -19,10 +19,12 @@ the result finalizer, delete the pod, free the active-pod slot, relaunch.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
+from msgspec import structs
 
 from shared.db.models import STATE_RANK, TaskState
 from shared.messages import LaunchEvent, LaunchOutcome, PodEvent, PodPhase
@@ -48,9 +50,11 @@ class FollowUp(enum.Enum):
     RELAUNCH = "relaunch"
 
 
-@dataclass(frozen=True)
-class Row:
-    """The fields of a `task_instance` row the rules decide."""
+class Row(msgspec.Struct, frozen=True):
+    """The fields of a `task_instance` row the rules decide.
+
+    A msgspec struct rather than a dataclass: the rules copy a row a few times per event, and
+    `structs.replace` does that several times faster than `dataclasses.replace`."""
 
     try_number: int
     state: TaskState
@@ -87,7 +91,7 @@ def apply_launch(row: Row, event: LaunchEvent) -> Decision:
     if event.outcome is LaunchOutcome.REJECTED:
         failed = _fail(row, f"rejected: {event.reason}", at=event.at)
         return Decision(failed, frozenset({FollowUp.FREE_SLOT}))
-    launched = dataclasses.replace(row, pod_name=event.pod, launched_at=row.launched_at or event.at)
+    launched = structs.replace(row, pod_name=event.pod, launched_at=row.launched_at or event.at)
     return Decision(launched)
 
 
@@ -99,7 +103,7 @@ def apply_pod_event(row: Row, event: PodEvent, rules: Rules) -> Decision:
     if current is None:
         return Decision(row)
     row = current
-    observed = dataclasses.replace(
+    observed = structs.replace(
         row,
         pod_name=event.pod,
         pod_phase=event.phase.value,
@@ -130,16 +134,16 @@ def _for_pod(row: Row, uid: str) -> Row | None:
         lost = row.state is TaskState.UP_FOR_RESCHEDULE and uid != ""
         return None if lost else row
     if row.state is TaskState.UP_FOR_RESCHEDULE:
-        return dataclasses.replace(row, pod_uid=uid, state=TaskState.QUEUED)
+        return structs.replace(row, pod_uid=uid, state=TaskState.QUEUED)
     if row.pod_uid is None:
-        return dataclasses.replace(row, pod_uid=uid)
+        return structs.replace(row, pod_uid=uid)
     return None
 
 
 def _judge(row: Row, event: PodEvent, rules: Rules) -> Decision:
     ended = event.finished_at or event.observed_at
     if event.phase is PodPhase.SUCCEEDED:
-        done = dataclasses.replace(
+        done = structs.replace(
             row, state=TaskState.SUCCESS, ended_at=ended, exit_code=event.exit_code
         )
         return Decision(done, _FINISHED)
@@ -147,7 +151,7 @@ def _judge(row: Row, event: PodEvent, rules: Rules) -> Decision:
         return _reschedule(row, _loss_reason(event), rules, at=ended)
     reason = failure_reason(event)
     if reason is not None:
-        failed = dataclasses.replace(_fail(row, reason, at=ended), exit_code=event.exit_code)
+        failed = structs.replace(_fail(row, reason, at=ended), exit_code=event.exit_code)
         if _fast_failed(event):
             return Decision(failed, _FINISHED | {FollowUp.DELETE_POD})
         return Decision(failed, _FINISHED | {FollowUp.CAPTURE_LOG})
@@ -229,7 +233,7 @@ def apply_stuck(row: Row, *, max_republishes: int, waited_s: float, at: datetime
             f"{row.republish_count} republishes ({waited_s:.0f}s)"
         )
         return Decision(_fail(row, reason, at=at))
-    again = dataclasses.replace(row, republish_count=row.republish_count + 1)
+    again = structs.replace(row, republish_count=row.republish_count + 1)
     return Decision(again, frozenset({FollowUp.RELAUNCH}))
 
 
@@ -238,7 +242,7 @@ def _reschedule(row: Row, reason: str, rules: Rules, *, at: datetime) -> Decisio
     if row.relaunch_count >= rules.max_relaunches:
         final = f"gave up after {row.relaunch_count} relaunches: {history}"
         return Decision(_fail(row, final, at=at), _FINISHED)
-    again = dataclasses.replace(
+    again = structs.replace(
         row,
         state=TaskState.UP_FOR_RESCHEDULE,
         relaunch_count=row.relaunch_count + 1,
@@ -251,12 +255,12 @@ def _reschedule(row: Row, reason: str, rules: Rules, *, at: datetime) -> Decisio
 
 
 def _fail(row: Row, reason: str, *, at: datetime) -> Row:
-    return dataclasses.replace(row, state=TaskState.FAILED, failure_reason=reason, ended_at=at)
+    return structs.replace(row, state=TaskState.FAILED, failure_reason=reason, ended_at=at)
 
 
 def _forward(row: Row, state: TaskState) -> Row:
     if STATE_RANK[state] > STATE_RANK[row.state]:
-        return dataclasses.replace(row, state=state)
+        return structs.replace(row, state=state)
     return row
 
 
