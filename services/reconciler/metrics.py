@@ -23,7 +23,7 @@ T = TypeVar("T")
 
 log = structlog.get_logger()
 
-BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000)
+BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2000)
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
