@@ -162,6 +162,8 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
     queue = JobQueue(BrokerSettings(settings.broker_url, settings.broker_visibility_timeout_s))
     try:
         submitted = intake.submit(engine, queue, job, default_namespace=settings.namespace)
+    except intake.Unfit as error:
+        raise UsageError(str(error)) from error
     except intake.AlreadySubmitted as error:
         return _fail(str(error), EXIT_FAILED)
     finally:

@@ -13,8 +13,6 @@ later one, with where it stands; 413 past `MAX_JOB_BYTES`; 422 for anything else
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -32,7 +30,6 @@ from services.reconciler.schemas import (
     ErrorDetail,
     JobAccepted,
 )
-from services.reconciler.tasks import INT_MAX, INT_MIN
 from shared.db.models import TaskState
 from shared.messages import DecodeError, Job
 from shared.messaging.connections import MessagingError
@@ -42,8 +39,6 @@ log = structlog.get_logger()
 
 #: Largest job body accepted, in bytes (a pod override is a few KiB; this is generous).
 MAX_JOB_BYTES = 1024 * 1024
-#: Job fields stored in `integer` columns.
-_INTEGER_FIELDS = ("map_index", "try_number", "priority")
 
 
 class JobEndpoints:
@@ -101,14 +96,10 @@ def decode_job(raw: bytes) -> Job:
         job = Job.decode(raw)
     except DecodeError as error:
         raise _invalid(error.field, error.reason) from error
-    for name in _INTEGER_FIELDS:
-        if not INT_MIN <= getattr(job, name) <= INT_MAX:
-            raise _invalid(name, f"must be between {INT_MIN} and {INT_MAX}")
-    for field, value in _leaves(job.model_dump(exclude_none=True)):
-        if isinstance(value, str) and "\x00" in value:
-            raise _invalid(field, "text cannot contain NUL characters")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise _invalid(field, "numbers must be finite")
+    try:
+        intake.check_fits(job)
+    except intake.Unfit as unfit:
+        raise _invalid(unfit.field, unfit.reason) from unfit
     return job
 
 
@@ -159,27 +150,13 @@ def _invalid(field: str, reason: str) -> ApiError:
     )
 
 
-def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    """Every key and leaf value in `value`, each with its dotted path."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            inner = f"{path}.{key}" if path else str(key)
-            yield inner, key
-            yield from _leaves(item, inner)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _leaves(item, f"{path}.{index}")
-    else:
-        yield path, value
-
-
 def _job_content() -> dict[str, Any]:
     """The job's JSON schema for OpenAPI: the model's own, with what the wire adds to it."""
     schema = Job.model_json_schema()
     schema["required"] = ["version", *schema["required"]]
     properties = schema["properties"]
     properties["version"].pop("default", None)
-    for name in _INTEGER_FIELDS:
-        properties[name]["maximum"] = INT_MAX
-    properties["priority"]["minimum"] = INT_MIN
+    for name in intake.INTEGER_FIELDS:
+        properties[name]["maximum"] = intake.INT_MAX
+    properties["priority"]["minimum"] = intake.INT_MIN
     return {"application/json": {"schema": schema}}

@@ -21,6 +21,7 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import Engine
 
 from services.reconciler import tasks
+from services.reconciler.intake import INT_MAX
 from services.reconciler.schemas import (
     ApiError,
     ErrorDetail,
@@ -30,7 +31,7 @@ from services.reconciler.schemas import (
     TaskSummary,
     error_answer,
 )
-from services.reconciler.tasks import INT_MAX, STORABLE_TEXT, TaskFilter
+from services.reconciler.tasks import STORABLE_TEXT, TaskFilter
 from shared.db.models import TaskState
 from shared.k8s import errors
 

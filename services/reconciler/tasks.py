@@ -18,10 +18,10 @@ from pydantic import Field, StrictInt, StrictStr, TypeAdapter, ValidationError
 from sqlalchemy import ColumnElement, Engine, and_, select, tuple_
 
 from services.reconciler.applying import TABLE, KeyTuple
+from services.reconciler.intake import INT_MAX
 from shared.db.models import TaskState
 
 #: Bounds of a Postgres `integer` column (map_index, try_number, priority).
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 #: Text Postgres can store: anything but NUL.
 STORABLE_TEXT = r"^[^\x00]*$"
 

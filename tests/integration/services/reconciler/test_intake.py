@@ -92,3 +92,21 @@ def test_podrunner_submit_records_and_publishes_and_refuses_a_repeat(
     assert cli.main(argv) == 1
     assert "task already has try 1 in state queued" in capsys.readouterr().err
     assert jobs.depth("jobs") == 1
+
+
+def test_a_job_its_row_cannot_hold_is_refused_before_anything_is_written(
+    db: sqlalchemy.Engine, jobs: JobQueue
+) -> None:
+    with pytest.raises(intake.Unfit) as refused:
+        intake.submit(db, jobs, builders.job(command=["echo", "a\x00b"]), default_namespace="jobs")
+    assert (refused.value.field, refused.value.reason) == (
+        "command.1",
+        "text cannot contain NUL characters",
+    )
+    with pytest.raises(intake.Unfit, match="priority: must be between"):
+        intake.submit(db, jobs, builders.job(priority=2**40), default_namespace="jobs")
+    with db.connect() as connection:
+        assert (
+            connection.execute(sqlalchemy.text("SELECT count(*) FROM task_instance")).scalar() == 0
+        )
+    assert jobs.depth("jobs") == 0
