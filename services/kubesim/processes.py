@@ -5,6 +5,10 @@ combined stdout and stderr become the container log line by line, and its exit c
 container's terminated state. A graceful delete sends SIGTERM; a process still alive when the grace
 period ends gets SIGKILL (exit 137), as the kubelet would do. This is what the demo uses to run real
 shell and Python tasks without a cluster.
+
+Memory limits are not enforced here, so the `kubesim.podrunner.io/oom` annotation stands in for the
+kernel's OOM killer: the process is killed with SIGKILL once it has run `run-seconds`, and the
+container ends `OOMKilled` with exit 137, as it would on a node.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 
 import structlog
 
+from services.kubesim.behaviour import Behaviour
 from services.kubesim.logs import LogStore
 
 log = structlog.get_logger()
@@ -34,13 +39,16 @@ class ProcessRunner:
     on_exit: OnExit
     _running: dict[str, asyncio.subprocess.Process] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _oom_killed: set[str] = field(default_factory=set)
 
     def start(self, pod: dict[str, Any]) -> None:
         """Start the `base` container's command; its end is reported through `on_exit`."""
         uid = pod["metadata"]["uid"]
         container = _base(pod)
         self.logs.start(uid, container["name"])
-        task = asyncio.get_running_loop().create_task(self._run(uid, container))
+        behaviour = Behaviour.of(pod)
+        oom_after = behaviour.run_s if behaviour.oom else None
+        task = asyncio.get_running_loop().create_task(self._run(uid, container, oom_after))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -67,20 +75,34 @@ class ProcessRunner:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
 
-    async def _run(self, uid: str, container: dict[str, Any]) -> None:
+    def _kill_for_memory(self, uid: str) -> None:
+        if uid in self._running:
+            self._oom_killed.add(uid)
+            self._kill(uid)
+
+    async def _run(self, uid: str, container: dict[str, Any], oom_after: float | None) -> None:
         argv = [*(container.get("command") or []), *(container.get("args") or [])]
         if not argv:
             self.logs.append(uid, container["name"], b"kubesim: the container has no command")
             self.on_exit(uid, 128, "StartError")
             return
         with tempfile.TemporaryDirectory(prefix="kubesim-pod-") as workdir:
-            code = await self._execute(uid, container, argv, workdir)
+            code = await self._execute(uid, container, argv, workdir, oom_after)
         self.logs.finish(uid, container["name"])
         self._running.pop(uid, None)
+        if uid in self._oom_killed:
+            self._oom_killed.discard(uid)
+            self.on_exit(uid, code, "OOMKilled")
+            return
         self.on_exit(uid, code, "Completed" if code == 0 else "Error")
 
     async def _execute(
-        self, uid: str, container: dict[str, Any], argv: list[str], workdir: str
+        self,
+        uid: str,
+        container: dict[str, Any],
+        argv: list[str],
+        workdir: str,
+        oom_after: float | None,
     ) -> int:
         try:
             process = await asyncio.create_subprocess_exec(
@@ -97,6 +119,8 @@ class ProcessRunner:
             )
             return 128
         self._running[uid] = process
+        if oom_after is not None:
+            asyncio.get_running_loop().call_later(oom_after, self._kill_for_memory, uid)
         assert process.stdout is not None
         async for line in process.stdout:
             self.logs.append(uid, container["name"], line)

@@ -95,3 +95,17 @@ def test_a_process_ignoring_sigterm_is_killed_after_the_grace_period(sim: Kubesi
 def test_a_missing_program_fails_to_start(sim: KubesimProcess) -> None:
     done = finished(sim, run(sim, "nothing", ["/no/such/program"]))
     assert exit_code(done) == 128
+
+
+def test_an_oom_annotation_kills_the_process_and_reports_oomkilled(sim: KubesimProcess) -> None:
+    notes = {"kubesim.podrunner.io/oom": "true", "kubesim.podrunner.io/run-seconds": "0.3"}
+    body = pod_body("hungry", metadata={"name": "hungry", "annotations": notes})
+    body["spec"]["containers"][0]["command"] = ["sleep", "30"]
+    httpx.post(f"{sim.url}/api/v1/namespaces/default/pods", json=body)
+    done = finished(sim, "hungry")
+    terminated = done["status"]["containerStatuses"][0]["state"]["terminated"]
+    assert (done["status"]["phase"], terminated["exitCode"], terminated["reason"]) == (
+        "Failed",
+        137,
+        "OOMKilled",
+    )
