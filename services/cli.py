@@ -75,6 +75,11 @@ def _add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     kubesim.add_argument("--host", default="127.0.0.1")
     kubesim.add_argument("--port", type=int, default=6443)
     kubesim.add_argument("--kubeconfig-out", metavar="PATH")
+    kubesim.add_argument(
+        "--advertise-address",
+        metavar="HOST",
+        help="host clients reach kubesim at, written to the kubeconfig (default: --host)",
+    )
     kubesim.add_argument("--mode", choices=["simulate", "process"], default="simulate")
     kubesim.add_argument("--token", help="require this bearer token (401 without it)")
     kubesim.add_argument(
@@ -324,6 +329,7 @@ def _kubesim(args: argparse.Namespace, _settings: Settings) -> int:
     settings = server.SimulatorSettings(
         host=args.host,
         port=args.port,
+        advertise_address=args.advertise_address,
         mode=args.mode,
         token=args.token,
         namespaces=tuple(args.namespace),

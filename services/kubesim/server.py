@@ -31,6 +31,9 @@ from services.kubesim.store import Store
 class SimulatorSettings:
     host: str = "127.0.0.1"
     port: int = 6443
+    #: Host written to the kubeconfig when clients reach kubesim by another name than `host`
+    #: (e.g. `kubesim` in docker compose, where `host` is 0.0.0.0); None means `host`.
+    advertise_address: str | None = None
     mode: str = "simulate"
     token: str | None = None
     namespaces: tuple[str, ...] = ()
@@ -82,6 +85,14 @@ def _lifespan(sim: api.Simulator, settings: SimulatorSettings):  # type: ignore[
     return lifespan
 
 
+def client_url(settings: SimulatorSettings) -> str:
+    """The URL clients use to reach the API server: the advertised address, else the bind host."""
+    host = settings.advertise_address or settings.host
+    if ":" in host:  # an IPv6 literal
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
 def kubeconfig(url: str, token: str | None) -> dict[str, object]:
     user: dict[str, object] = {"token": token} if token else {}
     return {
@@ -125,5 +136,5 @@ def serve(settings: SimulatorSettings, kubeconfig_out: Path | None) -> None:
     )
     server = uvicorn.Server(config)
     if kubeconfig_out is not None:
-        write_kubeconfig(kubeconfig_out, f"http://{settings.host}:{settings.port}", settings.token)
+        write_kubeconfig(kubeconfig_out, client_url(settings), settings.token)
     server.run()
