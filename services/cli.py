@@ -1,9 +1,9 @@
 """The `podrunner` command: one entry point for every service and tool (the brief's §3).
 
-The parser knows every subcommand of the contract, so `podrunner --help` shows the whole surface
-from the start; a subcommand whose service is not built yet says so and exits 2. Exit codes: 0 the
-work succeeded, 1 the work failed, 2 bad usage or bad input — always with a one-line reason on
-stderr, never a traceback. Settings are read and validated here, once, and passed down.
+The parser knows every subcommand of the contract, so `podrunner --help` shows the whole surface;
+each handler imports what it needs, so one subcommand never pays for another's imports. Exit codes:
+0 the work succeeded, 1 the work failed, 2 bad usage or bad input — always with a one-line reason
+on stderr, never a traceback. Settings are read and validated here, once, and passed down.
 """
 
 from __future__ import annotations
@@ -122,8 +122,9 @@ def _add_job_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     cleanup.set_defaults(handler=_cleanup_pods)
 
     demo = commands.add_parser("demo", help="run everything locally and submit demo tasks")
-    demo.add_argument("--tasks", type=int, default=12)
-    demo.set_defaults(handler=_not_built("demo"))
+    demo.add_argument("--tasks", type=int, default=12, metavar="N", help="how many (default 12)")
+    demo.add_argument("--report", metavar="PATH", help="write each task's final state as JSON")
+    demo.set_defaults(handler=_demo)
 
 
 def _add_job_options(command: argparse.ArgumentParser, *, wait: bool) -> None:
@@ -141,11 +142,24 @@ def _add_job_options(command: argparse.ArgumentParser, *, wait: bool) -> None:
     command.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARG...")
 
 
-def _not_built(name: str) -> Handler:
-    def handler(_args: argparse.Namespace, _settings: Settings) -> int:
-        raise UsageError(f"'podrunner {name}' is not available in this version yet")
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Run everything locally, submit demo tasks, check each ended as it should."""
+    from services.demo import embedded, session
 
-    return handler
+    if args.tasks < 1:
+        raise UsageError("--tasks must be 1 or more")
+    token = settings.api_token.get_secret_value() if settings.api_token else None
+    options = session.Options(
+        tasks=args.tasks,
+        report=Path(args.report) if args.report else None,
+        redis_url=settings.redis_url,
+        database_url=settings.database_url,
+        api_token=token,
+    )
+    try:
+        return session.run(options)
+    except embedded.Unavailable as error:
+        raise UsageError(str(error)) from error
 
 
 def _submit(args: argparse.Namespace, settings: Settings) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services import cli
+from services.demo import embedded
 
 CONTRACT = [
     "launcher",
@@ -35,13 +36,25 @@ def test_an_unknown_subcommand_exits_2(capsys: pytest.CaptureFixture[str]) -> No
     assert "invalid choice: 'frobnicate'" in capsys.readouterr().err
 
 
-def test_a_subcommand_not_built_yet_says_so_and_exits_2(
+def test_the_demo_refuses_fewer_than_one_task_with_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    assert cli.main(["demo", "--tasks", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "--tasks must be 1 or more" in err
+
+
+def test_the_demo_without_urls_or_embedded_servers_says_what_to_install_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("PODRUNNER_REDIS_URL", raising=False)
+    monkeypatch.delenv("PODRUNNER_DATABASE_URL", raising=False)
+    monkeypatch.setattr(embedded, "PACKAGES", ("no_such_package_podrunner",))
     assert cli.main(["demo", "--tasks", "3"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert "not available in this version yet" in err
+    assert "podrunner[embedded]" in err
 
 
 def test_watcher_namespaces_and_all_namespaces_exclude_each_other() -> None:
