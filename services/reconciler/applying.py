@@ -43,7 +43,7 @@ from sqlalchemy.sql.selectable import TableValuedAlias
 from services.reconciler import ledger
 from services.reconciler.ledger import Decision, FollowUp, Row, Rules
 from shared.db.models import TaskInstance, TaskState
-from shared.messages import DecodeError, LaunchEvent, PodEvent, TaskKey
+from shared.messages import DecodeError, EventKey, LaunchEvent, PodEvent, TaskKey
 from shared.messaging.streams import Entry, StreamConsumer
 
 TABLE = cast(Table, TaskInstance.__table__)
@@ -63,7 +63,7 @@ class Outcome:
     decision: Decision
 
 
-def key_of(key: TaskKey) -> KeyTuple:
+def key_of(key: TaskKey | EventKey) -> KeyTuple:
     return (key.dag_id, key.task_id, key.run_id, key.map_index)
 
 
@@ -122,7 +122,7 @@ class Applier:
             decision = self._fold(current, events)
             if decision.row != current or decision.follow_ups:
                 updates.append(_update_values(key, decision.row, at=now))
-                outcomes.append(Outcome(events[0].key, events[-1].namespace, decision))
+                outcomes.append(Outcome(task_key(key), events[-1].namespace, decision))
         if inserts:
             connection.execute(postgresql.insert(TABLE).on_conflict_do_nothing(), inserts)
         if updates:

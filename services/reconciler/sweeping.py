@@ -29,7 +29,7 @@ from services.reconciler.metrics import ReconcilerMetrics
 from shared.db.models import TaskState
 from shared.k8s import errors, naming, snapshots
 from shared.k8s.pods import PodApi
-from shared.messages import EventSource, PodEvent
+from shared.messages import EventSource
 
 log = structlog.get_logger()
 
@@ -207,12 +207,12 @@ _JUDGES = {
 
 
 def _observed(pod: snapshots.Pod, now: datetime) -> Observed | None:
-    wire = snapshots.to_event(pod, deleted=False, observed_at=now, source=EventSource.SWEEP)
-    if isinstance(wire, snapshots.Foreign):
+    event = snapshots.to_event(pod, deleted=False, observed_at=now, source=EventSource.SWEEP)
+    if isinstance(event, snapshots.Foreign):
         return None
     metadata = pod.metadata or snapshots.Metadata()
     return Observed(
-        event=PodEvent.decode(wire.encode()),
+        event=event,
         created_at=metadata.creationTimestamp,
         holds_result=naming.RESULT_FINALIZER in (metadata.finalizers or []),
         pending_why=snapshots.pending_reason(pod),

@@ -20,7 +20,7 @@ from services.watcher.watching import WatchLoop
 from shared import health, running
 from shared.k8s import clients
 from shared.k8s.pods import PodApi
-from shared.k8s.snapshots import WireEvent
+from shared.messages import PodEvent
 from shared.messaging import connections, keys, streams
 from shared.messaging.checkpoints import Checkpoints
 from shared.messaging.leases import Lease
@@ -48,7 +48,7 @@ def build(settings: Settings, namespaces: list[str], *, all_namespaces: bool) ->
     holder = f"{socket.gethostname()}-{os.getpid()}"
     checkpoints = Checkpoints(redis_client, keys=redis_keys)
 
-    def publish(events: list[WireEvent]) -> None:
+    def publish(events: list[PodEvent]) -> None:
         by_namespace: dict[str, list[bytes]] = defaultdict(list)
         for event in events:
             by_namespace[event.namespace].append(event.encode())
@@ -122,7 +122,7 @@ def _leader(
     *,
     settings: Settings,
     pods: PodApi,
-    publish: Callable[[list[WireEvent]], None],
+    publish: Callable[[list[PodEvent]], None],
     checkpoints: Checkpoints,
     lease: Lease,
     metrics: WatcherMetrics,

@@ -8,12 +8,12 @@ published event of each pod is kept, so a re-list can also report pods that vani
 
 from __future__ import annotations
 
-from shared.k8s.snapshots import WireEvent
+from shared.messages import PodEvent
 
 Signature = tuple[object, ...]
 
 
-def signature(event: WireEvent) -> Signature:
+def signature(event: PodEvent) -> Signature:
     return (
         event.phase,
         event.reason,
@@ -27,12 +27,12 @@ def signature(event: WireEvent) -> Signature:
 
 class Tracker:
     def __init__(self) -> None:
-        self._last: dict[tuple[str, str], WireEvent] = {}
+        self._last: dict[tuple[str, str], PodEvent] = {}
 
     def __len__(self) -> int:
         return len(self._last)
 
-    def is_transition(self, event: WireEvent) -> bool:
+    def is_transition(self, event: PodEvent) -> bool:
         """Remember `event`; True when it differs from the pod's last published state."""
         key = (event.namespace, event.pod)
         previous = self._last.get(key)
@@ -42,7 +42,7 @@ class Tracker:
             self._last[key] = event
         return previous is None or signature(previous) != signature(event)
 
-    def missing_from(self, seen: set[tuple[str, str]]) -> list[WireEvent]:
+    def missing_from(self, seen: set[tuple[str, str]]) -> list[PodEvent]:
         """Pods tracked but not `seen` in a re-list: they were deleted while unwatched."""
         gone = [event for key, event in self._last.items() if key not in seen]
         for event in gone:

@@ -30,12 +30,12 @@ from services.watcher.tracking import Tracker
 from shared.health import Heartbeat
 from shared.k8s import errors, naming, snapshots
 from shared.k8s.pods import PodApi
-from shared.messages import EventSource
+from shared.messages import EventSource, PodEvent
 from shared.retrying import Backoff
 
 log = structlog.get_logger()
 
-Publish = Callable[[list[snapshots.WireEvent]], None]
+Publish = Callable[[list[PodEvent]], None]
 #: Saves the checkpoint; False means this replica is no longer the leader.
 SaveCheckpoint = Callable[[str], bool]
 
@@ -120,7 +120,7 @@ class WatchLoop:
     def process(self, lines: list[bytes]) -> None:
         """Decode one chunk of watch lines, publish its transitions, checkpoint its last RV."""
         observed = datetime.now(UTC)
-        events: list[snapshots.WireEvent] = []
+        events: list[PodEvent] = []
         last = self.resource_version
         seen: Counter[str] = Counter()
         for line in lines:
@@ -135,9 +135,7 @@ class WatchLoop:
             self.metrics.events_in.labels(type=kind).inc(count)
         self._commit(events, last)
 
-    def _decode(
-        self, line: bytes, observed: datetime, seen: Counter[str]
-    ) -> snapshots.WireEvent | str:
+    def _decode(self, line: bytes, observed: datetime, seen: Counter[str]) -> PodEvent | str:
         """A pod event, or (for bookmarks and pods that are not ours) just its resourceVersion."""
         try:
             raw = snapshots.EVENT_DECODER.decode(line)
@@ -164,7 +162,7 @@ class WatchLoop:
         """Publish the current state of every pod, page by page, and watch from the list's RV."""
         self.metrics.relists.inc()
         observed = datetime.now(UTC)
-        events: list[snapshots.WireEvent] = []
+        events: list[PodEvent] = []
         seen: set[tuple[str, str]] = set()
         token, list_rv = "", ""
         while True:
@@ -203,7 +201,7 @@ class WatchLoop:
         self._commit(events + vanished, list_rv)
         log.info("relisted", scope=self.scope, pods=len(events), vanished=len(vanished), rv=list_rv)
 
-    def _commit(self, events: list[snapshots.WireEvent], resource_version: str) -> None:
+    def _commit(self, events: list[PodEvent], resource_version: str) -> None:
         """Publish, then checkpoint: a restart never skips an unpublished event."""
         if events:
             self.publish(events)

@@ -16,7 +16,7 @@ from datetime import datetime
 import msgspec
 
 from shared.k8s import naming
-from shared.messages import SCHEMA_VERSION, EventSource, PodPhase
+from shared.messages import SCHEMA_VERSION, EventKey, EventSource, PodEvent, PodPhase
 
 
 class Metadata(msgspec.Struct, frozen=True):
@@ -110,52 +110,9 @@ class Foreign:
     reason: str
 
 
-class WireKey(msgspec.Struct, frozen=True):
-    dag_id: str
-    task_id: str
-    run_id: str
-    map_index: int = -1
-
-
-class WireEvent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """A `PodEvent` as the watcher builds and encodes it: the same JSON, without pydantic.
-
-    `shared.messages.PodEvent` is the contract and what readers decode with; this struct only
-    writes that same shape, a few times faster, since the watcher's values are typed already.
-    A test holds the two to the same JSON."""
-
-    version: int
-    key: WireKey
-    try_number: int
-    namespace: str
-    pod: str
-    pod_uid: str = ""
-    phase: str
-    reason: str = ""
-    message: str = ""
-    waiting_reason: str = ""
-    waiting_message: str = ""
-    terminated_reason: str = ""
-    terminated_message: str = ""
-    exit_code: int | None = None
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    deletion_requested: bool = False
-    deleted: bool = False
-    resource_version: str
-    observed_at: datetime
-    source: str = EventSource.WATCH.value
-
-    def encode(self) -> bytes:
-        return _ENCODER.encode(self)
-
-
-_ENCODER = msgspec.json.Encoder()
-
-
 def to_event(
     pod: Pod, *, deleted: bool, observed_at: datetime, source: EventSource
-) -> WireEvent | Foreign:
+) -> PodEvent | Foreign:
     """The event for one observed state of `pod`, or `Foreign` when its key cannot be read.
 
     Pods of other instances never get here: lists and watches select this instance's label."""
@@ -163,7 +120,7 @@ def to_event(
     status = pod.status or _NO_STATUS
     annotations = metadata.annotations or {}
     try:
-        key = WireKey(
+        key = EventKey(
             dag_id=annotations[naming.DAG_ID],
             task_id=annotations[naming.TASK_ID],
             run_id=annotations[naming.RUN_ID],
@@ -177,15 +134,14 @@ def to_event(
     base = _base_container(status.containerStatuses or [])
     state = (base.state if base else None) or _NO_STATE
     waiting, terminated, running = state.waiting, state.terminated, state.running
-    phase = status.phase if status.phase in _PHASES else PodPhase.UNKNOWN.value
-    return WireEvent(
+    return PodEvent(
         version=SCHEMA_VERSION,
         key=key,
         try_number=try_number,
         namespace=metadata.namespace,
         pod=metadata.name,
         pod_uid=metadata.uid,
-        phase=phase,
+        phase=_PHASES.get(status.phase, PodPhase.UNKNOWN),
         reason=status.reason,
         message=status.message,
         waiting_reason=waiting.reason if waiting else "",
@@ -200,7 +156,7 @@ def to_event(
         deleted=deleted,
         resource_version=metadata.resourceVersion,
         observed_at=observed_at,
-        source=source.value,
+        source=source,
     )
 
 

@@ -54,7 +54,7 @@ from services.reconciler.metrics import ReconcilerMetrics
 from shared.db import engines, migrating
 from shared.db.models import TaskState
 from shared.health import Heartbeat
-from shared.messages import PodEvent, PodPhase, TaskKey
+from shared.messages import SCHEMA_VERSION, EventKey, PodEvent, PodPhase
 from shared.messaging import streams
 from shared.messaging.keys import RECONCILER_GROUP, RedisKeys
 from shared.messaging.streams import Entry, GroupSettings, StreamConsumer
@@ -161,7 +161,8 @@ def _pod_event(
     resource_version: str,
 ) -> PodEvent:
     fields: dict[str, Any] = {
-        "key": TaskKey(dag_id=DAG_ID, task_id=f"t{n}", run_id=run_id),
+        "version": SCHEMA_VERSION,
+        "key": EventKey(dag_id=DAG_ID, task_id=f"t{n}", run_id=run_id),
         "try_number": 1,
         "namespace": NAMESPACE,
         "pod": f"etl-t{n}-{n:08x}",

@@ -36,7 +36,7 @@ from services.watcher.watching import WatchLoop
 from shared.health import Heartbeat
 from shared.k8s import naming
 from shared.k8s.rendering import RenderSettings, Templates, render_pod
-from shared.messages import EventSource, PodEvent, PodPhase
+from shared.messages import SCHEMA_VERSION, EventSource, PodEvent, PodPhase
 from shared.messaging import streams
 from shared.messaging.keys import RedisKeys
 from tests.support import builders, servers
@@ -165,7 +165,8 @@ def _from_model(pod: Any, *, deleted: bool, observed: datetime) -> PodEvent | No
     waiting = state.waiting if state else None
     terminated = state.terminated if state else None
     return PodEvent(
-        key=key,
+        version=SCHEMA_VERSION,
+        key=builders.event_key(key),
         try_number=try_number,
         namespace=metadata.namespace,
         pod=metadata.name,

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.messages import (
+    SCHEMA_VERSION,
     EventSource,
     Job,
     LaunchEvent,
@@ -16,6 +17,7 @@ from shared.messages import (
     PodPhase,
     TaskKey,
 )
+from tests.support import builders
 
 ids = st.text(min_size=1, max_size=60)
 keys = st.builds(
@@ -100,7 +102,8 @@ def test_a_pod_event_round_trips(
     source: EventSource,
 ) -> None:
     event = PodEvent(
-        key=key,
+        version=SCHEMA_VERSION,
+        key=builders.event_key(key),
         try_number=1,
         namespace="ns",
         pod="p",

@@ -12,7 +12,7 @@ import sqlalchemy
 from services.reconciler.applying import Applier
 from services.reconciler.ledger import FollowUp, Rules
 from shared.db.models import TaskState
-from shared.messages import LaunchEvent, LaunchOutcome, PodEvent, PodPhase
+from shared.messages import SCHEMA_VERSION, LaunchEvent, LaunchOutcome, PodEvent, PodPhase
 from shared.messaging import streams
 from shared.messaging.keys import RedisKeys
 from shared.messaging.streams import GroupSettings, StreamConsumer
@@ -42,7 +42,8 @@ def lifecycle(task_id: str, *, exit_code: int) -> tuple[LaunchEvent, list[PodEve
         at=T0,
     )
     common: dict[str, Any] = {
-        "key": job.key,
+        "version": SCHEMA_VERSION,
+        "key": builders.event_key(job.key),
         "try_number": 1,
         "namespace": "jobs",
         "pod": f"pod-{task_id}",

@@ -16,7 +16,7 @@ from services.reconciler.ledger import Rules
 from shared.k8s import naming
 from shared.k8s.pods import PodApi
 from shared.k8s.rendering import RenderSettings, Templates, render_pod
-from shared.messages import LaunchEvent, LaunchOutcome, PodEvent, PodPhase
+from shared.messages import SCHEMA_VERSION, LaunchEvent, LaunchOutcome, PodEvent, PodPhase
 from shared.messaging import streams
 from shared.messaging.keys import RedisKeys
 from shared.messaging.slots import SlotPool
@@ -76,7 +76,8 @@ def apply(
         at=now,
     )
     end = PodEvent(
-        key=job.key,
+        version=SCHEMA_VERSION,
+        key=builders.event_key(job.key),
         try_number=1,
         namespace=namespace,
         pod=name,

@@ -14,7 +14,7 @@ import redis
 import sqlalchemy
 
 from services.reconciler import service
-from shared.messages import PodEvent, PodPhase
+from shared.messages import SCHEMA_VERSION, PodEvent, PodPhase
 from shared.messaging import streams
 from shared.messaging.keys import RedisKeys
 from shared.settings import Settings
@@ -95,7 +95,8 @@ def test_metrics_show_applied_events_backlog_dead_letters_and_tasks_by_state(
     running = reconciler()
     job = builders.job(namespace=namespace)
     event = PodEvent(
-        key=job.key,
+        version=SCHEMA_VERSION,
+        key=builders.event_key(job.key),
         try_number=1,
         namespace=namespace,
         pod="p",

@@ -11,7 +11,15 @@ import pytest
 from services.reconciler import ledger
 from services.reconciler.ledger import FollowUp, Row, Rules
 from shared.db.models import TaskState
-from shared.messages import LaunchEvent, LaunchOutcome, PodEvent, PodPhase, TaskKey
+from shared.messages import (
+    SCHEMA_VERSION,
+    LaunchEvent,
+    LaunchOutcome,
+    PodEvent,
+    PodPhase,
+    TaskKey,
+)
+from tests.support import builders
 
 KEY = TaskKey(dag_id="etl", task_id="load", run_id="r1")
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -20,7 +28,8 @@ RULES = Rules(max_relaunches=2)
 
 def event(phase: PodPhase, n: int = 0, **fields: Any) -> PodEvent:
     values: dict[str, Any] = {
-        "key": KEY,
+        "version": SCHEMA_VERSION,
+        "key": builders.event_key(KEY),
         "try_number": 1,
         "namespace": "jobs",
         "pod": "etl-load-abc",

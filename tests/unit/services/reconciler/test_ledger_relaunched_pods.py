@@ -8,7 +8,8 @@ from typing import Any
 from services.reconciler import ledger
 from services.reconciler.ledger import Row, Rules
 from shared.db.models import TaskState
-from shared.messages import PodEvent, PodPhase, TaskKey
+from shared.messages import SCHEMA_VERSION, PodEvent, PodPhase, TaskKey
+from tests.support import builders
 
 KEY = TaskKey(dag_id="etl", task_id="load", run_id="r1")
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -17,7 +18,8 @@ RULES = Rules(max_relaunches=3)
 
 def event(uid: str, phase: PodPhase, n: int, **fields: Any) -> PodEvent:
     return PodEvent(
-        key=KEY,
+        version=SCHEMA_VERSION,
+        key=builders.event_key(KEY),
         try_number=1,
         namespace="jobs",
         pod="etl-load-abc",

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import orjson
 
 from shared.k8s import naming, snapshots
-from shared.messages import EventSource, PodEvent, PodPhase, TaskKey
+from shared.messages import SCHEMA_VERSION, EventSource, PodEvent, PodPhase, TaskKey
+from tests.support import builders
 
 KEY = TaskKey(dag_id="etl", task_id="load", run_id="r1", map_index=2)
 OBSERVED = datetime(2026, 11, 23, 12, 0, 5, 123456, tzinfo=UTC)
@@ -29,7 +30,7 @@ def raw_pod(**status: object) -> bytes:
     return orjson.dumps(pod)
 
 
-def decoded(pod: bytes, **kwargs: object) -> snapshots.WireEvent | snapshots.Foreign:
+def decoded(pod: bytes, **kwargs: object) -> PodEvent | snapshots.Foreign:
     return snapshots.to_event(
         snapshots.EVENT_DECODER.decode(b'{"type":"MODIFIED","object":' + pod + b"}").object
         or snapshots.Pod(),
@@ -50,10 +51,11 @@ def test_a_terminated_pod_encodes_to_the_pod_event_readers_expect() -> None:
         phase="Failed", containerStatuses=[{"name": "base", "state": {"terminated": terminated}}]
     )
     event = decoded(pod, deleted=True)
-    assert isinstance(event, snapshots.WireEvent)
+    assert isinstance(event, PodEvent)
     read = PodEvent.decode(event.encode())
     assert read == PodEvent(
-        key=KEY,
+        version=SCHEMA_VERSION,
+        key=builders.event_key(KEY),
         try_number=3,
         namespace="jobs",
         pod="etl-load-abc",
