@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from typing import TextIO
 
 #: States in the order the line shows them; the rest appear after these, when present.
@@ -19,9 +19,9 @@ ALWAYS = frozenset({"queued", "running", "success", "failed"})
 PLAIN_EVERY_S = 5.0
 
 
-def count_states(states: Iterable[str], total: int) -> Counter[str]:
+def count_states(by_state: Mapping[str, int], total: int) -> Counter[str]:
     """Tasks per state; tasks without a row yet count as `submitting`."""
-    counts = Counter(states)
+    counts = Counter(by_state)
     missing = total - sum(counts.values())
     if missing > 0:
         counts["submitting"] = missing
@@ -50,9 +50,10 @@ class Progress:
         self._printed_line = ""
         self._printed_at = float("-inf")
 
-    def show(self, states: Iterable[str]) -> None:
+    def show(self, by_state: Mapping[str, int]) -> None:
         now = self._clock()
-        line = progress_line(now - self._started, self._total, count_states(states, self._total))
+        counts = count_states(by_state, self._total)
+        line = progress_line(now - self._started, self._total, counts)
         if self._tty:
             self._out.write(f"\r{line}\x1b[K")
             self._out.flush()

@@ -21,17 +21,24 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from sqlalchemy import Engine
+
 from services.demo import embedded, report, stack
 from services.demo.client import ApiClient, ApiFailed
 from services.demo.progress import Progress
+from services.demo.states import count_by_state
 from services.demo.tasks import DAG_ID, DemoTask, demo_tasks, job
-from shared.db import migrating
+from shared.db import engines, migrating
 from shared.settings import redact_url
 
 TERMINAL = frozenset({"success", "failed"})
 #: How long the demo waits for its tasks: a base plus a little per task.
 WAIT_BASE_S, WAIT_PER_TASK_S = 120.0, 0.1
 SUBMITTERS = 8
+#: Unfinished pods at once (unless PODRUNNER_MAX_ACTIVE_PODS says otherwise). In process mode every
+#: pod is a real process on this machine, and kubesim forks each one from its event loop: a burst
+#: of a thousand starts stalls its API for seconds, so the demo keeps bursts small.
+MAX_ACTIVE_PODS = "100"
 LOG_LINES = 5
 
 
@@ -53,6 +60,7 @@ class Stack:
     workdir: Path
     kubesim: stack.Kubesim
     services: dict[str, stack.Service]
+    database: Engine
 
 
 def run(options: Options, out: TextIO = sys.stdout) -> int:
@@ -91,6 +99,7 @@ def _run(
     submitted_at = time.monotonic()
     rows = _submit_and_wait(
         client,
+        running.database,
         tasks=tasks,
         run_id=instance,
         namespace=options.namespace,
@@ -117,10 +126,14 @@ def _start(
     migrating.upgrade(database_url)
     sim = resources.enter_context(stack.kubesim(workdir, options.namespace))
     env = _service_env(options, instance, sim, redis_url, database_url)
-    services = {
-        name: resources.enter_context(stack.service(name, env, workdir)) for name in stack.SERVICES
-    }
-    return Stack(instance, workdir, sim, services)
+    services = resources.enter_context(stack.services(env, workdir))
+    return Stack(instance, workdir, sim, services, _engine(resources, database_url))
+
+
+def _engine(resources: contextlib.ExitStack, database_url: str) -> Engine:
+    engine = engines.make_engine(database_url, pool_size=1)
+    resources.callback(engine.dispose)
+    return engine
 
 
 def _embedded(
@@ -147,6 +160,7 @@ def _service_env(
         "PODRUNNER_HEALTH_HOST": "127.0.0.1",
         "PODRUNNER_LOG_FORMAT": "console",
         "PODRUNNER_DELETE_WORKER_PODS": "false" if keep_pods else "true",
+        "PODRUNNER_MAX_ACTIVE_PODS": os.environ.get("PODRUNNER_MAX_ACTIVE_PODS", MAX_ACTIVE_PODS),
     }
 
 
@@ -164,6 +178,7 @@ def _where(running: Stack, out: TextIO) -> None:
 
 def _submit_and_wait(
     client: ApiClient,
+    database: Engine,
     *,
     tasks: Sequence[DemoTask],
     run_id: str,
@@ -179,34 +194,32 @@ def _submit_and_wait(
         pool.submit(client.submit, job(task, run_id=run_id, namespace=namespace, python=python))
         for task in tasks
     ]
-    rows = _wait(client, run_id, futures, out)
+    _wait(database, run_id, futures, out)
     _report_refusals(futures, out)
-    return rows
+    return client.tasks(run_id)
 
 
-def _wait(
-    client: ApiClient, run_id: str, futures: Sequence[Future[None]], out: TextIO
-) -> list[dict[str, Any]]:
-    """Poll the run's rows until every accepted task is final, showing progress meanwhile."""
+def _wait(database: Engine, run_id: str, futures: Sequence[Future[None]], out: TextIO) -> None:
+    """Poll the run's counts until every accepted task is final, showing progress meanwhile."""
     progress = Progress(out, len(futures))
     deadline = time.monotonic() + WAIT_BASE_S + WAIT_PER_TASK_S * len(futures)
-    pause = 0.25 if len(futures) <= report.TABLE_LIMIT else 1.0
     try:
         while True:
-            rows = client.tasks(run_id)
-            progress.show(row["state"] for row in rows)
-            if _all_final(rows, futures) or time.monotonic() > deadline:
-                return rows
-            time.sleep(pause)
+            counts = count_by_state(database, run_id)
+            progress.show(counts)
+            if _all_final(counts, futures) or time.monotonic() > deadline:
+                return
+            time.sleep(0.25)
     finally:
         progress.finish()
 
 
-def _all_final(rows: Sequence[dict[str, Any]], futures: Sequence[Future[None]]) -> bool:
+def _all_final(counts: dict[str, int], futures: Sequence[Future[None]]) -> bool:
     if not all(future.done() for future in futures):
         return False
     accepted = sum(future.exception() is None for future in futures)
-    return len(rows) >= accepted and all(row["state"] in TERMINAL for row in rows)
+    final = sum(counts.get(state, 0) for state in TERMINAL)
+    return final >= accepted and final == sum(counts.values())
 
 
 def _report_refusals(futures: Sequence[Future[None]], out: TextIO) -> None:
