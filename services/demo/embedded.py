@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,9 +45,11 @@ def redis(directory: Path) -> Iterator[str]:
 @contextlib.contextmanager
 def postgres(directory: Path) -> Iterator[str]:
     """A Postgres server with its data in `directory`; yields its URL."""
-    import pgserver  # noqa: PLC0415 - optional, imported only when used
+    with warnings.catch_warnings():  # platformdirs' note about XDG_RUNTIME_DIR is not the user's
+        warnings.simplefilter("ignore")
+        import pgserver  # noqa: PLC0415 - optional, imported only when used
 
-    server = pgserver.get_server(directory, cleanup_mode="stop")  # type: ignore[attr-defined]
+        server = pgserver.get_server(directory, cleanup_mode="stop")  # type: ignore[attr-defined]
     try:
         yield str(server.get_uri())
     finally:

@@ -118,9 +118,11 @@ def _run(
 def _start(
     options: Options, instance: str, workdir: Path, resources: contextlib.ExitStack, out: TextIO
 ) -> Stack:
-    redis_url = options.redis_url or _embedded(resources, embedded.redis, workdir, "redis", out)
+    redis_url = options.redis_url or _embedded(
+        resources, embedded.redis, workdir / "redis", "PODRUNNER_REDIS_URL", out
+    )
     database_url = options.database_url or _embedded(
-        resources, embedded.postgres, workdir, "postgres", out
+        resources, embedded.postgres, workdir / "postgres", "PODRUNNER_DATABASE_URL", out
     )
     print(f"redis {redact_url(redis_url)}, postgres {redact_url(database_url)}", file=out)
     migrating.upgrade(database_url)
@@ -137,10 +139,9 @@ def _engine(resources: contextlib.ExitStack, database_url: str) -> Engine:
 
 
 def _embedded(
-    resources: contextlib.ExitStack, server: Any, workdir: Path, name: str, out: TextIO
+    resources: contextlib.ExitStack, server: Any, directory: Path, variable: str, out: TextIO
 ) -> str:
-    print(f"starting an embedded {name} (no PODRUNNER_{name.upper()}_URL given)", file=out)
-    directory = workdir / name
+    print(f"starting an embedded {directory.name} (no {variable} given)", file=out)
     directory.mkdir()
     return str(resources.enter_context(server(directory)))
 
