@@ -162,6 +162,10 @@ class Settings(BaseSettings):
     max_deliveries: int = Field(default=5, ge=1)
     """Deliveries of a stream entry before it is dead-lettered."""
 
+    apply_workers: int = Field(default=2, ge=1, le=16)
+    """Reconciler threads applying batches side by side: one decodes and folds while another
+    waits on Postgres or Kubernetes, as separate replicas would."""
+
     claim_idle_s: float = Field(default=30.0, gt=0)
     """A stream entry unacknowledged this long is claimed by another consumer."""
 

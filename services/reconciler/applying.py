@@ -16,6 +16,7 @@ each. Rows are locked in key order and only the columns the rules read are fetch
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -58,9 +59,14 @@ _KEY_COLUMNS = ["dag_id", "task_id", "run_id", "map_index"]
 class Outcome:
     """What one task's events decided, for the follow-ups after the commit."""
 
-    key: TaskKey
+    task: KeyTuple
     namespace: str
     decision: Decision
+
+    @functools.cached_property
+    def key(self) -> TaskKey:
+        """The task's key as a record (built when a follow-up needs it, not for every row)."""
+        return task_key(self.task)
 
 
 def key_of(key: TaskKey | EventKey) -> KeyTuple:
@@ -122,7 +128,7 @@ class Applier:
             decision = self._fold(current, events)
             if decision.row != current or decision.follow_ups:
                 updates.append(_update_values(key, decision.row, at=now))
-                outcomes.append(Outcome(task_key(key), events[-1].namespace, decision))
+                outcomes.append(Outcome(key, events[-1].namespace, decision))
         if inserts:
             connection.execute(postgresql.insert(TABLE).on_conflict_do_nothing(), inserts)
         if updates:
@@ -155,9 +161,9 @@ def revise(engine: Engine, judgements: Mapping[KeyTuple, Judge]) -> list[Outcome
         for key, locked in _lock_rows(connection, list(judgements)).items():
             decision = judgements[key](locked.row)
             if decision.row != locked.row or decision.follow_ups:
-                outcomes.append(Outcome(task_key(key), locked.namespace, decision))
+                outcomes.append(Outcome(key, locked.namespace, decision))
         now = datetime.now(UTC)
-        updates = [_update_values(key_of(o.key), o.decision.row, at=now) for o in outcomes]
+        updates = [_update_values(o.task, o.decision.row, at=now) for o in outcomes]
         if updates:
             connection.execute(_UPDATE, _records(_CHANGES, updates))
     return outcomes

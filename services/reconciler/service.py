@@ -57,14 +57,25 @@ def build(settings: Settings) -> running.Service:
     jobs = JobQueue(BrokerSettings(settings.broker_url, settings.broker_visibility_timeout_s))
     # unique per process start: two replicas never share a lease or a consumer name
     holder = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    consumer = StreamConsumer(
-        redis_client,
-        keys=redis_keys,
-        streams=[redis_keys.launches, *(redis_keys.pod_events(ns) for ns in settings.namespaces)],
-        settings=_group(settings, holder),
-    )
+    # one consumer of the group per apply worker, each under its own name, like replicas
+    consumers = [
+        StreamConsumer(
+            redis_client,
+            keys=redis_keys,
+            streams=[
+                redis_keys.launches,
+                *(redis_keys.pod_events(ns) for ns in settings.namespaces),
+            ],
+            settings=_group(settings, f"{holder}-{n}"),
+        )
+        for n in range(settings.apply_workers)
+    ]
+    consumer = consumers[0]
     rules = Rules(max_relaunches=settings.max_relaunches)
-    applier = Applier(engine, consumer, launches_stream=redis_keys.launches, rules=rules)
+    appliers = [
+        Applier(engine, each, launches_stream=redis_keys.launches, rules=rules)
+        for each in consumers
+    ]
 
     def relaunch(outcome: Outcome) -> None:
         job = _job_of(engine, outcome)
@@ -91,20 +102,25 @@ def build(settings: Settings) -> running.Service:
             tasks_by_state=lambda: _tasks_by_state(engine),
         )
     )
-    apply_beat = health.Heartbeat("apply", deadline_s=APPLY_DEADLINE_S)
-    apply_loop = ApplyLoop(
-        consumer=consumer,
-        applier=applier,
-        follow_ups=follow_ups,
-        heartbeat=apply_beat,
-        metrics=metrics,
-        stream_pattern=redis_keys.pod_events_pattern,
-        launches_stream=redis_keys.launches,
-    )
+    apply_beats = [
+        health.Heartbeat(f"apply-{n}", deadline_s=APPLY_DEADLINE_S) for n in range(len(consumers))
+    ]
+    apply_loops = [
+        ApplyLoop(
+            consumer=each,
+            applier=applier,
+            follow_ups=follow_ups,
+            heartbeat=beat,
+            metrics=metrics,
+            stream_pattern=redis_keys.pod_events_pattern,
+            launches_stream=redis_keys.launches,
+        )
+        for each, applier, beat in zip(consumers, appliers, apply_beats, strict=True)
+    ]
     sweeper = Sweeper(
         engine=engine,
         pods=pods,
-        applier=applier,
+        applier=appliers[0],
         follow_ups=follow_ups,
         settings=_sweep_settings(settings, rules),
         metrics=metrics,
@@ -160,7 +176,7 @@ def build(settings: Settings) -> running.Service:
     )
     app = health.make_health_app(
         service="reconciler",
-        heartbeats=[apply_beat, sweep_beat],
+        heartbeats=[*apply_beats, sweep_beat],
         readiness=readiness,
         registry=registry,
         status=status,
@@ -168,7 +184,10 @@ def build(settings: Settings) -> running.Service:
     )
     return running.Service(
         name="reconciler",
-        loops=[running.Loop("apply", apply_loop.run), running.Loop("sweep", sweep_loop.run)],
+        loops=[
+            *(running.Loop(f"apply-{n}", loop.run) for n, loop in enumerate(apply_loops)),
+            running.Loop("sweep", sweep_loop.run),
+        ],
         health=health.HealthServer(
             app, host=settings.health_host, port=settings.health_port_for("reconciler")
         ),

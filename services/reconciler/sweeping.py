@@ -21,7 +21,7 @@ import structlog
 from sqlalchemy import Engine, RowMapping, select, tuple_
 
 from services.reconciler import drift, ledger
-from services.reconciler.applying import TABLE, Applier, Outcome, key_of, revise, task_key
+from services.reconciler.applying import TABLE, Applier, Outcome, key_of, revise
 from services.reconciler.drift import Finding, KeyTuple, Known, Observed, Verdict
 from services.reconciler.following import FollowUps
 from services.reconciler.ledger import Decision, FollowUp, Row, Rules
@@ -165,7 +165,7 @@ class Sweeper:
         assert verdict.row is not None
         row = Row(try_number=verdict.row.try_number, state=verdict.row.state, pod_name=verdict.pod)
         decision = Decision(row, frozenset({FollowUp.RELEASE_POD}))
-        self._follow_ups.run([Outcome(task_key(verdict.key), verdict.namespace, decision)])
+        self._follow_ups.run([Outcome(verdict.key, verdict.namespace, decision)])
 
 
 def _abandon(row: Row, verdict: Verdict, settings: SweepSettings, now: datetime) -> Decision:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import gc
 import json
 import math
@@ -58,6 +59,7 @@ from shared.messages import SCHEMA_VERSION, EventKey, PodEvent, PodPhase
 from shared.messaging import streams
 from shared.messaging.keys import RECONCILER_GROUP, RedisKeys
 from shared.messaging.streams import Entry, GroupSettings, StreamConsumer
+from shared.settings import Settings
 from tests.support import builders
 
 NAMESPACE = "bench"
@@ -249,13 +251,13 @@ class Bench:
             chunk = payloads[start : start + PUBLISH_CHUNK]
             streams.publish(self.client, self.stream, chunk, maxlen=10 * len(payloads))
 
-    def consumer(self) -> StreamConsumer:
+    def consumer(self, name: str = "bench") -> StreamConsumer:
         """A consumer as the reconciler builds it (`services/reconciler/service.py`)."""
         return StreamConsumer(
             self.client,
             keys=self.keys,
             streams=[self.keys.launches, self.stream],
-            settings=GROUP,
+            settings=dataclasses.replace(GROUP, consumer=name),
         )
 
     def applier(self, consumer: StreamConsumer) -> Applier:
@@ -275,36 +277,60 @@ class Bench:
 # --- throughput --------------------------------------------------------------------------------
 
 
-def throughput(bench: Bench, load: Workload, *, per_event: bool, label: str) -> float:
-    """Drain `load` from a pre-filled stream; return events per second."""
+def throughput(
+    bench: Bench, load: Workload, *, per_event: bool, label: str, workers: int = 1
+) -> float:
+    """Drain `load` from a pre-filled stream with `workers` apply threads (each a consumer of
+    the group, as the reconciler runs them); return events per second."""
     bench.reset(load.rows)
     bench.fill(load.payloads)
-    consumer = bench.consumer()
-    applier = bench.applier(consumer)
     total = len(load.payloads)
-    progress(f"{label}: stream filled with {total:,} events; draining")
-    applied = 0
-    started = last_report = last_read = time.perf_counter()
-    while applied < total:
-        entries = consumer.read(block_ms=500)
-        if entries:
-            last_read = time.perf_counter()
-        elif time.perf_counter() - last_read > STALL_S:
-            raise RuntimeError(f"{label}: stalled after {applied:,} of {total:,} events")
-        if per_event:
-            for entry in entries:
-                applier.apply([entry])
-        else:
-            applier.apply(entries)
-        applied += len(entries)
-        if time.perf_counter() - last_report >= 2.0:
-            last_report = time.perf_counter()
-            rate = applied / (last_report - started)
-            progress(f"{label}: {applied:,}/{total:,} events, {rate:,.0f}/s so far")
+    progress(f"{label}: stream filled with {total:,} events; draining with {workers} worker(s)")
+    drain = _Drain(bench, total=total, per_event=per_event)
+    threads = [
+        threading.Thread(target=drain.run, args=(f"bench-{n}",), name=f"apply-{n}")
+        for n in range(workers)
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        threads[0].join(timeout=2.0)
+        rate = drain.applied / (time.perf_counter() - started)
+        progress(f"{label}: {drain.applied:,}/{total:,} events, {rate:,.0f}/s so far")
+    if drain.failure is not None:
+        raise RuntimeError(f"{label}: {drain.failure}")
     rate = total / (time.perf_counter() - started)
     _check_rows(bench, load, label)
     progress(f"{label}: {rate:,.0f} events/s")
     return rate
+
+
+@dataclass
+class _Drain:
+    """Apply threads sharing one pre-filled stream until `total` entries are applied."""
+
+    bench: Bench
+    total: int
+    per_event: bool
+    applied: int = 0
+    failure: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def run(self, name: str) -> None:
+        consumer = self.bench.consumer(name)
+        applier = self.bench.applier(consumer)
+        last_read = time.perf_counter()
+        while self.applied < self.total and self.failure is None:
+            entries = consumer.read(block_ms=200)
+            if entries:
+                last_read = time.perf_counter()
+            elif time.perf_counter() - last_read > STALL_S:
+                self.failure = f"stalled after {self.applied:,} of {self.total:,} events"
+            for batch in [[entry] for entry in entries] if self.per_event else [entries]:
+                applier.apply(batch)
+            with self._lock:
+                self.applied += len(entries)
 
 
 def _check_rows(bench: Bench, load: Workload, label: str) -> None:
@@ -446,6 +472,12 @@ def main(argv: list[str] | None = None) -> int:
         "--baseline-events", type=int, default=5_000, help="events of the per-event baseline"
     )
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=Settings.model_fields["apply_workers"].default,
+        help="apply threads of the batched run (the reconciler's PODRUNNER_APPLY_WORKERS)",
+    )
     parser.add_argument("--rate", type=float, default=1_000.0, help="events/s of the latency run")
     parser.add_argument("--latency-seconds", type=float, default=15.0)
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
@@ -491,7 +523,13 @@ def measure(
     batched_runs, baseline_runs = [], []
     for run in range(1, args.runs + 1):
         batched_runs.append(
-            throughput(bench, batched_load, per_event=False, label=f"batched run {run}")
+            throughput(
+                bench,
+                batched_load,
+                per_event=False,
+                label=f"batched run {run}",
+                workers=args.workers,
+            )
         )
         baseline_runs.append(
             throughput(bench, baseline_load, per_event=True, label=f"per-event run {run}")
@@ -502,6 +540,7 @@ def measure(
         "benchmark": "reconciler-apply",
         "runs": args.runs,
         "batch_size": GROUP.batch_size,
+        "workers": args.workers,
         "batched": {
             "events": len(batched_load.payloads),
             "tasks": len(batched_load.rows),
@@ -533,7 +572,7 @@ def report(figures: dict[str, Any]) -> None:
     batched, baseline, waits = figures["batched"], figures["baseline"], figures["latency"]
     print(
         f"reconciler apply benchmark: real Postgres and Redis, median of {figures['runs']} runs, "
-        f"read batches of {figures['batch_size']}"
+        f"read batches of {figures['batch_size']}, {figures['workers']} apply worker(s)"
     )
     rows = [
         (
