@@ -1,6 +1,7 @@
 """kubesim's throughput and memory, measured on this machine (a benchmark, not a test).
 
     python -m tests.benchmarks.bench_kubesim [--creates 12000] [--events 3000] [--pods 100000]
+                                             [--runs 3] [--quick] [--json PATH]
 
 Prints, each as a median of `--runs` runs where it makes sense:
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing
 import socket
 import statistics
@@ -30,6 +30,7 @@ import httpx
 import orjson
 from kubernetes import client, config
 
+from tests.benchmarks import common
 from tests.support.kubesim import start_kubesim
 
 NAMESPACE = "bench"
@@ -167,9 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serial", type=int, default=1_000)
     parser.add_argument("--events", type=int, default=3_000)
     parser.add_argument("--pods", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args(argv)
+    common.add_common(parser, runs=3)
+    quick = {"creates": 500, "serial": 100, "events": 300, "pods": 2_000, "runs": 1}
+    args = common.parse(parser, argv, quick)
     with tempfile.TemporaryDirectory() as directory:
         sim = start_kubesim(Path(directory), "--namespace", NAMESPACE, "--history-limit", "10000")
         try:
@@ -177,8 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             sim.stop()
     _print(figures)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+    common.write_json(args.json, figures)
     return 0
 
 

@@ -1,16 +1,20 @@
 """The launcher's create throughput against kubesim (a benchmark, not a test).
 
-    python -m tests.benchmarks.bench_launcher [--jobs 5000] [--runs 3]
+    python -m tests.benchmarks.bench_launcher [--jobs 5000] [--runs 3] [--quick] [--json PATH]
 
 For each concurrency (1, a serial loop like the upstream executor's, and the default) it
 queues `--jobs` jobs, starts `podrunner launcher` as a process, and times from its first launch
 event to its last (the process's start-up is not counted). kubesim's kubelet is paused so only
-the create path is measured. Prints pods/s (median of `--runs`) and the ratio of the two.
+the create path is measured. Prints pods/s (median of `--runs`) and the ratio of the two; with
+`--json PATH` also writes them there. Redis is `--redis-url` (only on this machine), else the test
+suite's choice (`PODRUNNER_TEST_REDIS_URL`, a container or an embedded server); each run's keys
+and queue are deleted afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -18,16 +22,23 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import httpx
 import redis
 
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
-from shared.messaging.keys import RedisKeys
+from shared.messaging.keys import JOB_EXCHANGE, RedisKeys, job_queue
 from shared.settings import Settings
+from tests.benchmarks import common
 from tests.support import builders, servers
 from tests.support.kubesim import free_port, start_kubesim
+
+
+def progress(message: str) -> None:
+    print(f"[bench-launcher] {message}", file=sys.stderr, flush=True)
 
 
 def one_run(sim_url: str, kubeconfig: Path, redis_url: str, jobs: int, concurrency: int) -> float:
@@ -65,28 +76,56 @@ def one_run(sim_url: str, kubeconfig: Path, redis_url: str, jobs: int, concurren
     finally:
         process.terminate()
         process.wait(30)
+        _delete_keys(client, instance, namespace)
         client.close()
     return (jobs - first) / elapsed
+
+
+def _delete_keys(client: redis.Redis, instance: str, namespace: str) -> None:
+    """The run's streams, leases and job queue, and the queue's binding, gone from Redis."""
+    queue = job_queue(namespace)
+    names = [*client.scan_iter(match=f"{RedisKeys(instance).prefix}*", count=1000)]
+    names += [*client.scan_iter(match=f"{queue}*", count=1000)]
+    if names:
+        client.delete(*names)
+    bindings = f"_kombu.binding.{JOB_EXCHANGE}"
+    members = cast(set[bytes], client.smembers(bindings))
+    stale = [member for member in members if member.endswith(queue.encode())]
+    if stale:
+        client.srem(bindings, *stale)
+
+
+@contextlib.contextmanager
+def redis_for(url: str | None) -> Iterator[str]:
+    """`url` when given (on this machine only), else the test suite's Redis."""
+    if url:
+        yield common.local_only(url, bench="bench-launcher")
+    else:
+        with servers.redis_server() as found:
+            yield found
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=5000)
-    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--latency-ms", type=float, default=20.0, help="API latency of the second scenario"
     )
     parser.add_argument(
-        "--latency-jobs", type=int, default=1000, help="jobs of the second (slow) scenario"
+        "--latency-jobs",
+        type=int,
+        default=1000,
+        help="jobs of the second (slow) scenario; 0 skips it",
     )
-    args = parser.parse_args(argv)
+    parser.add_argument("--redis-url", help="default: the test suite's Redis")
+    common.add_common(parser, runs=3)
+    args = common.parse(parser, argv, {"jobs": 200, "latency_jobs": 0, "runs": 1})
     default = Settings().launch_concurrency
-    scenarios = {
-        "kubesim as fast as it answers": (0.0, args.jobs),
-        f"+{args.latency_ms:g} ms per create": (args.latency_ms, args.latency_jobs),
-    }
+    scenarios = {"kubesim as fast as it answers": (0.0, args.jobs)}
+    if args.latency_jobs:
+        scenarios[f"+{args.latency_ms:g} ms per create"] = (args.latency_ms, args.latency_jobs)
     rows: list[tuple[str, float, float]] = []
-    with tempfile.TemporaryDirectory() as directory, servers.redis_server() as redis_url:
+    with tempfile.TemporaryDirectory() as directory, redis_for(args.redis_url) as redis_url:
         sim = start_kubesim(Path(directory), "--history-limit", "20000")
         try:
             httpx.post(f"{sim.url}/kubesim/kubelet/pause")
@@ -100,8 +139,41 @@ def main(argv: list[str] | None = None) -> int:
                     for concurrency in (1, default)
                 )
                 rows.append((label, serial, concurrent))
+                progress(f"{label}: {serial:,.0f} pods/s serial, {concurrent:,.0f} concurrent")
         finally:
             sim.stop()
+    _print(args, default, rows)
+    common.write_json(args.json, figures(args, default, scenarios, rows))
+    return 0
+
+
+def figures(
+    args: argparse.Namespace,
+    default: int,
+    scenarios: dict[str, tuple[float, int]],
+    rows: list[tuple[str, float, float]],
+) -> dict[str, Any]:
+    """The JSON figures: per scenario, the serial and concurrent pods/s and their ratio."""
+    return {
+        "benchmark": "launcher",
+        "runs": args.runs,
+        "concurrency": default,
+        "target_pods_per_s": 500,
+        "scenarios": [
+            {
+                "label": label,
+                "jobs": scenarios[label][1],
+                "latency_ms": scenarios[label][0],
+                "serial_pods_per_s": round(serial, 1),
+                "concurrent_pods_per_s": round(concurrent, 1),
+                "ratio": round(concurrent / serial, 2),
+            }
+            for label, serial, concurrent in rows
+        ],
+    }
+
+
+def _print(args: argparse.Namespace, default: int, rows: list[tuple[str, float, float]]) -> None:
     print(
         f"launcher benchmark: {args.jobs:,} jobs ({args.latency_jobs:,} with latency), "
         f"median of {args.runs} runs (target >= 500 pods/s)"
@@ -111,7 +183,6 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {label:<32} {serial:>10,.0f}/s {concurrent:>11,.0f}/s {concurrent / serial:>6.1f}x"
         )
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The watcher's decode-and-publish rate on a recorded stream (a benchmark, not a test).
 
-    python -m tests.benchmarks.bench_watcher [--events 100000] [--runs 3]
+    python -m tests.benchmarks.bench_watcher [--events 100000] [--runs 3] [--quick] [--json PATH]
 
 A real watch stream of pods going through their lives is recorded from kubesim, then replayed
 (pod names varied) up to `--events` lines. Both paths turn each line into a `PodEvent`, keep
@@ -10,18 +10,22 @@ transitions only and publish them to a real Redis stream in batches:
 * the baseline: what the official client's `Watch().stream` does per event, `json.loads` then
   deserialization into a `V1Pod` model (`Watch.unmarshal_event`), mapped to the same event.
 
-Prints events per second for each (median of `--runs`) and the ratio.
+Prints events per second for each (median of `--runs`) and the ratio; with `--json PATH` also
+writes them there. Redis is `--redis-url` (only on this machine), else the test suite's choice
+(`PODRUNNER_TEST_REDIS_URL`, a container or an embedded server); the streams written are deleted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +43,7 @@ from shared.k8s.rendering import RenderSettings, Templates, render_pod
 from shared.messages import SCHEMA_VERSION, EventSource, PodEvent, PodPhase
 from shared.messaging import streams
 from shared.messaging.keys import RedisKeys
+from tests.benchmarks import common
 from tests.support import builders, servers
 from tests.support.kubesim import start_kubesim
 
@@ -98,6 +103,20 @@ def replay(recorded: list[bytes], total: int) -> list[bytes]:
 
 def ours(lines: list[bytes], client_: redis.Redis) -> float:
     keys = RedisKeys(f"b{uuid.uuid4().hex[:6]}")
+    with _deleting(client_, keys):
+        return _ours(lines, client_, keys)
+
+
+@contextlib.contextmanager
+def _deleting(client_: redis.Redis, keys: RedisKeys) -> Iterator[None]:
+    """The stream `keys` names for the run, deleted afterwards."""
+    try:
+        yield
+    finally:
+        client_.delete(keys.pod_events("default"))
+
+
+def _ours(lines: list[bytes], client_: redis.Redis, keys: RedisKeys) -> float:
     loop = WatchLoop(
         scope="default",
         pods=None,  # type: ignore[arg-type]  # never listed or watched: lines are fed in
@@ -120,6 +139,11 @@ def publish(client_: redis.Redis, keys: RedisKeys, events: list[Any]) -> None:
 
 def baseline(lines: list[bytes], client_: redis.Redis) -> float:
     keys = RedisKeys(f"b{uuid.uuid4().hex[:6]}")
+    with _deleting(client_, keys):
+        return _baseline(lines, client_, keys)
+
+
+def _baseline(lines: list[bytes], client_: redis.Redis, keys: RedisKeys) -> float:
     unmarshal = watch.Watch().unmarshal_event
     tracker: dict[tuple[str, str], tuple[object, ...]] = {}
     started = time.perf_counter()
@@ -187,15 +211,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--pods", type=int, default=1_000, help="pods in the recording")
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args(argv)
+    parser.add_argument("--redis-url", help="default: the test suite's Redis")
+    common.add_common(parser, runs=3)
+    args = common.parse(parser, argv, {"events": 5_000, "pods": 100, "runs": 1})
     recorded = record(args.pods)
     lines = replay(recorded, args.events)
     print(
         f"recorded {len(recorded):,} lines from {args.pods:,} pods; replaying {len(lines):,}",
         file=sys.stderr,
     )
-    with servers.redis_server() as redis_url:
+    with redis_for(args.redis_url) as redis_url:
         client_ = redis.Redis.from_url(redis_url)
         ours_rate = statistics.median(ours(lines, client_) for _ in range(args.runs))
         base_rate = statistics.median(baseline(lines, client_) for _ in range(args.runs))
@@ -208,7 +233,31 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for label, value in rows:
         print(f"  {label:<48} {value:>16}")
+    common.write_json(
+        args.json,
+        {
+            "benchmark": "watcher",
+            "runs": args.runs,
+            "events": len(lines),
+            "recorded_lines": len(recorded),
+            "events_per_s": round(ours_rate),
+            "baseline_events_per_s": round(base_rate),
+            "ratio": round(ours_rate / base_rate, 2),
+            "target_events_per_s": 30_000,
+            "target_ratio": 10.0,
+        },
+    )
     return 0
+
+
+@contextlib.contextmanager
+def redis_for(url: str | None) -> Iterator[str]:
+    """`url` when given (on this machine only), else the test suite's Redis."""
+    if url:
+        yield common.local_only(url, bench="bench-watcher")
+    else:
+        with servers.redis_server() as found:
+            yield found
 
 
 if __name__ == "__main__":

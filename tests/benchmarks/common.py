@@ -1,0 +1,67 @@
+"""What every benchmark module shares: `--quick` sizes, the JSON file, loopback-only servers.
+
+`--quick` exists so the test suite can check that each benchmark still runs end to end in a few
+seconds; it swaps the defaults for tiny sizes, and sizes given explicitly still win. The servers a
+benchmark is pointed at must be on this machine: a figure measured across a network is not this
+project's figure, and a benchmark must never write into someone else's server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+def add_common(parser: argparse.ArgumentParser, *, runs: int) -> None:
+    """`--runs`, `--quick` and `--json PATH`, the options every benchmark takes."""
+    parser.add_argument("--runs", type=int, default=runs, help=f"runs (default {runs})")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes, a few seconds: checks that it runs"
+    )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
+
+
+def parse(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None, quick: Mapping[str, Any]
+) -> argparse.Namespace:
+    """Parse `argv`; with `--quick`, the `quick` sizes replace the defaults (not given values)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if parser.parse_known_args(args_list)[0].quick:
+        parser.set_defaults(**quick)
+    return parser.parse_args(args_list)
+
+
+def local_only(url: str, *, bench: str) -> str:
+    """`url` itself, once it is known to point at this machine (a unix socket counts)."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix" or parts.hostname in LOCAL_HOSTS:
+        return url
+    raise SystemExit(f"{bench}: only servers on 127.0.0.1 are used, not {parts.hostname!r}")
+
+
+def write_json(path: Path | None, figures: Mapping[str, Any]) -> None:
+    """Write `figures` to `path` when one was given."""
+    if path is not None:
+        path.write_text(json.dumps(figures, indent=2) + "\n")
+        print(f"figures written to {path}", file=sys.stderr, flush=True)
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """`field` of /proc/PID/status (VmRSS now, VmHWM the peak) in MB; 0 once the process is gone."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    for line in text.splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
