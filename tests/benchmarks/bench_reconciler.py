@@ -1,6 +1,6 @@
 """The reconciler's event application on real Postgres and Redis (a benchmark, not a test).
 
-    python -m tests.benchmarks.bench_reconciler [--events 100000] [--runs 3] [--json PATH]
+    python -m tests.benchmarks.bench_reconciler [--events 100000] [--runs 3] [--quick] [--json PATH]
 
 Pod events for realistic task lives (Pending, Pending/ContainerCreating, Running, then Succeeded
 or one in ten Failed; one pod uid per pod; lives overlapping in time, so a batch holds events of
@@ -38,7 +38,6 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -60,6 +59,7 @@ from shared.messaging import streams
 from shared.messaging.keys import RECONCILER_GROUP, RedisKeys
 from shared.messaging.streams import Entry, GroupSettings, StreamConsumer
 from shared.settings import Settings
+from tests.benchmarks import common
 from tests.support import builders
 
 NAMESPACE = "bench"
@@ -471,7 +471,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--baseline-events", type=int, default=5_000, help="events of the per-event baseline"
     )
-    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--workers",
         type=int,
@@ -482,8 +481,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-seconds", type=float, default=15.0)
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
-    parser.add_argument("--json", type=Path, help="also write the figures here")
-    args = parser.parse_args(argv)
+    common.add_common(parser, runs=3)
+    quick = {"events": 2_000, "baseline_events": 200, "latency_seconds": 2.0, "runs": 1}
+    args = common.parse(parser, argv, quick)
     redis_url, database_url = local_only(args.redis_url), local_only(args.database_url)
     progress("building the workloads")
     batched_load = workload(args.events // EVENTS_PER_TASK, run_id="batched", seed=1)
