@@ -39,7 +39,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 import redis
 import sqlalchemy
@@ -72,7 +71,6 @@ EVENTS_PER_TASK = 4
 PUBLISH_CHUNK = 5_000
 #: How long the apply loop may go without new entries before a phase is declared stuck.
 STALL_S = 30.0
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 
 #: The reconciler's group settings (its batch size is the default one).
 GROUP = GroupSettings(group=RECONCILER_GROUP, consumer="bench")
@@ -189,14 +187,6 @@ def _pod_event(
 
 
 # --- the servers -------------------------------------------------------------------------------
-
-
-def local_only(url: str) -> str:
-    """`url` itself, once it is known to point at this machine."""
-    host = urlsplit(url).hostname
-    if host not in LOCAL_HOSTS:
-        raise SystemExit(f"bench-reconciler: only servers on 127.0.0.1 are used, not {host!r}")
-    return url
 
 
 @contextlib.contextmanager
@@ -484,7 +474,8 @@ def main(argv: list[str] | None = None) -> int:
     common.add_common(parser, runs=3)
     quick = {"events": 2_000, "baseline_events": 200, "latency_seconds": 2.0, "runs": 1}
     args = common.parse(parser, argv, quick)
-    redis_url, database_url = local_only(args.redis_url), local_only(args.database_url)
+    redis_url = common.local_only(args.redis_url, bench="bench-reconciler")
+    database_url = common.local_only(args.database_url, bench="bench-reconciler")
     progress("building the workloads")
     batched_load = workload(args.events // EVENTS_PER_TASK, run_id="batched", seed=1)
     baseline_load = workload(args.baseline_events // EVENTS_PER_TASK, run_id="baseline", seed=2)

@@ -43,7 +43,8 @@ def parse(
 def local_only(url: str, *, bench: str) -> str:
     """`url` itself, once it is known to point at this machine (a unix socket counts)."""
     parts = urlsplit(url)
-    if parts.scheme == "unix" or parts.hostname in LOCAL_HOSTS:
+    # no host (or a unix scheme): a unix socket, which is on this machine by definition
+    if parts.scheme == "unix" or not parts.hostname or parts.hostname in LOCAL_HOSTS:
         return url
     raise SystemExit(f"{bench}: only servers on 127.0.0.1 are used, not {parts.hostname!r}")
 
