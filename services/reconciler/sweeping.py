@@ -26,6 +26,7 @@ from services.reconciler.drift import Finding, KeyTuple, Known, Observed, Verdic
 from services.reconciler.following import FollowUps
 from services.reconciler.ledger import Decision, FollowUp, Row, Rules
 from services.reconciler.metrics import ReconcilerMetrics
+from shared.db import models
 from shared.db.models import TaskState
 from shared.k8s import errors, naming, snapshots
 from shared.k8s.pods import PodApi
@@ -47,7 +48,6 @@ _KNOWN_COLUMNS = [
     TABLE.c.republish_count,
 ]
 _KEY_COLUMNS = tuple_(TABLE.c.dag_id, TABLE.c.task_id, TABLE.c.run_id, TABLE.c.map_index)
-_TERMINAL = [TaskState.SUCCESS, TaskState.FAILED]
 _CHUNK = 1000
 
 
@@ -99,9 +99,7 @@ class Sweeper:
         return verdicts
 
     def _live_rows(self, namespace: str) -> dict[KeyTuple, Known]:
-        query = select(*_KNOWN_COLUMNS).where(
-            TABLE.c.namespace == namespace, TABLE.c.state.not_in(_TERMINAL)
-        )
+        query = select(*_KNOWN_COLUMNS).where(TABLE.c.namespace == namespace, models.LIVE)
         with self._engine.connect() as connection:
             return {row.key: row for row in map(_known, connection.execute(query).mappings())}
 
