@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install check lint typecheck imports test test-unit test-integration bench-kubesim bench-launcher bench-watcher bench-reconciler demo clean
+.PHONY: install check lint typecheck imports test test-unit test-integration bench bench-kubesim bench-launcher bench-watcher bench-reconciler bench-pipeline demo clean
 
 install: $(STAMP)
 
@@ -37,6 +37,10 @@ test-unit: install
 test-integration: install
 	$(BIN)/pytest tests/integration
 
+# Every benchmark on this machine's Postgres and Redis (127.0.0.1): one table, bench-results.json.
+bench: install
+	$(BIN)/podrunner bench
+
 bench-launcher: install
 	$(BIN)/python -m tests.benchmarks.bench_launcher --runs 3
 
@@ -49,6 +53,10 @@ bench-reconciler: install
 
 bench-kubesim: install
 	$(BIN)/python -m tests.benchmarks.bench_kubesim --runs 3
+
+# 10,000 tasks end to end (and 100,000 when that fits in 15 minutes), and memory with 100,000 pods.
+bench-pipeline: install
+	$(BIN)/python -m tests.benchmarks.bench_pipeline --large-tasks 100000
 
 demo: install
 	$(BIN)/podrunner demo

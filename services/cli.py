@@ -126,6 +126,13 @@ def _add_job_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     demo.add_argument("--report", metavar="PATH", help="write each task's final state as JSON")
     demo.set_defaults(handler=_demo)
 
+    bench = commands.add_parser("bench", help="run every benchmark; one table and a JSON file")
+    bench.add_argument("--quick", action="store_true", help="tiny sizes: checks that all runs")
+    bench.add_argument("--json", default="bench-results.json", metavar="PATH")
+    bench.add_argument("--database-url", help="Postgres on this machine (default 127.0.0.1)")
+    bench.add_argument("--redis-url", help="Redis on this machine (default 127.0.0.1)")
+    bench.set_defaults(handler=_bench)
+
 
 def _add_job_options(command: argparse.ArgumentParser, *, wait: bool) -> None:
     command.add_argument("--dag-id", required=True)
@@ -160,6 +167,28 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         return session.run(options)
     except embedded.Unavailable as error:
         raise UsageError(str(error)) from error
+
+
+def _bench(args: argparse.Namespace, _settings: Settings) -> int:
+    """Run the benchmark suite from the source checkout this package was imported from."""
+    import subprocess
+
+    import services
+
+    root = Path(services.__file__).resolve().parent.parent
+    if not (root / "tests" / "benchmarks" / "suite.py").is_file():
+        raise UsageError("podrunner bench needs a source checkout (tests/benchmarks is not here)")
+    argv = [
+        sys.executable,
+        "-m",
+        "tests.benchmarks.suite",
+        "--json",
+        str(Path(args.json).resolve()),
+    ]
+    argv += ["--quick"] if args.quick else []
+    for option, value in (("--database-url", args.database_url), ("--redis-url", args.redis_url)):
+        argv += [option, value] if value else []
+    return subprocess.run(argv, cwd=root, check=False).returncode  # noqa: S603 - our own module
 
 
 def _submit(args: argparse.Namespace, settings: Settings) -> int:

@@ -465,7 +465,8 @@ def memory_run(args: argparse.Namespace) -> dict[str, Any]:
         database = cleanup.enter_context(scratch_database(args.database_url))
         sim = start_kubesim(workdir, "--namespace", NAMESPACE, "--history-limit", "10000")
         cleanup.callback(sim.stop)
-        env = service_env(sim, args.redis_url, database, PODRUNNER_SWEEP_INTERVAL_S="5")
+        sweeps = {"PODRUNNER_SWEEP_INTERVAL_S": str(args.sweep_interval_s)}
+        env = service_env(sim, args.redis_url, database, **sweeps)
         cleanup.enter_context(redis_keys_deleted(args.redis_url, env["PODRUNNER_INSTANCE"]))
         engine = engines.make_engine(database)
         cleanup.callback(engine.dispose)
@@ -492,7 +493,7 @@ def _track(
     )
     tracked = waiting.run(started)
     progress(f"memory: {pods:,} rows running after {time.perf_counter() - started:.0f}s")
-    time.sleep(12)  # two sweep rounds (PODRUNNER_SWEEP_INTERVAL_S=5) over every pod and row
+    time.sleep(2 * args.sweep_interval_s + 2)  # two rounds of sweeps over every pod and row
     stack.check_alive()
     return tracked
 
@@ -643,10 +644,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--submit", choices=["bulk", "queue", "intake", "http"], default="bulk")
     parser.add_argument("--submitters", type=int, default=8, help="threads for intake or http")
     parser.add_argument("--timeout-s", type=float, default=600.0)
+    parser.add_argument(
+        "--sweep-interval-s", type=float, default=5.0, help="the reconciler's, in the memory phase"
+    )
     parser.add_argument("--database-url", default=common.DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=common.DEFAULT_REDIS_URL)
     common.add_common(parser, runs=1)
-    args = common.parse(parser, argv, {"tasks": 200, "memory_pods": 1_000, "timeout_s": 120.0})
+    args = common.parse(
+        parser,
+        argv,
+        {
+            "tasks": 200,
+            "memory_pods": 500,
+            "timeout_s": 120.0,
+            "sweep_interval_s": 1.0,
+        },
+    )
     common.local_only(args.redis_url, bench="bench-pipeline")
     common.local_only(args.database_url, bench="bench-pipeline")
     figures = pipeline(args)

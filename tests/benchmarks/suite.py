@@ -190,7 +190,16 @@ def _run_rows(run: dict[str, Any], wall_target: Check, rss_target: Check) -> lis
     tasks = f"{run['tasks']:,} tasks"
     if not run.get("completed"):
         why = run.get("skipped") or f"not terminal in time: {run.get('states')}"
-        return [Row("end to end", f"{tasks}: {why}", None, "s", target=wall_target.describe("s"))]
+        return [
+            Row(
+                "end to end",
+                f"{tasks}: {why}",
+                None,
+                "s",
+                target=wall_target.describe("s"),
+                met=False,
+            )
+        ]
     return [
         row(
             "end to end",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+import services
 from services import cli
 from services.demo import embedded
 
@@ -77,3 +80,15 @@ def test_db_upgrade_without_a_database_url_exits_2(
     monkeypatch.delenv("PODRUNNER_DATABASE_URL", raising=False)
     assert cli.main(["db", "upgrade"]) == 2
     assert "PODRUNNER_DATABASE_URL is not set" in capsys.readouterr().err
+
+
+def test_bench_outside_a_source_checkout_says_so_in_one_line_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    installed = tmp_path / "site-packages" / "services"
+    installed.mkdir(parents=True)
+    monkeypatch.setattr(services, "__file__", str(installed / "__init__.py"))
+    assert cli.main(["bench", "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "podrunner bench needs a source checkout" in err

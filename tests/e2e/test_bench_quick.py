@@ -1,0 +1,46 @@
+"""`podrunner bench --quick` runs every benchmark stage end to end and reports numeric figures.
+
+The benchmarks are not tests (their figures depend on the machine); this only keeps them
+runnable: a change that breaks a benchmark shows up here, not on the day someone measures.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import URL
+
+from tests.benchmarks import suite
+
+
+@pytest.mark.timeout(300)
+def test_bench_quick_runs_every_stage_and_writes_numeric_figures(
+    tmp_path: Path, redis_server_url: str, postgres_admin_url: URL
+) -> None:
+    results = tmp_path / "bench.json"
+    database_url = postgres_admin_url.render_as_string(hide_password=False)
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "services.cli", "bench", "--quick"),
+            *("--json", str(results), "--database-url", database_url),
+            *("--redis-url", redis_server_url),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=280,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    figures = json.loads(results.read_text())
+    assert set(figures["stages"]) == {stage.name for stage in suite.STAGES}
+    assert all(stage["error"] is None for stage in figures["stages"].values())
+    rows = figures["rows"]
+    assert {row["stage"] for row in rows} >= {"kubesim", "watcher", "reconciler", "launcher"}
+    assert {"end to end", "memory"} <= {row["stage"] for row in rows}
+    assert all(isinstance(row["value"], int | float) for row in rows), rows
+    assert "stage" in done.stdout
+    assert "met" in done.stdout
