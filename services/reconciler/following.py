@@ -6,11 +6,17 @@ released (the result is safe in Postgres), then the pod is deleted or kept per p
 active-pod slot is freed. A pod kept by policy is labelled `podrunner.io/done=<state>`; a pod
 that could never run (a bad image, a pending timeout) is deleted whatever the policy. A relaunch
 publishes the task's job again for the same try.
+
+A batch's tasks are followed up side by side (each task's steps still in order): they are a few
+Kubernetes calls each, and one after another they made a batch of finished tasks wait on
+hundreds of round trips in a row. `run` returns when all are done, so a reconciler never has
+more follow-ups in flight than its batch holds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import structlog
@@ -26,6 +32,8 @@ from shared.messaging.slots import SlotPool
 log = structlog.get_logger()
 
 Relaunch = Callable[[Outcome], None]
+#: Tasks followed up at once; each holds at most one Kubernetes request at a time.
+CONCURRENCY = 16
 
 
 @dataclass(frozen=True)
@@ -50,14 +58,27 @@ class FollowUps:
         self._slots = slots
         self._relaunch = relaunch
         self._policy = policy
+        self._workers = ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="follow-up")
 
     def run(self, outcomes: Sequence[Outcome]) -> None:
-        for outcome in outcomes:
-            try:
-                self._one(outcome)
-            except errors.KubeError as error:
-                # the drift and finalizer sweeps finish what could not be done now
-                log.warning("follow_up_failed", task=str(outcome.key), error=str(error))
+        """Do what `outcomes` owe; a Kubernetes failure is logged and left to the sweeps, any
+        other failure (Redis, Postgres) is raised once all are done."""
+        owing = [outcome for outcome in outcomes if outcome.decision.follow_ups]
+        if len(owing) == 1:
+            self._guarded(owing[0])
+        elif owing:
+            for _ in self._workers.map(self._guarded, owing):
+                pass
+
+    def close(self) -> None:
+        self._workers.shutdown(wait=True)
+
+    def _guarded(self, outcome: Outcome) -> None:
+        try:
+            self._one(outcome)
+        except errors.KubeError as error:
+            # the drift and finalizer sweeps finish what could not be done now
+            log.warning("follow_up_failed", task=str(outcome.key), error=str(error))
 
     def _one(self, outcome: Outcome) -> None:
         row, owed = outcome.decision.row, outcome.decision.follow_ups

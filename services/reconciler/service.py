@@ -191,7 +191,13 @@ def build(settings: Settings) -> running.Service:
         health=health.HealthServer(
             app, host=settings.health_host, port=settings.health_port_for("reconciler")
         ),
-        cleanup=[readiness.close, api_client.close, redis_client.close, engine.dispose],
+        cleanup=[
+            follow_ups.close,
+            readiness.close,
+            api_client.close,
+            redis_client.close,
+            engine.dispose,
+        ],
     )
 
 
