@@ -215,6 +215,7 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
     except intake.AlreadySubmitted as error:
         return _fail(str(error), EXIT_FAILED)
     finally:
+        queue.close()
         engine.dispose()
     print(f"submitted {job.key} try {job.try_number} to {submitted.namespace}")
     if not args.wait:

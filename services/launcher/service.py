@@ -144,7 +144,7 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
             app, host=settings.health_host, port=settings.health_port_for("launcher")
         ),
         stop=stop,
-        cleanup=[pool.shutdown, readiness.close, api_client.close, redis_client.close],
+        cleanup=[pool.shutdown, jobs.close, readiness.close, api_client.close, redis_client.close],
     )
 
 

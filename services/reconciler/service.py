@@ -193,6 +193,7 @@ def build(settings: Settings) -> running.Service:
         ),
         cleanup=[
             follow_ups.close,
+            jobs.close,
             readiness.close,
             api_client.close,
             redis_client.close,
