@@ -50,11 +50,12 @@ class FollowUp(enum.Enum):
     RELAUNCH = "relaunch"
 
 
-class Row(msgspec.Struct, frozen=True):
+class Row(msgspec.Struct, frozen=True, array_like=True):
     """The fields of a `task_instance` row the rules decide.
 
     A msgspec struct rather than a dataclass: the rules copy a row a few times per event, and
-    `structs.replace` does that several times faster than `dataclasses.replace`."""
+    `structs.replace` does that several times faster than `dataclasses.replace`. As JSON it is
+    an array of its fields in order, the shape the reconciler reads locked rows in."""
 
     try_number: int
     state: TaskState
@@ -71,8 +72,9 @@ class Row(msgspec.Struct, frozen=True):
     republish_count: int = 0
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(msgspec.Struct, frozen=True):
+    """What the rules decided for one row: its new fields, and what is owed once committed."""
+
     row: Row
     follow_ups: frozenset[FollowUp] = frozenset()
 

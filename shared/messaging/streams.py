@@ -19,15 +19,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import redis
 
 from shared.messaging.connections import MessagingError
 from shared.messaging.keys import EVENT_FIELD, RedisKeys
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One stream entry as delivered: where from, its id, its `event` payload, delivery count."""
+class Entry(msgspec.Struct, frozen=True):
+    """One stream entry as delivered: where from, its id, its `event` payload, delivery count.
+
+    A msgspec struct: thousands are built a second, and a frozen dataclass's `__init__` was a
+    noticeable share of the reconciler's time."""
 
     stream: str
     id: str
