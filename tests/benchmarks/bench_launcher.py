@@ -36,6 +36,9 @@ from tests.benchmarks import common
 from tests.support import builders, servers
 from tests.support.kubesim import free_port, start_kubesim
 
+#: No new launch for this long means the run is stuck (its queue or stream gone, say), not slow.
+STALL_S = 60.0
+
 
 def progress(message: str) -> None:
     print(f"[bench-launcher] {message}", file=sys.stderr, flush=True)
@@ -66,12 +69,15 @@ def one_run(sim_url: str, kubeconfig: Path, redis_url: str, jobs: int, concurren
     process = subprocess.Popen([sys.executable, "-m", "services.cli", "launcher"], env=env)
     try:
         while not client.xlen(launches):
-            if process.poll() is not None:
-                raise RuntimeError("the launcher exited")
+            _check(process, since=None)
             time.sleep(0.001)
         started, first = time.perf_counter(), client.xlen(launches)
-        while client.xlen(launches) < jobs:
+        seen, last_change = first, started
+        while seen < jobs:
             time.sleep(0.02)
+            if (now := client.xlen(launches)) != seen:
+                seen, last_change = now, time.perf_counter()
+            _check(process, since=last_change)
         elapsed = time.perf_counter() - started
     finally:
         process.terminate()
@@ -79,6 +85,14 @@ def one_run(sim_url: str, kubeconfig: Path, redis_url: str, jobs: int, concurren
         _delete_keys(client, instance, namespace)
         client.close()
     return (jobs - first) / elapsed
+
+
+def _check(process: subprocess.Popen[bytes], *, since: float | None) -> None:
+    """Raise if the launcher exited, or launched nothing for `STALL_S` since `since`."""
+    if process.poll() is not None:
+        raise RuntimeError(f"the launcher exited ({process.returncode})")
+    if since is not None and time.perf_counter() - since > STALL_S:
+        raise RuntimeError(f"no launch for {STALL_S:.0f}s: stalled")
 
 
 def _delete_keys(client: redis.Redis, instance: str, namespace: str) -> None:

@@ -285,7 +285,7 @@ def throughput(
     for thread in threads:
         thread.start()
     while any(thread.is_alive() for thread in threads):
-        threads[0].join(timeout=2.0)
+        next(thread for thread in threads if thread.is_alive()).join(timeout=2.0)
         rate = drain.applied / (time.perf_counter() - started)
         progress(f"{label}: {drain.applied:,}/{total:,} events, {rate:,.0f}/s so far")
     if drain.failure is not None:

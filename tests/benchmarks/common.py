@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,11 +34,19 @@ def add_common(parser: argparse.ArgumentParser, *, runs: int) -> None:
 def parse(
     parser: argparse.ArgumentParser, argv: Sequence[str] | None, quick: Mapping[str, Any]
 ) -> argparse.Namespace:
-    """Parse `argv`; with `--quick`, the `quick` sizes replace the defaults (not given values)."""
+    """Parse `argv`; with `--quick`, the `quick` sizes replace the defaults (not given values).
+
+    Also makes SIGTERM exit through the benchmark's `finally` blocks, so a benchmark stopped by
+    the suite still stops its processes and drops its scratch database."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     args_list = list(sys.argv[1:] if argv is None else argv)
     if parser.parse_known_args(args_list)[0].quick:
         parser.set_defaults(**quick)
     return parser.parse_args(args_list)
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def local_only(url: str, *, bench: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -274,16 +275,38 @@ def run_stage(stage: Stage, args: argparse.Namespace, directory: Path) -> Outcom
     argv = command(stage, args, json_path)
     print(f"[bench] {stage.name}: {' '.join(argv[1:])}", file=sys.stderr, flush=True)
     started = time.perf_counter()
-    try:
-        done = subprocess.run(
-            argv, cwd=ROOT, stdout=sys.stderr, check=False, timeout=args.stage_timeout_s
-        )
-    except subprocess.TimeoutExpired:
-        return Outcome(stage.name, time.perf_counter() - started, error="timed out")
+    returncode = run_within(argv, timeout_s=args.stage_timeout_s or (180 if args.quick else 3600))
     seconds = time.perf_counter() - started
-    if done.returncode != 0 or not json_path.exists():
-        return Outcome(stage.name, seconds, error=f"crashed (exit {done.returncode})")
+    if returncode is None:
+        return Outcome(stage.name, seconds, error=f"timed out after {seconds:.0f}s")
+    if returncode != 0 or not json_path.exists():
+        return Outcome(stage.name, seconds, error=f"crashed (exit {returncode})")
     return judged(stage, seconds, json.loads(json_path.read_text()))
+
+
+def run_within(argv: list[str], *, timeout_s: float) -> int | None:
+    """Run `argv` in its own process group; its exit code, or None when it ran out of time.
+
+    Out of time, it gets SIGTERM (a benchmark then stops its processes and drops its database),
+    and whatever of its group is still there 60 s later gets SIGKILL."""
+    process = subprocess.Popen(argv, cwd=ROOT, stdout=sys.stderr, start_new_session=True)
+    try:
+        return process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        _stop(process)
+        return None
+    except BaseException:  # Ctrl-C reaches the suite, not the stage's own process group
+        _stop(process)
+        raise
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def judged(stage: Stage, seconds: float, figures: dict[str, Any]) -> Outcome:
@@ -368,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stage", action="append", choices=[s.name for s in STAGES], help="only these stages"
     )
-    parser.add_argument("--stage-timeout-s", type=float, default=3600.0)
+    parser.add_argument(
+        "--stage-timeout-s", type=float, help="per stage (default: 180 quick, 3600 full)"
+    )
     args = parser.parse_args(argv)
     chosen = [s for s in STAGES if not args.stage or s.name in args.stage]
     load_before = os.getloadavg()[0]
