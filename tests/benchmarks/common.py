@@ -38,14 +38,19 @@ def parse(
 
     Also makes SIGTERM exit through the benchmark's `finally` blocks, so a benchmark stopped by
     the suite still stops its processes and drops its scratch database."""
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    exit_through_finally_on_sigterm()
     args_list = list(sys.argv[1:] if argv is None else argv)
     if parser.parse_known_args(args_list)[0].quick:
         parser.set_defaults(**quick)
     return parser.parse_args(args_list)
 
 
-def _exit_on_sigterm(signum: int, _frame: object) -> None:
+def exit_through_finally_on_sigterm() -> None:
+    """SIGTERM raises SystemExit, so `finally` blocks stop what this process started."""
+    signal.signal(signal.SIGTERM, _exit)
+
+
+def _exit(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 

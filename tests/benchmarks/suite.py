@@ -395,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         "--stage-timeout-s", type=float, help="per stage (default: 180 quick, 3600 full)"
     )
     args = parser.parse_args(argv)
+    common.exit_through_finally_on_sigterm()  # a stopped suite stops its running stage too
     chosen = [s for s in STAGES if not args.stage or s.name in args.stage]
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="podrunner-bench-") as directory:
