@@ -1,7 +1,7 @@
 """The whole pipeline, end to end, and the services' memory (a benchmark, not a test).
 
     python -m tests.benchmarks.bench_pipeline [--tasks 10000] [--large-tasks 100000]
-        [--memory-pods 100000] [--submit intake|http] [--runs 1] [--quick] [--json PATH]
+        [--memory-pods 100000] [--submit bulk|queue|intake|http] [--runs 1] [--quick] [--json PATH]
 
 The unit benchmarks each time one service on its own; what a user waits for is the sum, with the
 three services sharing the machine's cores, Redis and Postgres. So this runs what a deployment
@@ -14,8 +14,10 @@ as processes under a unique instance name. Then:
   opens a broker connection per job, tens of milliseconds each; so by default (`--submit bulk`)
   jobs go in chunks of 500 in intake's order: the rows written as intake writes them, one INSERT,
   then the jobs published over one broker connection. `--submit queue` publishes straight to the
-  kombu queue (the brief's §7: the reconciler writes each row from its launch event), `intake`
-  calls intake from a thread pool and `http` posts to the API from a thread pool. Reports the wall
+  kombu queue (the brief's §7: the reconciler writes each row from its launch event; with instant
+  pods a pod's events can be applied before its launch event, find no row, and leave the row
+  queued until the drift scan), `intake` calls intake from a thread pool and `http` posts to the
+  API from a thread pool. Reports the wall
   time (first submit to the last terminal commit), tasks/s, p50/p99 of submit -> terminal per task
   (from when its job was accepted to the row's `updated_at` in the commit that made it terminal),
   and each process's peak RSS. With `--large-tasks`, the same again at that size when the first
