@@ -11,8 +11,8 @@ as processes under a unique instance name. Then:
 
 * the pipeline: `--tasks` jobs submitted as fast as the system accepts them, until every row is
   terminal. The API has no bulk endpoint, and intake (`podrunner submit`, `POST /api/v1/jobs`)
-  opens a broker connection per job, tens of milliseconds each; so by default (`--submit bulk`)
-  jobs go in chunks of 500 in intake's order: the rows written as intake writes them, one INSERT,
+  costs a transaction and a publish per job; so by default (`--submit bulk`) jobs go in chunks
+  of 500 in intake's order: the rows written as intake writes them, one INSERT,
   then the jobs published over one broker connection. `--submit queue` publishes straight to the
   kombu queue (the brief's §7: the reconciler writes each row from its launch event; with instant
   pods a pod's events can be applied before its launch event, find no row, and leave the row
