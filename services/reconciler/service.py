@@ -18,7 +18,7 @@ import sqlalchemy
 import structlog
 from prometheus_client import CollectorRegistry
 
-from services.reconciler import api, drift
+from services.reconciler import api, drift, following
 from services.reconciler.applying import Applier, Outcome
 from services.reconciler.following import FollowUps, PodPolicy
 from services.reconciler.ledger import Rules
@@ -52,7 +52,8 @@ def build(settings: Settings) -> running.Service:
     redis_client = connections.connect_redis(settings.redis_url)
     redis_keys = keys.RedisKeys(settings.instance)
     engine = engines.make_engine(settings.database_url)
-    api_client = clients.make_api_client()
+    # the follow-ups' threads, plus the sweeps and the API's log reads
+    api_client = clients.make_api_client(pool_size=following.CONCURRENCY + 8)
     pods = PodApi(api_client)
     jobs = JobQueue(BrokerSettings(settings.broker_url, settings.broker_visibility_timeout_s))
     # unique per process start: two replicas never share a lease or a consumer name
