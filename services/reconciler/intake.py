@@ -118,20 +118,7 @@ def _record(connection: Connection, job: Job, namespace: str) -> None:
     current = _current(connection, job)
     if current is not None and current["try_number"] >= job.try_number:
         raise AlreadySubmitted(current)
-    values = {
-        "dag_id": job.dag_id,
-        "task_id": job.task_id,
-        "run_id": job.run_id,
-        "map_index": job.map_index,
-        "try_number": job.try_number,
-        "state": TaskState.QUEUED,
-        "namespace": namespace,
-        "job": job.to_dict(),
-        "priority": job.priority,
-        "queued_at": datetime.now(UTC),
-        "updated_at": datetime.now(UTC),
-        **_FRESH,
-    }
+    values = queued_row(job, namespace, at=datetime.now(UTC))
     statement = postgresql.insert(TABLE).values(values)
     upsert = statement.on_conflict_do_update(
         index_elements=["dag_id", "task_id", "run_id", "map_index"],
@@ -142,6 +129,24 @@ def _record(connection: Connection, job: Job, namespace: str) -> None:
 
 
 _KEY = ("dag_id", "task_id", "run_id", "map_index")
+
+
+def queued_row(job: Job, namespace: str, *, at: datetime) -> dict[str, Any]:
+    """The row a job is recorded as: `queued`, holding the job, nothing of an earlier try."""
+    return {
+        "dag_id": job.dag_id,
+        "task_id": job.task_id,
+        "run_id": job.run_id,
+        "map_index": job.map_index,
+        "try_number": job.try_number,
+        "state": TaskState.QUEUED,
+        "namespace": namespace,
+        "job": job.to_dict(),
+        "priority": job.priority,
+        "queued_at": at,
+        "updated_at": at,
+        **_FRESH,
+    }
 
 
 def _current(connection: Connection, job: Job) -> dict[str, Any] | None:

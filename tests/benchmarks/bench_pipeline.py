@@ -58,13 +58,14 @@ from sqlalchemy.engine import URL
 
 from services.reconciler import intake
 from services.reconciler.applying import TABLE
-from shared.db import engines, migrating
+from shared.db import engines
 from shared.db.models import TaskState
 from shared.k8s.rendering import RenderSettings, Templates, render_pod
 from shared.messages import Job
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.messaging.keys import JOB_EXCHANGE, RedisKeys, job_queue
 from tests.benchmarks import common
+from tests.benchmarks.scratch import scratch_database
 from tests.support import builders
 from tests.support.kubesim import KubesimProcess, free_port, start_kubesim
 
@@ -91,29 +92,6 @@ def progress(message: str) -> None:
 
 
 # --- the scratch database and the processes ----------------------------------------------------
-
-
-@contextlib.contextmanager
-def scratch_database(admin_url: str) -> Iterator[URL]:
-    """A fresh database on the server of `admin_url`, migrated to head; dropped afterwards."""
-    admin = engines.normalize_url(admin_url)
-    name = f"podrunner_bench_{uuid.uuid4().hex[:12]}"
-    _execute(admin, f'CREATE DATABASE "{name}"')
-    try:
-        url = admin.set(database=name)
-        migrating.upgrade(url)
-        yield url
-    finally:
-        _execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _execute(admin: URL, statement: str) -> None:
-    engine = sqlalchemy.create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(sqlalchemy.text(statement))
-    finally:
-        engine.dispose()
 
 
 @dataclass
@@ -411,7 +389,7 @@ def pipeline_run(args: argparse.Namespace, tasks: int, label: str) -> dict[str, 
     """One end-to-end run of `tasks` tasks on a fresh database, kubesim and services."""
     with contextlib.ExitStack() as cleanup:
         workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
-        database = cleanup.enter_context(scratch_database(args.database_url))
+        database = cleanup.enter_context(scratch_database(args.database_url, say=progress))
         sim = start_kubesim(workdir, "--namespace", NAMESPACE, "--history-limit", "20000")
         cleanup.callback(sim.stop)
         env = service_env(sim, args.redis_url, database)
@@ -464,7 +442,7 @@ def memory_run(args: argparse.Namespace) -> dict[str, Any]:
     pods = args.memory_pods
     with contextlib.ExitStack() as cleanup:
         workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
-        database = cleanup.enter_context(scratch_database(args.database_url))
+        database = cleanup.enter_context(scratch_database(args.database_url, say=progress))
         sim = start_kubesim(workdir, "--namespace", NAMESPACE, "--history-limit", "10000")
         cleanup.callback(sim.stop)
         sweeps = {"PODRUNNER_SWEEP_INTERVAL_S": str(args.sweep_interval_s)}
@@ -516,26 +494,10 @@ def _fill(engine: sqlalchemy.Engine, sim: KubesimProcess, instance: str, jobs: l
 def insert_rows(engine: sqlalchemy.Engine, jobs: list[Job]) -> None:
     """The rows of `jobs`, `queued`, as intake writes them (none of them has a row yet)."""
     now = datetime.now(UTC)
-    rows = [_queued_row(job, now) for job in jobs]
+    rows = [intake.queued_row(job, NAMESPACE, at=now) for job in jobs]
     with engine.begin() as connection:
         for start in range(0, len(rows), ROW_CHUNK):
             connection.execute(sqlalchemy.insert(TABLE), rows[start : start + ROW_CHUNK])
-
-
-def _queued_row(job: Job, now: datetime) -> dict[str, Any]:
-    return {
-        "dag_id": job.dag_id,
-        "task_id": job.task_id,
-        "run_id": job.run_id,
-        "map_index": job.map_index,
-        "try_number": job.try_number,
-        "state": TaskState.QUEUED,
-        "namespace": NAMESPACE,
-        "job": job.to_dict(),
-        "priority": job.priority,
-        "queued_at": now,
-        "updated_at": now,
-    }
 
 
 async def create_pods(url: str, bodies: list[bytes], *, connections: int) -> None:

@@ -24,7 +24,6 @@ keys (under a unique instance name) are deleted at the end.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import gc
 import json
@@ -35,7 +34,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -43,14 +42,13 @@ from typing import Any, cast
 import redis
 import sqlalchemy
 from prometheus_client import CollectorRegistry
-from sqlalchemy.engine import URL, make_url
 
 from services.reconciler.applying import TABLE, Applier, Outcome
 from services.reconciler.following import FollowUps
 from services.reconciler.ledger import Rules
 from services.reconciler.loops import ApplyLoop
 from services.reconciler.metrics import ReconcilerMetrics
-from shared.db import engines, migrating
+from shared.db import engines
 from shared.db.models import TaskState
 from shared.health import Heartbeat
 from shared.messages import SCHEMA_VERSION, EventKey, PodEvent, PodPhase
@@ -59,6 +57,7 @@ from shared.messaging.keys import RECONCILER_GROUP, RedisKeys
 from shared.messaging.streams import Entry, GroupSettings, StreamConsumer
 from shared.settings import Settings
 from tests.benchmarks import common
+from tests.benchmarks.scratch import scratch_database
 from tests.support import builders
 
 NAMESPACE = "bench"
@@ -187,31 +186,6 @@ def _pod_event(
 
 
 # --- the servers -------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def scratch_database(admin_url: str) -> Iterator[URL]:
-    """A fresh database on the server of `admin_url`, migrated to head; dropped afterwards."""
-    admin = engines.normalize_url(admin_url)
-    name = f"podrunner_bench_{uuid.uuid4().hex[:12]}"
-    _execute(admin, f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(admin).set(database=name)
-        progress(f"created and migrating database {name}")
-        migrating.upgrade(url)
-        yield url
-    finally:
-        _execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        progress(f"dropped database {name}")
-
-
-def _execute(admin: URL, statement: str) -> None:
-    engine = sqlalchemy.create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(sqlalchemy.text(statement))
-    finally:
-        engine.dispose()
 
 
 @dataclass
@@ -487,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     client = redis.Redis.from_url(redis_url)
     bench_keys = RedisKeys(f"bench-reconciler-{uuid.uuid4().hex[:8]}")
     try:
-        with scratch_database(database_url) as url:
+        with scratch_database(database_url, say=progress) as url:
             engine = engines.make_engine(url)
             bench = Bench(engine, client, bench_keys)
             try:
