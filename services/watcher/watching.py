@@ -159,10 +159,13 @@ class WatchLoop:
         return event
 
     def _relist(self) -> None:
-        """Publish the current state of every pod, page by page, and watch from the list's RV."""
+        """Publish the current state of every pod, page by page, and watch from the list's RV.
+
+        Each page is published as it arrives, so memory holds one page of events, not every
+        pod's; the checkpoint moves only once the whole list (and the pods gone from it) is out.
+        """
         self.metrics.relists.inc()
         observed = datetime.now(UTC)
-        events: list[PodEvent] = []
         seen: set[tuple[str, str]] = set()
         token, list_rv = "", ""
         while True:
@@ -172,19 +175,7 @@ class WatchLoop:
                 )
             )
             list_rv = list_rv or str(page.metadata.get("resourceVersion", ""))
-            for pod in page.items:
-                event = snapshots.to_event(
-                    pod,
-                    deleted=False,
-                    observed_at=observed,
-                    source=EventSource.RELIST,
-                )
-                if isinstance(event, snapshots.Foreign):
-                    self.metrics.ignored.labels(reason=event.reason).inc()
-                    continue
-                seen.add((event.namespace, event.pod))
-                self.tracker.is_transition(event)
-                events.append(event)
+            self._commit(self._listed(page.items, observed, seen), "")
             token = str(page.metadata.get("continue") or "")
             if not token:
                 break
@@ -192,14 +183,31 @@ class WatchLoop:
             msgspec.structs.replace(
                 event,
                 deleted=True,
-                source=EventSource.RELIST.value,
+                source=EventSource.RELIST,
                 resource_version=list_rv,
                 observed_at=observed,
             )
             for event in self.tracker.missing_from(seen)
         ]
-        self._commit(events + vanished, list_rv)
-        log.info("relisted", scope=self.scope, pods=len(events), vanished=len(vanished), rv=list_rv)
+        self._commit(vanished, list_rv)
+        log.info("relisted", scope=self.scope, pods=len(seen), vanished=len(vanished), rv=list_rv)
+
+    def _listed(
+        self, pods: list[snapshots.Pod], observed: datetime, seen: set[tuple[str, str]]
+    ) -> list[PodEvent]:
+        """The events of one list page's pods (all of them: a re-list publishes every state)."""
+        events: list[PodEvent] = []
+        for pod in pods:
+            event = snapshots.to_event(
+                pod, deleted=False, observed_at=observed, source=EventSource.RELIST
+            )
+            if isinstance(event, snapshots.Foreign):
+                self.metrics.ignored.labels(reason=event.reason).inc()
+                continue
+            seen.add((event.namespace, event.pod))
+            self.tracker.is_transition(event)
+            events.append(event)
+        return events
 
     def _commit(self, events: list[PodEvent], resource_version: str) -> None:
         """Publish, then checkpoint: a restart never skips an unpublished event."""
