@@ -24,13 +24,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import redis
 
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
-from shared.messaging.keys import JOB_EXCHANGE, RedisKeys, job_queue
+from shared.messaging.keys import RedisKeys
 from shared.settings import Settings
 from tests.benchmarks import common
 from tests.support import builders, servers
@@ -82,7 +82,7 @@ def one_run(sim_url: str, kubeconfig: Path, redis_url: str, jobs: int, concurren
     finally:
         process.terminate()
         process.wait(30)
-        _delete_keys(client, instance, namespace)
+        common.delete_run_keys(client, instance, namespace)
         client.close()
     return (jobs - first) / elapsed
 
@@ -93,20 +93,6 @@ def _check(process: subprocess.Popen[bytes], *, since: float | None) -> None:
         raise RuntimeError(f"the launcher exited ({process.returncode})")
     if since is not None and time.perf_counter() - since > STALL_S:
         raise RuntimeError(f"no launch for {STALL_S:.0f}s: stalled")
-
-
-def _delete_keys(client: redis.Redis, instance: str, namespace: str) -> None:
-    """The run's streams, leases and job queue, and the queue's binding, gone from Redis."""
-    queue = job_queue(namespace)
-    names = [*client.scan_iter(match=f"{RedisKeys(instance).prefix}*", count=1000)]
-    names += [*client.scan_iter(match=f"{queue}*", count=1000)]
-    if names:
-        client.delete(*names)
-    bindings = f"_kombu.binding.{JOB_EXCHANGE}"
-    members = cast(set[bytes], client.smembers(bindings))
-    stale = [member for member in members if member.endswith(queue.encode())]
-    if stale:
-        client.srem(bindings, *stale)
 
 
 @contextlib.contextmanager

@@ -48,7 +48,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import orjson
@@ -63,7 +63,6 @@ from shared.db.models import TaskState
 from shared.k8s.rendering import RenderSettings, Templates, render_pod
 from shared.messages import Job
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
-from shared.messaging.keys import JOB_EXCHANGE, RedisKeys, job_queue
 from tests.benchmarks import common
 from tests.benchmarks.scratch import scratch_database
 from tests.support import builders
@@ -204,16 +203,7 @@ def redis_keys_deleted(redis_url: str, instance: str) -> Iterator[None]:
     finally:
         client = redis.Redis.from_url(redis_url)
         try:
-            queue = job_queue(NAMESPACE)
-            for pattern in (f"{RedisKeys(instance).prefix}*", f"{queue}*"):
-                names = list(client.scan_iter(match=pattern, count=1000))
-                if names:
-                    client.delete(*names)
-            bindings = f"_kombu.binding.{JOB_EXCHANGE}"
-            members = cast(set[bytes], client.smembers(bindings))
-            stale = [member for member in members if member.endswith(queue.encode())]
-            if stale:
-                client.srem(bindings, *stale)
+            common.delete_run_keys(client, instance, NAMESPACE)
         finally:
             client.close()
 

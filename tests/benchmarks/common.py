@@ -14,8 +14,12 @@ import signal
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
+
+import redis
+
+from shared.messaging.keys import JOB_EXCHANGE, RedisKeys, job_queue
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -80,3 +84,17 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
         if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def delete_run_keys(client: redis.Redis, instance: str, namespace: str) -> None:
+    """The run's streams, leases and job queue, and the queue's binding, gone from Redis."""
+    queue = job_queue(namespace)
+    names = [*client.scan_iter(match=f"{RedisKeys(instance).prefix}*", count=1000)]
+    names += [*client.scan_iter(match=f"{queue}*", count=1000)]
+    if names:
+        client.delete(*names)
+    bindings = f"_kombu.binding.{JOB_EXCHANGE}"
+    members = cast(set[bytes], client.smembers(bindings))
+    stale = [member for member in members if member.endswith(queue.encode())]
+    if stale:
+        client.srem(bindings, *stale)
