@@ -11,11 +11,13 @@ themselves are in `statements`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+import structlog
 from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql
 
@@ -28,8 +30,23 @@ from shared.messaging.streams import Entry, StreamConsumer
 
 __all__ = ["TABLE", "Applier", "KeyTuple", "Outcome", "key_of", "revise", "task_key"]
 
+log = structlog.get_logger()
+
 Event = LaunchEvent | PodEvent
 Judge = Callable[[Row], Decision]
+
+
+#: How long entries of a task with no row are held back, unacknowledged, and folded again with
+#: the next batches: a job published straight to the queue gets its row from its launch event,
+#: which can come in a later batch than its pod's first events (another stream, another apply
+#: worker). Past this, they are acknowledged and the drift sweep records what the pod did.
+EARLY_WAIT_S = 10.0
+
+
+class _Held(msgspec.Struct, frozen=True):
+    entry: Entry
+    event: LaunchEvent | PodEvent
+    since: float
 
 
 class Outcome(msgspec.Struct, frozen=True):
@@ -51,43 +68,80 @@ def key_of(key: TaskKey | EventKey) -> KeyTuple:
 
 class Applier:
     def __init__(
-        self, engine: Engine, consumer: StreamConsumer, *, launches_stream: str, rules: Rules
+        self,
+        engine: Engine,
+        consumer: StreamConsumer,
+        *,
+        launches_stream: str,
+        rules: Rules,
+        early_wait_s: float = EARLY_WAIT_S,
     ) -> None:
         self._engine = engine
         self._consumer = consumer
         self._launches = launches_stream
         self._rules = rules
+        self._early_wait_s = early_wait_s
+        self._held: list[_Held] = []
+
+    @property
+    def holding(self) -> bool:
+        """Whether entries are held back, waiting for their task's row (see `EARLY_WAIT_S`)."""
+        return bool(self._held)
 
     def apply(self, entries: Sequence[Entry]) -> list[Outcome]:
-        """Apply `entries` and acknowledge them; return the decisions that changed something."""
-        outcomes = self.apply_events(self._decode(entries))
-        self._consumer.ack(entries)
+        """Apply `entries` (and those held back before) and acknowledge them; return the
+        decisions that changed something.
+
+        Entries of a task that has no row, with no launch event to make one, are held back
+        unacknowledged and folded again with the next batches, for up to `EARLY_WAIT_S`."""
+        now = time.monotonic()
+        held = [h for h in self._held if now - h.since <= self._early_wait_s]
+        given_up = [h.entry for h in self._held if now - h.since > self._early_wait_s]
+        pairs = [(h.entry, h.event) for h in held] + self._decode(entries)
+        since = {h.entry.id: h.since for h in held}
+        outcomes, rowless = self._apply(event for _, event in pairs)
+        self._held = [
+            _Held(entry, event, since.get(entry.id, now))
+            for entry, event in pairs
+            if key_of(event.key) in rowless
+        ]
+        done = [entry for entry, event in pairs if key_of(event.key) not in rowless]
+        if given_up:
+            log.info("events_without_row_left_to_the_sweeps", entries=len(given_up))
+        self._consumer.ack([*done, *given_up])
         return outcomes
 
     def apply_events(self, events: Iterable[Event]) -> list[Outcome]:
         """Apply `events` in one transaction (also for events the sweeps rebuild from pods)."""
+        outcomes, _ = self._apply(events)
+        return outcomes
+
+    def _apply(self, events: Iterable[Event]) -> tuple[list[Outcome], set[KeyTuple]]:
         grouped: dict[KeyTuple, list[Event]] = {}
         for event in events:
             grouped.setdefault(key_of(event.key), []).append(event)
         with self._engine.begin() as connection:
             return self._apply_grouped(connection, grouped)
 
-    def _decode(self, entries: Iterable[Entry]) -> list[Event]:
-        events: list[Event] = []
+    def _decode(self, entries: Iterable[Entry]) -> list[tuple[Entry, Event]]:
+        """The entries' events; an entry that does not decode is dead-lettered (and so
+        acknowledged) at once."""
+        decoded: list[tuple[Entry, Event]] = []
         for entry in entries:
             record: type[LaunchEvent] | type[PodEvent] = (
                 LaunchEvent if entry.stream == self._launches else PodEvent
             )
             try:
-                events.append(record.decode(entry.data))
+                decoded.append((entry, record.decode(entry.data)))
             except DecodeError as error:
                 self._consumer.dead_letter(entry, str(error))
-        return events
+        return decoded
 
     def _apply_grouped(
         self, connection: Connection, grouped: dict[KeyTuple, list[Event]]
-    ) -> list[Outcome]:
+    ) -> tuple[list[Outcome], set[KeyTuple]]:
         rows = statements.lock_rows(connection, list(grouped))
+        rowless: set[KeyTuple] = set()
         inserts: list[dict[str, Any]] = []
         updates: list[tuple[KeyTuple, Row]] = []
         outcomes: list[Outcome] = []
@@ -97,7 +151,8 @@ class Applier:
             if current is None:
                 launch = _launch_with_job(events)
                 if launch is None:
-                    continue  # a pod with no row: the drift scan deals with it
+                    rowless.add(key)  # its launch event may come later; else the sweeps
+                    continue
                 current = Row(try_number=launch.try_number, state=TaskState.QUEUED)
                 inserts.append(_insert_values(key, launch, current))
             decision = self._fold(current, events)
@@ -107,13 +162,14 @@ class Applier:
         if inserts:
             connection.execute(postgresql.insert(TABLE).on_conflict_do_nothing(), inserts)
         statements.write_rows(connection, updates, datetime.now(UTC))
-        return outcomes
+        return outcomes, rowless
 
     def _fold(self, row: Row, events: list[Event]) -> Decision:
         if len(events) == 1:
             return self._decide(row, events[0])
         follow_ups: set[FollowUp] = set()
-        for event in events:
+        # a pod is created before it is seen: its launch goes first, whichever came first
+        for event in sorted(events, key=lambda e: not isinstance(e, LaunchEvent)):
             decision = self._decide(row, event)
             row = decision.row
             follow_ups |= decision.follow_ups

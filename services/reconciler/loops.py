@@ -75,11 +75,12 @@ class ApplyLoop:
 
     def _step(self) -> None:
         entries = self._consumer.read(block_ms=500)
-        if not entries:
+        if not entries and not self._applier.holding:
             return
         with self._metrics.batch_seconds.time():
             outcomes = self._applier.apply(entries)
-        self._observe(entries)
+        if entries:
+            self._observe(entries)
         self._follow_ups.run(outcomes)
 
     def _observe(self, entries: list[Entry]) -> None:

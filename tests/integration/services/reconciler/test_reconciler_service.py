@@ -94,6 +94,9 @@ def test_metrics_show_applied_events_backlog_dead_letters_and_tasks_by_state(
 ) -> None:
     running = reconciler()
     job = builders.job(namespace=namespace)
+    # the event's task has a row, so it is applied at once (not held for its launch event)
+    submitted = httpx.post(f"http://127.0.0.1:{running.port}/api/v1/jobs", json=job.to_dict())
+    assert submitted.status_code == 201
     event = PodEvent(
         version=SCHEMA_VERSION,
         key=builders.event_key(job.key),
