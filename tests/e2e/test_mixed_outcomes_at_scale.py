@@ -27,7 +27,7 @@ KINDS: dict[str, tuple[int, dict[str, str], str, str | None]] = {
         10,
         {"unschedulable": "true"},
         "failed",
-        "pending timeout after 3s: Unschedulable: 0/1 nodes are available",
+        "pending timeout after 8s: Unschedulable: 0/1 nodes are available",
     ),
     "deleted": (20, {"run-seconds": "30"}, "failed", "pod deleted externally"),
 }
@@ -37,6 +37,8 @@ def test_two_hundred_mixed_jobs_all_end_right_and_leave_nothing_behind(
     services: Stack, db: sqlalchemy.Engine, redis_url: str, kubesim: KubesimProcess
 ) -> None:
     services.env["PODRUNNER_DELETE_WORKER_PODS_ON_FAILURE"] = "true"
+    # long enough that a loaded machine does not time out pods that are merely slow to start
+    services.env["PODRUNNER_PENDING_TIMEOUT_S"] = "8"
     services("reconciler", "watcher", "launcher")
     jobs = [
         tasks.job(f"{kind}-{n}", behaviour)
