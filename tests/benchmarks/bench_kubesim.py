@@ -59,12 +59,7 @@ async def _raw_creates(host: str, port: int, prefix: str, count: int, connection
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
                 + body
             )
-            status = await reader.readline()
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            await reader.readexactly(length)
+            status = await common.read_response(reader)
             assert b" 201 " in status, status
         writer.close()
         await writer.wait_closed()

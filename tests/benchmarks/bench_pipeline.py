@@ -503,12 +503,7 @@ async def create_pods(url: str, bodies: list[bytes], *, connections: int) -> Non
         reader, writer = await asyncio.open_connection(host, int(port))
         for body in bodies[offset::connections]:
             writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
-            status = await reader.readline()
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            await reader.readexactly(length)
+            status = await common.read_response(reader)
             if b" 201 " not in status:
                 raise RuntimeError(f"kubesim refused a pod: {status!r}")
         writer.close()

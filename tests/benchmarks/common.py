@@ -9,6 +9,7 @@ project's figure, and a benchmark must never write into someone else's server.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import signal
 import sys
@@ -98,3 +99,15 @@ def delete_run_keys(client: redis.Redis, instance: str, namespace: str) -> None:
     stale = [member for member in members if member.endswith(queue.encode())]
     if stale:
         client.srem(bindings, *stale)
+
+
+async def read_response(reader: asyncio.StreamReader) -> bytes:
+    """One HTTP/1.1 response off a kept-alive connection: its status line (the body is read
+    and dropped, so the next response starts clean)."""
+    status = await reader.readline()
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    await reader.readexactly(length)
+    return status
