@@ -166,6 +166,10 @@ class Settings(BaseSettings):
     """Reconciler threads applying batches side by side: one decodes and folds while another
     waits on Postgres or Kubernetes, as separate replicas would."""
 
+    apply_batch_size: int = Field(default=5_000, ge=1, le=50_000)
+    """Stream entries a reconciler apply thread reads and applies in one transaction: a bigger
+    batch folds more of each pod's events into one row write."""
+
     claim_idle_s: float = Field(default=30.0, gt=0)
     """A stream entry unacknowledged this long is claimed by another consumer."""
 

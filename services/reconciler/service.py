@@ -207,6 +207,7 @@ def _group(settings: Settings, holder: str) -> GroupSettings:
     return GroupSettings(
         group=keys.RECONCILER_GROUP,
         consumer=holder,
+        batch_size=settings.apply_batch_size,
         claim_idle_ms=int(settings.claim_idle_s * 1000),
         max_deliveries=settings.max_deliveries,
     )

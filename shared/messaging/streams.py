@@ -80,9 +80,8 @@ class GroupSettings:
 
     group: str
     consumer: str
-    #: Entries per read (XREADGROUP/XAUTOCLAIM COUNT). The reconciler folds a batch per task
-    #: and writes it in one statement, so a backlog drains faster in bigger batches (2,000 gave
-    #: about 1.4x the events/s of 500 in tests/benchmarks/bench_reconciler.py).
+    #: Entries per read (XREADGROUP/XAUTOCLAIM COUNT); the reconciler's is
+    #: `PODRUNNER_APPLY_BATCH_SIZE`.
     batch_size: int = 2_000
     claim_idle_ms: int = 30_000
     max_deliveries: int = 5
@@ -100,6 +99,10 @@ class StreamConsumer:
         settings: GroupSettings,
     ) -> None:
         self._client = client
+        # the same connections, with XREADGROUP's reply taken as Redis sends it: redis-py would
+        # turn each entry's field list into a dict, which took longer than reading the batch
+        self._reader = redis.Redis(connection_pool=client.connection_pool)
+        self._reader.set_response_callback("XREADGROUP", _as_sent)
         self._keys = keys
         self._settings = settings
         self._streams: list[str] = []
@@ -137,14 +140,19 @@ class StreamConsumer:
     def ack(self, entries: Iterable[Entry]) -> None:
         """Acknowledge `entries`: they are done and will not be delivered again."""
         by_stream: dict[str, list[str]] = {}
+        # only a redelivered entry can have a failure on record (see `fail`)
+        redelivered: dict[str, list[str]] = {}
         for entry in entries:
             by_stream.setdefault(entry.stream, []).append(entry.id)
+            if entry.deliveries > 1:
+                redelivered.setdefault(entry.stream, []).append(entry.id)
         if not by_stream:
             return
         try:
             with self._client.pipeline(transaction=False) as pipe:
                 for stream, ids in by_stream.items():
                     pipe.xack(stream, self._settings.group, *ids)
+                for stream, ids in redelivered.items():
                     pipe.hdel(self._keys.entry_errors(stream), *ids)
                 pipe.execute()
         except redis.RedisError as error:
@@ -212,16 +220,23 @@ class StreamConsumer:
     def _read_new(self, block_ms: int) -> list[Entry]:
         if not self._streams:
             return []
-        response: Any = self._client.xreadgroup(
+        response: Any = self._reader.xreadgroup(
             self._settings.group,
             self._settings.consumer,
             dict.fromkeys(self._streams, ">"),
             count=self._settings.batch_size,
             block=block_ms,
         )
+        # RESP2 sends [[stream, messages], ...], RESP3 a map; a message is [id, [field, value...]]
+        per_stream = response.items() if isinstance(response, dict) else response or []
         entries: list[Entry] = []
-        for stream, messages in response or []:
-            entries.extend(_entries(_text(stream), messages, deliveries=1))
+        for stream, messages in per_stream:
+            name = _text(stream)
+            entries.extend(
+                Entry(name, _text(entry_id), _event_field(fields))
+                for entry_id, fields in messages
+                if fields is not None
+            )
         return entries
 
     def _claim_idle(self) -> list[Entry]:
@@ -291,6 +306,19 @@ def _entries(stream: str, messages: Sequence[Any], *, deliveries: int) -> list[E
         for entry_id, fields in messages
         if fields is not None
     ]
+
+
+def _as_sent(response: Any, **options: Any) -> Any:
+    del options
+    return response
+
+
+def _event_field(fields: list[bytes]) -> bytes:
+    """The `event` value of an entry's flat field list (normally its only field)."""
+    if fields[:1] == [EVENT_FIELD]:
+        return fields[1]
+    named = dict(zip(fields[::2], fields[1::2], strict=False))
+    return named.get(EVENT_FIELD, b"")
 
 
 def _text(value: bytes | str) -> str:

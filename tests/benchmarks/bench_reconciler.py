@@ -24,7 +24,6 @@ keys (under a unique instance name) are deleted at the end.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
 import json
 import math
@@ -71,8 +70,6 @@ PUBLISH_CHUNK = 5_000
 #: How long the apply loop may go without new entries before a phase is declared stuck.
 STALL_S = 30.0
 
-#: The reconciler's group settings (its batch size is the default one).
-GROUP = GroupSettings(group=RECONCILER_GROUP, consumer="bench")
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -195,6 +192,7 @@ class Bench:
     engine: sqlalchemy.Engine
     client: redis.Redis
     keys: RedisKeys
+    batch_size: int
 
     @property
     def stream(self) -> str:
@@ -221,7 +219,7 @@ class Bench:
             self.client,
             keys=self.keys,
             streams=[self.keys.launches, self.stream],
-            settings=dataclasses.replace(GROUP, consumer=name),
+            settings=GroupSettings(RECONCILER_GROUP, name, batch_size=self.batch_size),
         )
 
     def applier(self, consumer: StreamConsumer) -> Applier:
@@ -441,6 +439,12 @@ def main(argv: list[str] | None = None) -> int:
         default=Settings.model_fields["apply_workers"].default,
         help="apply threads of the batched run (the reconciler's PODRUNNER_APPLY_WORKERS)",
     )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=Settings.model_fields["apply_batch_size"].default,
+        help="entries per read and transaction (the reconciler's PODRUNNER_APPLY_BATCH_SIZE)",
+    )
     parser.add_argument("--rate", type=float, default=1_000.0, help="events/s of the latency run")
     parser.add_argument("--latency-seconds", type=float, default=15.0)
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
@@ -463,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with scratch_database(database_url, say=progress) as url:
             engine = engines.make_engine(url)
-            bench = Bench(engine, client, bench_keys)
+            bench = Bench(engine, client, bench_keys, args.batch_size)
             try:
                 figures = measure(bench, args, batched_load, baseline_load, latency_load)
             finally:
@@ -504,7 +508,7 @@ def measure(
     return {
         "benchmark": "reconciler-apply",
         "runs": args.runs,
-        "batch_size": GROUP.batch_size,
+        "batch_size": args.batch_size,
         "workers": args.workers,
         "batched": {
             "events": len(batched_load.payloads),

@@ -98,3 +98,18 @@ def test_an_entry_trimmed_away_while_pending_is_dropped_not_redelivered(
     time.sleep(IDLE_MS / 1000 + 0.05)
     assert reader.read(block_ms=10) == []
     assert redis_client.xpending(keys.launches, "g")["pending"] == 0
+
+
+def test_an_entry_acknowledged_after_a_failure_leaves_no_failure_on_record(
+    redis_client: redis.Redis, keys: RedisKeys
+) -> None:
+    reader = consumer(redis_client, keys, "c1")
+    streams.publish(redis_client, keys.launches, [b"flaky", b"fine"], maxlen=1000)
+    first, fine = read_until(reader)
+    reader.fail(first, "database said no")
+    reader.ack([fine])
+    [again] = read_until(reader)
+    assert (again.id, again.deliveries) == (first.id, 2)
+    reader.ack([again])
+    assert redis_client.hlen(keys.entry_errors(keys.launches)) == 0
+    assert redis_client.xpending(keys.launches, "g")["pending"] == 0

@@ -40,6 +40,16 @@ def test_each_entry_has_exactly_one_field_named_event(
     assert fields == {EVENT_FIELD: b'{"x":1}'}
 
 
+def test_an_entry_another_program_wrote_with_more_fields_is_read_by_its_event_field(
+    redis_client: redis.Redis, keys: RedisKeys
+) -> None:
+    reader = consumer(redis_client, keys, "c1")
+    redis_client.xadd(keys.launches, {b"source": b"elsewhere", EVENT_FIELD: b"payload"})
+    redis_client.xadd(keys.launches, {b"source": b"no event at all"})
+    [first, second] = reader.read(block_ms=100)
+    assert (first.data, second.data) == (b"payload", b"")
+
+
 def test_acknowledged_entries_are_not_delivered_again(
     redis_client: redis.Redis, keys: RedisKeys
 ) -> None:
