@@ -9,8 +9,9 @@ publishes the task's job again for the same try.
 
 A batch's tasks are followed up side by side (each task's steps still in order): they are a few
 Kubernetes calls each, and one after another they made a batch of finished tasks wait on
-hundreds of round trips in a row. `run` returns when all are done, so a reconciler never has
-more follow-ups in flight than its batch holds.
+hundreds of round trips in a row. Once every pod step is done, the batch's slots are freed with
+one Redis call per namespace, then its relaunches are published. `run` returns when all are
+done, so a reconciler never has more follow-ups in flight than its batch holds.
 """
 
 from __future__ import annotations
@@ -65,34 +66,46 @@ class FollowUps:
         other failure (Redis, Postgres) is raised once all are done."""
         owing = [outcome for outcome in outcomes if outcome.decision.follow_ups]
         if len(owing) == 1:
-            self._guarded(owing[0])
-        elif owing:
-            for _ in self._workers.map(self._guarded, owing):
-                pass
+            released = [self._guarded(owing[0])]
+        else:
+            released = list(self._workers.map(self._guarded, owing))
+        # a slot is freed even when its pod could not be let go (the sweeps will): a task that
+        # is over must not hold one; a relaunch waits until the old pod is out of the way
+        self._free_slots(owing)
+        for outcome, ok in zip(owing, released, strict=True):
+            if ok and FollowUp.RELAUNCH in outcome.decision.follow_ups:
+                self._relaunch(outcome)
 
     def close(self) -> None:
         self._workers.shutdown(wait=True)
 
-    def _guarded(self, outcome: Outcome) -> None:
+    def _guarded(self, outcome: Outcome) -> bool:
+        """The outcome's pod steps; False when Kubernetes failed them."""
         try:
-            self._one(outcome)
+            self._pod_steps(outcome)
         except errors.KubeError as error:
             # the drift and finalizer sweeps finish what could not be done now
             log.warning("follow_up_failed", task=str(outcome.key), error=str(error))
+            return False
+        return True
 
-    def _one(self, outcome: Outcome) -> None:
+    def _pod_steps(self, outcome: Outcome) -> None:
         row, owed = outcome.decision.row, outcome.decision.follow_ups
-        pod = row.pod_name or naming.pod_name(outcome.key, row.try_number)
+        pod = _pod_of(outcome)
         if FollowUp.CAPTURE_LOG in owed:
             self._store_log(
                 outcome, self._pods.log_tail(outcome.namespace, pod, lines=self._policy.log_lines)
             )
         if FollowUp.RELEASE_POD in owed:
             self._release(outcome.namespace, pod, row.state, forced=FollowUp.DELETE_POD in owed)
-        if FollowUp.FREE_SLOT in owed:
-            self._slots.release(outcome.namespace, pod)
-        if FollowUp.RELAUNCH in owed:
-            self._relaunch(outcome)
+
+    def _free_slots(self, outcomes: Sequence[Outcome]) -> None:
+        freed: dict[str, list[str]] = {}
+        for outcome in outcomes:
+            if FollowUp.FREE_SLOT in outcome.decision.follow_ups:
+                freed.setdefault(outcome.namespace, []).append(_pod_of(outcome))
+        for namespace, pods in freed.items():
+            self._slots.release(namespace, *pods)
 
     def _release(self, namespace: str, pod: str, state: TaskState, *, forced: bool) -> None:
         """Let the pod go (its result is committed): deleted, or kept and labelled done."""
@@ -127,3 +140,8 @@ class FollowUps:
         )
         with self._engine.begin() as connection:
             connection.execute(statement)
+
+
+def _pod_of(outcome: Outcome) -> str:
+    row = outcome.decision.row
+    return row.pod_name or naming.pod_name(outcome.key, row.try_number)

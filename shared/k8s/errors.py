@@ -133,7 +133,11 @@ def from_api_exception(error: ApiException) -> KubeError:
 
 
 def from_transport_error(error: Exception) -> Unavailable:
-    kind = "timed out" if isinstance(error, urllib3.exceptions.TimeoutError) else "unreachable"
+    # urllib3's NewConnectionError (refused, no route) subclasses its TimeoutError
+    timed_out = isinstance(error, urllib3.exceptions.TimeoutError) and not isinstance(
+        error, urllib3.exceptions.NewConnectionError
+    )
+    kind = "timed out" if timed_out else "unreachable"
     return Unavailable(f"Kubernetes API {kind}: {error}", reason="Unavailable")
 
 

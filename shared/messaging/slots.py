@@ -5,11 +5,14 @@ one twice for the same pod (a redelivered job) costs nothing. While a launcher i
 the slot holds the launcher's name; once the pod exists it holds `pod`, and only the reconciler's
 terminal event frees it. A launcher that dies between taking a slot and creating its pod would
 leak it, so launchers keep a heartbeat key alive, and slots held by a launcher whose heartbeat
-expired are taken back when a namespace runs out of slots.
+expired are taken back when a namespace runs out of slots: at most every few seconds per
+namespace, since a full namespace is the normal state of a busy launcher and the search reads
+every slot.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import redis
@@ -18,6 +21,8 @@ from shared.messaging.connections import MessagingError
 from shared.messaging.keys import RedisKeys
 
 CREATED = "pod"
+#: How often a launcher finding a namespace full looks for dead launchers' slots in it.
+RECLAIM_EVERY_S = 5.0
 
 _ACQUIRE = """
 local limit = tonumber(ARGV[2])
@@ -49,10 +54,19 @@ return 0
 class SlotPool:
     """The slots of one podrunner instance, for any namespace."""
 
-    def __init__(self, client: redis.Redis, *, keys: RedisKeys, holder: str) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        keys: RedisKeys,
+        holder: str,
+        reclaim_every_s: float = RECLAIM_EVERY_S,
+    ) -> None:
         self._client = client
         self._keys = keys
         self.holder = holder
+        self._reclaim_every_s = reclaim_every_s
+        self._next_reclaim: dict[str, float] = {}
         self._acquire = client.register_script(_ACQUIRE)
         self._mark = client.register_script(_MARK_CREATED)
         self._release_if = client.register_script(_RELEASE_IF)
@@ -64,12 +78,13 @@ class SlotPool:
     def acquire_many(self, namespace: str, pods: list[str], *, limit: int) -> int:
         """Take slots for `pods` in order, in one round trip; return how many got one (a prefix).
 
-        When the namespace is full, slots of launchers that died are freed and it tries again."""
+        When the namespace is full, slots of launchers that died are freed (if that was not
+        tried in the last `reclaim_every_s`) and it tries again."""
         if not pods:
             return 0
         key = self._keys.active_pods(namespace)
         taken = int(self._run(self._acquire, [key], [self.holder, limit, *pods]))
-        if taken < len(pods) and self.reclaim(namespace):
+        if taken < len(pods) and self._reclaim_due(namespace) and self.reclaim(namespace):
             rest = pods[taken:]
             taken += int(self._run(self._acquire, [key], [self.holder, limit, *rest]))
         return taken
@@ -121,6 +136,13 @@ class SlotPool:
             return freed
         except redis.RedisError as error:
             raise MessagingError(f"reclaiming slots failed: {error}") from error
+
+    def _reclaim_due(self, namespace: str) -> bool:
+        now = time.monotonic()
+        if now < self._next_reclaim.get(namespace, 0.0):
+            return False
+        self._next_reclaim[namespace] = now + self._reclaim_every_s
+        return True
 
     def _run(self, script: Any, keys: list[str], args: list[str | int]) -> Any:
         try:

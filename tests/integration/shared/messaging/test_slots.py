@@ -8,8 +8,10 @@ from shared.messaging.keys import RedisKeys
 from shared.messaging.slots import SlotPool
 
 
-def pool(client: redis.Redis, keys: RedisKeys, holder: str) -> SlotPool:
-    return SlotPool(client, keys=keys, holder=holder)
+def pool(
+    client: redis.Redis, keys: RedisKeys, holder: str, *, reclaim_every_s: float = 0.0
+) -> SlotPool:
+    return SlotPool(client, keys=keys, holder=holder, reclaim_every_s=reclaim_every_s)
 
 
 def test_slots_stop_at_the_limit_in_order(redis_client: redis.Redis, keys: RedisKeys) -> None:
@@ -49,6 +51,20 @@ def test_slots_of_a_dead_launcher_are_taken_back_when_the_namespace_is_full(
     # Expect the orphaned slot freed and given to it
     assert live.acquire("ns", "p1", limit=1)
     assert redis_client.hkeys(keys.active_pods("ns")) == [b"p1"]
+
+
+def test_a_full_namespace_is_searched_for_dead_launchers_slots_at_most_every_interval(
+    redis_client: redis.Redis, keys: RedisKeys
+) -> None:
+    dead = pool(redis_client, keys, "dead")
+    live = pool(redis_client, keys, "live", reclaim_every_s=60.0)
+    live.heartbeat(ttl_s=30)
+    assert dead.acquire("ns", "orphan-1", limit=1)
+    assert live.acquire("ns", "p1", limit=2)
+    assert live.acquire("ns", "p2", limit=2), "the first time full, the orphan's slot is freed"
+    assert dead.acquire("ns", "orphan-2", limit=3)
+    assert not live.acquire("ns", "p3", limit=3), "not searched again within the interval"
+    assert live.reclaim("ns") == 1, "an explicit reclaim still frees it"
 
 
 def test_slots_of_live_launchers_and_of_created_pods_are_kept(
