@@ -1,17 +1,17 @@
 """The drift scan's judgement: what is wrong between the pods that exist and the rows. Pure.
 
 Events can be missed: a reconciler down while its stream was trimmed, a pod removed by force,
-a job lost between its row and its queue. The sweep lists every pod of the instance and reads
-the rows that should have one, and this module names each disagreement (a `Finding`); the
-sweep then acts on each, re-reading the row under lock first. Ages are measured against a grace
-period so that work in flight (a pod created a moment before its launch event is applied) is
-never taken for drift.
+a job lost between its row and its queue. The sweep lists every pod of the instance page by
+page with the rows of each page's keys, then reads the live rows that had no pod listed, and this
+module names each disagreement (a `Finding`); the sweep then acts on each, re-reading the row
+under lock first. Ages are measured against a grace period so that work in flight (a pod
+created a moment before its launch event is applied) is never taken for drift.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -86,11 +86,11 @@ class Verdict:
     row: Known | None = None
 
 
-def scan(
+def scan_pods(
     pods: Iterable[Observed], rows: Mapping[KeyTuple, Known], *, now: datetime, limits: Limits
-) -> list[Verdict]:
-    """Every disagreement between `pods` (one namespace, listed after `rows` were read) and
-    `rows` (the live rows of that namespace and the rows of every listed pod's key)."""
+) -> tuple[list[Verdict], set[KeyTuple]]:
+    """Every disagreement of listed `pods` (one namespace, one page) with `rows` (the rows of
+    their keys, in any state, read after the listing); and the keys whose row has its pod."""
     verdicts: list[Verdict] = []
     with_pod: set[KeyTuple] = set()
     for pod in pods:
@@ -101,8 +101,17 @@ def scan(
         verdict = _judge_pod(pod, row, now=now, limits=limits)
         if verdict is not None:
             verdicts.append(verdict)
-    for key, row in rows.items():
-        if key not in with_pod:
+    return verdicts, with_pod
+
+
+def scan_rows(
+    rows: Iterable[Known], with_pod: Container[KeyTuple], *, now: datetime, limits: Limits
+) -> list[Verdict]:
+    """Every disagreement of live `rows` (read after the listing started at `now`) whose key is
+    not `with_pod`: a row launched before `now` minus the grace should have had a pod listed."""
+    verdicts: list[Verdict] = []
+    for row in rows:
+        if row.key not in with_pod:
             verdict = _judge_podless(row, now=now, limits=limits)
             if verdict is not None:
                 verdicts.append(verdict)

@@ -3,10 +3,11 @@
 Events are the fast path; the sweeps are the safety net for whatever events could not say: a
 pod removed by force, a stream trimmed while the reconciler was down, a job lost between its row
 and its queue, a pod that will never be scheduled. One replica runs them (a Redis lease, taken
-per round and renewed while a round lasts), every `PODRUNNER_SWEEP_INTERVAL_S`. Each round reads
-a namespace's live rows, then lists its pods (page by page), lets `drift.scan` name what
-disagrees, and acts on each finding through the same ledger rules and follow-ups as events do,
-re-reading the row under lock first: a finding that went stale meanwhile changes nothing.
+per round and renewed while a round lasts), every `PODRUNNER_SWEEP_INTERVAL_S`. Each round lists
+a namespace's pods page by page, reading each page's rows, then streams its live rows, lets
+`drift` name what disagrees, and acts on each finding through the same ledger rules and
+follow-ups as events do, re-reading the row under lock first: a finding that went stale
+meanwhile changes nothing. Memory stays bounded by a page, plus the keys of rows with a pod.
 """
 
 from __future__ import annotations
@@ -84,10 +85,8 @@ class Sweeper:
         """One namespace's round: find the drift and repair it; return what was found."""
         with self._metrics.sweep_seconds.time():
             now = datetime.now(UTC)
-            rows = self._live_rows(namespace)
-            observed = list(self._listed(namespace, now))
-            rows.update(self._rows_of(observed, rows))
-            verdicts = drift.scan(observed, rows, now=now, limits=self._settings.limits)
+            verdicts, with_pod = self._scan_pods(namespace, now)
+            verdicts += self._scan_rows(namespace, with_pod, now)
             for verdict in verdicts:
                 if not keep_going():
                     break
@@ -98,27 +97,35 @@ class Sweeper:
             log.info("drift_repaired", namespace=namespace, **found)
         return verdicts
 
-    def _live_rows(self, namespace: str) -> dict[KeyTuple, Known]:
+    def _scan_pods(self, namespace: str, now: datetime) -> tuple[list[Verdict], set[KeyTuple]]:
+        """The pods' findings, page by page (each page with its keys' rows), and the keys of
+        rows that have their pod: only those keys are kept, however many pods there are."""
+        verdicts: list[Verdict] = []
+        with_pod: set[KeyTuple] = set()
+        for page in self._pages(namespace, now):
+            rows = self._rows_of({key_of(pod.event.key) for pod in page})
+            found, having = drift.scan_pods(page, rows, now=now, limits=self._settings.limits)
+            verdicts += found
+            with_pod |= having
+        return verdicts, with_pod
+
+    def _scan_rows(self, namespace: str, with_pod: set[KeyTuple], now: datetime) -> list[Verdict]:
+        """The findings of live rows with no pod listed, the rows streamed in chunks."""
         query = select(*_KNOWN_COLUMNS).where(TABLE.c.namespace == namespace, models.LIVE)
+        with self._engine.connect() as connection:
+            records = connection.execution_options(yield_per=_CHUNK).execute(query).mappings()
+            rows = map(_known, records)
+            return drift.scan_rows(rows, with_pod, now=now, limits=self._settings.limits)
+
+    def _rows_of(self, keys: set[KeyTuple]) -> dict[KeyTuple, Known]:
+        """The rows (in any state) of `keys`."""
+        if not keys:
+            return {}
+        query = select(*_KNOWN_COLUMNS).where(_KEY_COLUMNS.in_(list(keys)))
         with self._engine.connect() as connection:
             return {row.key: row for row in map(_known, connection.execute(query).mappings())}
 
-    def _rows_of(
-        self, observed: list[Observed], known: dict[KeyTuple, Known]
-    ) -> dict[KeyTuple, Known]:
-        """The rows (in any state) of listed pods whose keys are not among the live rows."""
-        missing = list({key_of(pod.event.key) for pod in observed} - known.keys())
-        found: dict[KeyTuple, Known] = {}
-        with self._engine.connect() as connection:
-            for start in range(0, len(missing), _CHUNK):
-                chunk = missing[start : start + _CHUNK]
-                query = select(*_KNOWN_COLUMNS).where(_KEY_COLUMNS.in_(chunk))
-                for record in connection.execute(query).mappings():
-                    row = _known(record)
-                    found[row.key] = row
-        return found
-
-    def _listed(self, namespace: str, now: datetime) -> Iterator[Observed]:
+    def _pages(self, namespace: str, now: datetime) -> Iterator[list[Observed]]:
         token = ""
         while True:
             raw = self._pods.list_page(
@@ -128,10 +135,7 @@ class Sweeper:
                 continue_token=token,
             )
             page = snapshots.LIST_DECODER.decode(raw)
-            for pod in page.items:
-                observed = _observed(pod, now)
-                if observed is not None:
-                    yield observed
+            yield [observed for pod in page.items if (observed := _observed(pod, now)) is not None]
             token = str(page.metadata.get("continue") or "")
             if not token:
                 return

@@ -1,7 +1,7 @@
 """The whole pipeline, end to end, and the services' memory (a benchmark, not a test).
 
     python -m tests.benchmarks.bench_pipeline [--tasks 10000] [--large-tasks 100000]
-        [--memory-pods 100000] [--submit bulk|queue|intake|http] [--runs 1] [--quick] [--json PATH]
+        [--memory-pods 100000] [--submit bulk|queue|intake|http] [--runs 3] [--quick] [--json PATH]
 
 The unit benchmarks each time one service on its own; what a user waits for is the sum, with the
 three services sharing the machine's cores, Redis and Postgres. So this runs what a deployment
@@ -598,11 +598,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--database-url", default=common.DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=common.DEFAULT_REDIS_URL)
-    common.add_common(parser, runs=1)
+    common.add_common(parser, runs=3)
     args = common.parse(
         parser,
         argv,
         {
+            "runs": 1,
             "tasks": 200,
             "memory_pods": 500,
             "timeout_s": 120.0,

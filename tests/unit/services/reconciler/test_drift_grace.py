@@ -46,7 +46,9 @@ def row(*, launched_age_s: float | None, try_number: int = 1) -> Known:
 
 def findings(pods: list[Observed], rows: list[Known]) -> list[Finding]:
     known = {r.key: r for r in rows}
-    return [v.finding for v in drift.scan(pods, known, now=NOW, limits=LIMITS)]
+    verdicts, with_pod = drift.scan_pods(pods, known, now=NOW, limits=LIMITS)
+    verdicts += drift.scan_rows(rows, with_pod, now=NOW, limits=LIMITS)
+    return [v.finding for v in verdicts]
 
 
 def test_a_young_pod_without_a_row_is_left_alone_until_the_grace_ends() -> None:
