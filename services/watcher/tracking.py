@@ -112,35 +112,50 @@ def _datetime(timestamp: float | None) -> datetime | None:
 
 
 class Tracker:
+    """The last published state of every pod, per namespace; a re-list starts the pods afresh
+    (`start_relist`), carrying over the states of pods it lists, and what it did not list is
+    reported by `finish_relist`: no separate set of listed pods is built."""
+
     def __init__(self) -> None:
-        #: namespace -> pod -> last published state (no (namespace, pod) tuple per pod)
         self._last: dict[str, dict[str, _Last]] = {}
+        #: the pods of before the re-list in progress that it has not listed yet
+        self._unlisted: dict[str, dict[str, _Last]] = {}
         #: each distinct signature once (pods in the same state share it)
         self._signatures: dict[Signature, Signature] = {}
 
     def __len__(self) -> int:
-        return sum(len(pods) for pods in self._last.values())
+        return sum(map(len, self._last.values())) + sum(map(len, self._unlisted.values()))
 
     def is_transition(self, event: PodEvent) -> bool:
         """Remember `event`; True when it differs from the pod's last published state."""
         pods = self._last.get(event.namespace)
         if pods is None:
             pods = self._last[sys.intern(event.namespace)] = {}
+        previous = pods.pop(event.pod, None)
+        if previous is None and self._unlisted:
+            previous = self._unlisted.get(event.namespace, {}).pop(event.pod, None)
         if event.deleted:
-            pods.pop(event.pod, None)
             return True
         now = signature(event)
-        previous = pods.get(event.pod)
         if previous is not None and previous.signature == now:
+            pods[event.pod] = previous
             return False
         pods[event.pod] = _Last.of(event, self._signatures.setdefault(now, now))
         return True
 
-    def missing_from(self, seen: set[tuple[str, str]]) -> list[PodEvent]:
-        """Pods tracked but not `seen` in a re-list (deleted while unwatched), as their last
-        published state; the caller marks them deleted and stamps the re-list's version."""
-        gone: list[PodEvent] = []
+    def start_relist(self) -> None:
+        """A re-list begins: every pod it lists is remembered again, as it comes."""
         for namespace, pods in self._last.items():
-            missing = [pod for pod in pods if (namespace, pod) not in seen]
-            gone += [pods.pop(pod).event(namespace, pod) for pod in missing]
+            self._unlisted.setdefault(namespace, {}).update(pods)
+        self._last = {}
+
+    def finish_relist(self) -> list[PodEvent]:
+        """The pods the re-list did not find (deleted while unwatched), as last published; the
+        caller marks them deleted and stamps the re-list's version."""
+        gone = [
+            last.event(namespace, pod)
+            for namespace, pods in self._unlisted.items()
+            for pod, last in pods.items()
+        ]
+        self._unlisted = {}
         return gone

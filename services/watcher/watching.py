@@ -166,8 +166,8 @@ class WatchLoop:
         """
         self.metrics.relists.inc()
         observed = datetime.now(UTC)
-        seen: set[tuple[str, str]] = set()
-        token, list_rv = "", ""
+        self.tracker.start_relist()
+        listed, token, list_rv = 0, "", ""
         while True:
             page = snapshots.LIST_DECODER.decode(
                 self.pods.list_page(
@@ -175,7 +175,9 @@ class WatchLoop:
                 )
             )
             list_rv = list_rv or str(page.metadata.get("resourceVersion", ""))
-            self._commit(self._listed(page.items, observed, seen), "")
+            events = self._listed(page.items, observed)
+            listed += len(events)
+            self._commit(events, "")
             token = str(page.metadata.get("continue") or "")
             if not token:
                 break
@@ -187,14 +189,12 @@ class WatchLoop:
                 resource_version=list_rv,
                 observed_at=observed,
             )
-            for event in self.tracker.missing_from(seen)
+            for event in self.tracker.finish_relist()
         ]
         self._commit(vanished, list_rv)
-        log.info("relisted", scope=self.scope, pods=len(seen), vanished=len(vanished), rv=list_rv)
+        log.info("relisted", scope=self.scope, pods=listed, vanished=len(vanished), rv=list_rv)
 
-    def _listed(
-        self, pods: list[snapshots.Pod], observed: datetime, seen: set[tuple[str, str]]
-    ) -> list[PodEvent]:
+    def _listed(self, pods: list[snapshots.Pod], observed: datetime) -> list[PodEvent]:
         """The events of one list page's pods (all of them: a re-list publishes every state)."""
         events: list[PodEvent] = []
         for pod in pods:
@@ -204,7 +204,6 @@ class WatchLoop:
             if isinstance(event, snapshots.Foreign):
                 self.metrics.ignored.labels(reason=event.reason).inc()
                 continue
-            seen.add((event.namespace, event.pod))
             self.tracker.is_transition(event)
             events.append(event)
         return events

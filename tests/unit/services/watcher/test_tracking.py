@@ -54,7 +54,9 @@ def test_a_pod_missing_from_a_relist_is_reported_as_last_published(uid: str) -> 
     )
     tracker.is_transition(event("etl-a-1"))
     tracker.is_transition(last)
-    [gone] = tracker.missing_from({("jobs", "etl-a-1")})
+    tracker.start_relist()
+    assert not tracker.is_transition(event("etl-a-1")), "listed as it was"
+    [gone] = tracker.finish_relist()
     assert len(tracker) == 1
     stamped = {"resource_version": "", "observed_at": gone.observed_at}
     assert gone == structs.replace(last, **stamped)
