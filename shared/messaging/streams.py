@@ -1,8 +1,8 @@
 """Redis streams: publishing events, and reading them through consumer groups, at least once.
 
-Publishing pipelines many `XADD`s into one round trip and trims each stream approximately, so a
-stream never grows without bound. Reading goes through a consumer group, so several reconcilers
-share the work and other programs can subscribe with groups of their own.
+Publishing appends many entries in one round trip (a script of `XADD`s) and trims each stream
+approximately, so a stream never grows without bound. Reading goes through a consumer group, so
+several reconcilers share the work and other programs can subscribe with groups of their own.
 
 Delivery is at least once. An entry stays pending until the consumer acknowledges it (after its
 database commit); an entry left pending longer than `claim_idle_ms` — its consumer died, or
@@ -38,23 +38,36 @@ class Entry(msgspec.Struct, frozen=True):
     deliveries: int = 1
 
 
+#: Appends each payload after the first two arguments (MAXLEN, field name) to KEYS[1].
+_PUBLISH = """
+local ids = {}
+for i = 3, #ARGV do
+  ids[#ids + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', ARGV[2], ARGV[i])
+end
+return ids
+"""
+#: Payloads per script call: bounds how long one call keeps Redis busy.
+PUBLISH_CHUNK = 1_000
+
+
 def publish(
     client: redis.Redis, stream: str, payloads: Sequence[bytes], *, maxlen: int
 ) -> list[str]:
-    """Append `payloads` to `stream` in one round trip; return their entry ids."""
+    """Append `payloads` to `stream` (one script call per thousand); return their entry ids.
+
+    A script rather than a pipeline of `XADD`s: redis-py packs and parses each command of a
+    pipeline on its own, which made publishing half of the watcher's time."""
     if not payloads:
         return []
+    script = client.register_script(_PUBLISH)
+    ids: list[str] = []
     try:
-        with client.pipeline(transaction=False) as pipe:
-            for payload in payloads:
-                # the raw command: redis-py's xadd() argument handling costs more than the send
-                pipe.execute_command(  # type: ignore[no-untyped-call]
-                    "XADD", stream, "MAXLEN", "~", maxlen, "*", EVENT_FIELD, payload
-                )
-            ids = pipe.execute()
+        for start in range(0, len(payloads), PUBLISH_CHUNK):
+            chunk = payloads[start : start + PUBLISH_CHUNK]
+            ids += map(_text, script(keys=[stream], args=[maxlen, EVENT_FIELD, *chunk]))
     except redis.RedisError as error:
         raise MessagingError(f"publishing to {stream} failed: {error}") from error
-    return [_text(entry_id) for entry_id in ids]
+    return ids
 
 
 def dead_letter_raw(

@@ -31,6 +31,16 @@ def test_published_entries_are_read_in_order_with_their_payloads(
     assert all(e.stream == keys.launches and e.deliveries == 1 for e in entries)
 
 
+def test_a_publish_bigger_than_one_script_call_keeps_every_entry_in_order(
+    redis_client: redis.Redis, keys: RedisKeys
+) -> None:
+    payloads = [str(n).encode() for n in range(2 * streams.PUBLISH_CHUNK + 5)]
+    ids = streams.publish(redis_client, keys.launches, payloads, maxlen=10_000)
+    records: Any = redis_client.xrange(keys.launches)
+    assert [entry_id.decode() for entry_id, _ in records] == ids
+    assert [fields[EVENT_FIELD] for _, fields in records] == payloads
+
+
 def test_each_entry_has_exactly_one_field_named_event(
     redis_client: redis.Redis, keys: RedisKeys
 ) -> None:
