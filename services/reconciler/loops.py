@@ -86,15 +86,22 @@ class ApplyLoop:
     def _observe(self, entries: list[Entry]) -> None:
         self._metrics.events_applied.inc(len(entries))
         self._metrics.batch_size.observe(len(entries))
-        newest = next((e for e in reversed(entries) if e.stream != self._launches), None)
-        if newest is None:
-            return
-        try:
-            observed = PodEvent.decode(newest.data).observed_at
-        except DecodeError:
-            return  # dead-lettered by the applier
-        now = datetime.now(UTC)
-        self._metrics.apply_latency.observe(max(0.0, (now - observed).total_seconds()))
+        observed = self._newest_observation(entries)
+        if observed is not None:
+            now = datetime.now(UTC)
+            self._metrics.apply_latency.observe(max(0.0, (now - observed).total_seconds()))
+
+    def _newest_observation(self, entries: list[Entry]) -> datetime | None:
+        """When the batch's newest pod event was observed (entries that do not decode were
+        dead-lettered by the applier and are passed over)."""
+        for entry in reversed(entries):
+            if entry.stream == self._launches:
+                continue
+            try:
+                return PodEvent.decode(entry.data).observed_at
+            except DecodeError:
+                continue
+        return None
 
 
 class SweepLoop:
