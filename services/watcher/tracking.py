@@ -112,10 +112,11 @@ class Tracker:
         pods = self._last.get(event.namespace)
         if pods is None:
             pods = self._last[sys.intern(event.namespace)] = {}
-        previous = pods.pop(event.pod, None)
+        previous = pods.get(event.pod)
         if previous is None and self._unlisted:
             previous = self._unlisted.get(event.namespace, {}).pop(event.pod, None)
         if event.deleted:
+            pods.pop(event.pod, None)
             return True
         now = signature(event)
         if previous is not None and previous.signature == now:
