@@ -109,20 +109,20 @@ class Tracker:
 
     def is_transition(self, event: PodEvent) -> bool:
         """Remember `event`; True when it differs from the pod's last published state."""
-        pods = self._last.get(event.namespace)
-        if pods is None:
-            pods = self._last[sys.intern(event.namespace)] = {}
-        previous = pods.get(event.pod)
+        known = self._last.get(event.namespace)
+        if known is None:
+            known = self._last[sys.intern(event.namespace)] = {}
+        previous = known.get(event.pod)
         if previous is None and self._unlisted:
             previous = self._unlisted.get(event.namespace, {}).pop(event.pod, None)
         if event.deleted:
-            pods.pop(event.pod, None)
+            known.pop(event.pod, None)
             return True
         now = signature(event)
         if previous is not None and previous.signature == now:
-            pods[event.pod] = previous
+            known[event.pod] = previous
             return False
-        pods[event.pod] = _Last.of(event, self._signatures.setdefault(now, now))
+        known[event.pod] = _Last.of(event, self._signatures.setdefault(now, now))
         return True
 
     def start_relist(self) -> None:
