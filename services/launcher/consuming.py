@@ -98,11 +98,11 @@ class NamespaceConsumer:
                 except MessagingError:
                     log.exception("consumer_step_failed", namespace=self.namespace)
                     stop.wait(1.0)
-            self._drain()
+            self._drain(consumer)
 
     def _step(self, consumer: JobConsumer) -> None:
         self._heartbeat.beat()
-        self._settle_done(block_s=0.0)
+        self._settle_done(consumer, block_s=0.0)
         self._start_waiting()
         self._report()
         room = self._prefetch - self.in_hand
@@ -111,7 +111,7 @@ class NamespaceConsumer:
                 self._take(delivery)
             self._start_waiting()
         else:
-            self._settle_done(block_s=SLOT_RETRY_S)
+            self._settle_done(consumer, block_s=SLOT_RETRY_S)
 
     def _take(self, delivery: Delivery) -> None:
         self._metrics.jobs_consumed.labels(namespace=self.namespace).inc()
@@ -140,7 +140,7 @@ class NamespaceConsumer:
         )
         self._done.put(Settled(delivery, prepared, result))
 
-    def _settle_done(self, *, block_s: float) -> None:
+    def _settle_done(self, consumer: JobConsumer, *, block_s: float) -> None:
         settled: list[Settled] = []
         try:
             settled.append(self._done.get(timeout=block_s) if block_s else self._done.get_nowait())
@@ -149,7 +149,8 @@ class NamespaceConsumer:
         except queue.Empty:
             pass
         if settled:
-            self._settle(settled)
+            with consumer.settling():
+                self._settle(settled)
 
     def _settle(self, settled: list[Settled]) -> None:
         """Publish the launch events of finished creates, then acknowledge or requeue them."""
@@ -230,13 +231,13 @@ class NamespaceConsumer:
                 return
             self._metrics.queue_depth.labels(namespace=self.namespace).set(depth)
 
-    def _drain(self) -> None:
+    def _drain(self, consumer: JobConsumer) -> None:
         """Stop: waiting jobs go back on the queue; creates in flight finish and are settled."""
         while self._waiting:
             delivery, _ = self._waiting.popleft()
             delivery.requeue()
         while self._in_flight:
-            self._settle_done(block_s=1.0)
+            self._settle_done(consumer, block_s=1.0)
         log.info("consumer_drained", namespace=self.namespace)
 
 

@@ -90,7 +90,7 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
         NamespaceConsumer(
             namespace=namespace,
             jobs=jobs,
-            prefetch=settings.launch_concurrency,
+            prefetch=settings.launch_prefetch,
             pool=pool,
             prepare=prepare,
             creator=creator,

@@ -22,11 +22,11 @@ import kombu.exceptions
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
 from kombu.message import Message
-from kombu.transport import redis as kombu_redis
 
 from shared.messages import Job
 from shared.messaging.connections import MessagingError
 from shared.messaging.keys import JOB_EXCHANGE, job_queue
+from shared.messaging.redis_transport import BatchingChannel, BatchingTransport
 
 MAX_PRIORITY = 9
 #: Broker connections kept open for publishing (one per thread publishing at the same moment).
@@ -43,22 +43,29 @@ class BrokerSettings:
 
 @dataclass
 class Delivery:
-    """One job message as received; `ack`, `requeue` or `reject` it exactly once."""
+    """One job message as received; `ack`, `requeue` or `reject` it exactly once.
+
+    A message the broker holds that kombu could not have written has no `_message`: it was never
+    recorded as taken, so settling it has nothing to do (its body is dead-lettered by whoever
+    cannot read it)."""
 
     namespace: str
     body: bytes
-    _message: Message = field(repr=False)
+    _message: Message | None = field(repr=False)
 
     def ack(self) -> None:
-        self._message.ack()
+        if self._message is not None:
+            self._message.ack()
 
     def requeue(self) -> None:
         """Put the job back on its queue for another consumer (or this one) to take."""
-        self._message.requeue()
+        if self._message is not None:
+            self._message.requeue()
 
     def reject(self) -> None:
         """Drop the job from the queue (only after it was dead-lettered elsewhere)."""
-        self._message.reject(requeue=False)
+        if self._message is not None:
+            self._message.reject(requeue=False)
 
 
 class JobQueue:
@@ -78,7 +85,7 @@ class JobQueue:
         url = self._settings.url
         if url.startswith("unix://"):
             url = "redis+socket://" + url.removeprefix("unix://")
-        transport = _RedisTransport if self._is_redis else None
+        transport = BatchingTransport if self._is_redis else None
         return Connection(url, transport=transport, transport_options=options, connect_timeout=10)
 
     def queue(self, namespace: str) -> Queue:
@@ -163,6 +170,9 @@ class JobConsumer:
         self.kombu_consumer = connection.Consumer(
             queues, on_message=self._on_message, accept=["json"], prefetch_count=prefetch
         )
+        self._channel = self.kombu_consumer.channel
+        if isinstance(self._channel, BatchingChannel):
+            self._channel.unreadable = self._on_unreadable
 
     def poll(self, *, timeout_s: float = 1.0, most: int = 1) -> list[Delivery]:
         """Deliveries that arrived within `timeout_s` (an empty list when none did); once one
@@ -177,30 +187,23 @@ class JobConsumer:
         received, self._received = self._received, []
         return received
 
+    @contextmanager
+    def settling(self) -> Iterator[None]:
+        """Acknowledgements made inside reach the broker together, on leaving (on Redis)."""
+        if not isinstance(self._channel, BatchingChannel):
+            yield
+            return
+        try:
+            with self._channel.qos.acknowledging_together():
+                yield
+        except _CONNECTION_ERRORS as error:
+            raise MessagingError(f"acknowledging jobs failed: {error}") from error
+
     def _on_message(self, message: Message) -> None:
         queue = message.delivery_info.get("routing_key") or ""
         body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
         self._received.append(Delivery(namespace=str(queue), body=body, _message=message))
 
-
-class _RedisChannel(kombu_redis.Channel):
-    """kombu's Redis channel, building its synchronous Redis client once.
-
-    kombu builds a new client object for each acknowledgement; at hundreds of jobs a second that
-    construction costs more than the round trip. The client shares the channel's connection pool,
-    and a channel is used by one consumer thread, so one client is enough."""
-
-    _sync_client: Any = None
-
-    @contextmanager
-    def conn_or_acquire(self, client: Any = None) -> Iterator[Any]:
-        if client:
-            yield client
-            return
-        if self._sync_client is None:
-            self._sync_client = self._create_client()  # type: ignore[no-untyped-call]
-        yield self._sync_client
-
-
-class _RedisTransport(kombu_redis.Transport):
-    Channel = _RedisChannel
+    def _on_unreadable(self, item: bytes, queue: str) -> None:
+        namespace = self._namespaces.get(queue, queue)
+        self._received.append(Delivery(namespace=namespace, body=item, _message=None))

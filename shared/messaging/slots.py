@@ -37,9 +37,10 @@ end
 return taken
 """
 _MARK_CREATED = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-  return 1
+for i = 2, #ARGV do
+  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[1])
+  end
 end
 return 0
 """
@@ -90,15 +91,9 @@ class SlotPool:
         return taken
 
     def mark_created(self, namespace: str, *pods: str) -> None:
-        """The pods exist: their slots now last until the pods finish."""
-        key = self._keys.active_pods(namespace)
-        try:
-            with self._client.pipeline(transaction=False) as pipe:
-                for pod in pods:
-                    self._mark(keys=[key], args=[pod, CREATED], client=pipe)
-                pipe.execute()
-        except redis.RedisError as error:
-            raise MessagingError(f"slot operation failed: {error}") from error
+        """The pods exist: their slots now last until the pods finish (one round trip)."""
+        if pods:
+            self._run(self._mark, [self._keys.active_pods(namespace)], [CREATED, *pods])
 
     def release(self, namespace: str, *pods: str) -> None:
         if not pods:

@@ -2,13 +2,13 @@
 
     python -m tests.benchmarks.bench_launcher [--jobs 5000] [--runs 3] [--quick] [--json PATH]
 
-For each concurrency (1, a serial loop like the upstream executor's, and the default) it
-queues `--jobs` jobs, starts `podrunner launcher` as a process, and times from its first launch
-event to its last (the process's start-up is not counted). kubesim's kubelet is paused so only
-the create path is measured. Prints pods/s (median of `--runs`) and the ratio of the two; with
-`--json PATH` also writes them there. Redis is `--redis-url` (only on this machine), else the test
-suite's choice (`PODRUNNER_TEST_REDIS_URL`, a container or an embedded server); each run's keys
-and queue are deleted afterwards.
+For each concurrency (1 with one job in hand, a serial loop like the upstream executor's, and the
+defaults) it queues `--jobs` jobs, starts `podrunner launcher` as a process, and times from its
+first launch event to its last (the process's start-up is not counted). kubesim's kubelet is paused
+so only the create path is measured. Prints pods/s (median of `--runs`) and the ratio of the two;
+with `--json PATH` also writes them there. Redis is `--redis-url` (only on this machine), else the
+test suite's choice (`PODRUNNER_TEST_REDIS_URL`, a container or an embedded server); each run's
+keys and queue are deleted afterwards.
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ def one_run(sim_url: str, kubeconfig: Path, redis_url: str, jobs: int, concurren
         "PODRUNNER_NAMESPACES": namespace,
         "PODRUNNER_NAMESPACE": namespace,
         "PODRUNNER_LAUNCH_CONCURRENCY": str(concurrency),
+        # the serial baseline takes, creates and acknowledges one job at a time, as upstream does
+        **({"PODRUNNER_LAUNCH_PREFETCH": "1"} if concurrency == 1 else {}),
         "PODRUNNER_LAUNCH_QPS": "100000",
         "PODRUNNER_MAX_ACTIVE_PODS": str(jobs * 2),
         "PODRUNNER_HEALTH_HOST": "127.0.0.1",

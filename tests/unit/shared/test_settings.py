@@ -34,6 +34,16 @@ def test_namespaces_are_comma_separated_and_default_to_the_namespace(
     assert Settings().namespaces == ("team-a", "team-b")
 
 
+def test_the_launch_prefetch_defaults_to_four_times_the_concurrency(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert settings().launch_prefetch == 64
+    monkeypatch.setenv("PODRUNNER_LAUNCH_CONCURRENCY", "5")
+    assert Settings().launch_prefetch == 20
+    monkeypatch.setenv("PODRUNNER_LAUNCH_PREFETCH", "3")
+    assert Settings().launch_prefetch == 3
+
+
 def test_policy_allowances_are_rule_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PODRUNNER_POD_POLICY_ALLOW", "hostPath,hostNetwork")
     assert Settings().pod_policy_allow == (PolicyRule.HOST_PATH, PolicyRule.HOST_NETWORK)
@@ -44,6 +54,7 @@ def test_policy_allowances_are_rule_names(monkeypatch: pytest.MonkeyPatch) -> No
     [
         pytest.param("PODRUNNER_LAUNCH_QPS", "0", id="qps-zero"),
         pytest.param("PODRUNNER_LAUNCH_CONCURRENCY", "lots", id="concurrency-not-a-number"),
+        pytest.param("PODRUNNER_LAUNCH_PREFETCH", "0", id="prefetch-zero"),
         pytest.param("PODRUNNER_INSTANCE", "not a label!", id="instance-not-label-safe"),
         pytest.param("PODRUNNER_NAMESPACE", "Upper_Case", id="namespace-not-dns"),
         pytest.param("PODRUNNER_LOG_FORMAT", "xml", id="unknown-log-format"),

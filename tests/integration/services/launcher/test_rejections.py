@@ -75,3 +75,28 @@ def test_bad_jobs_are_rejected_with_their_reasons_and_good_ones_still_run(
     assert [p["metadata"]["name"] for p in cluster.pods(namespace)] == [events["good"].pod]
     assert jobs.depth(namespace) == 0
     assert len(launch_events(redis_client, keys)) == 4, "each job settled exactly once"
+
+
+def test_a_message_that_is_not_kombus_is_dead_lettered_and_the_launcher_keeps_going(
+    namespace: str,
+    jobs: JobQueue,
+    run_launcher: Callable[..., Any],
+    redis_client: redis.Redis,
+    keys: RedisKeys,
+) -> None:
+    # Given something pushed straight into the queue's list, around two real jobs
+    publish(jobs, namespace, builders.job(task_id="first"))
+    redis_client.lpush(job_queue(namespace), b"pushed by hand")
+    publish(jobs, namespace, builders.job(task_id="second"))
+    # When the launcher takes them, expect both jobs launched and the stranger dead-lettered
+    run_launcher()
+    events = wait_for_events(redis_client, keys, 2)
+    assert {e.key.task_id: e.outcome for e in events} == {
+        "first": LaunchOutcome.CREATED,
+        "second": LaunchOutcome.CREATED,
+    }
+    dead: Any = redis_client.xrange(keys.dead_letters)
+    assert [fields[b"event"] for _, fields in dead] == [b"pushed by hand"]
+    assert dead[0][1][b"stream"] == job_queue(namespace).encode()
+    assert dead[0][1][b"error"].startswith(b"invalid Job: (body): ")
+    assert jobs.depth(namespace) == 0
