@@ -41,11 +41,14 @@ test-integration: install
 bench: install
 	$(BIN)/podrunner bench
 
+# The machine's Redis, as `make bench` uses it (an embedded one, the fallback, is slower).
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+
 bench-launcher: install
-	$(BIN)/python -m tests.benchmarks.bench_launcher --runs 3
+	$(BIN)/python -m tests.benchmarks.bench_launcher --runs 3 --redis-url $(BENCH_REDIS_URL)
 
 bench-watcher: install
-	$(BIN)/python -m tests.benchmarks.bench_watcher --runs 3
+	$(BIN)/python -m tests.benchmarks.bench_watcher --runs 3 --redis-url $(BENCH_REDIS_URL)
 
 # Needs the machine's Postgres and Redis (on 127.0.0.1; see --database-url and --redis-url).
 bench-reconciler: install
