@@ -531,6 +531,7 @@ def pipeline(args: argparse.Namespace) -> dict[str, Any]:
         "runs": args.runs,
         "target_wall_s": TARGET_WALL_S,
         "target_rss_mb": TARGET_RSS_MB,
+        "large_budget_s": args.large_budget_s,
         "pipeline": median_run(runs),
     }
     figures["large"] = _large(args, figures["pipeline"])
@@ -558,17 +559,18 @@ def report(figures: dict[str, Any]) -> None:
     print(
         "pipeline benchmark: all three services as processes, kubesim simulate mode, instant pods"
     )
-    for name in ("pipeline", "large"):
+    targets = {"pipeline": TARGET_WALL_S, "large": figures["large_budget_s"]}
+    for name, target_s in targets.items():
         run = figures.get(name)
         if run:
-            _report_run(run)
+            _report_run(run, target_s)
     memory = figures.get("memory")
     if memory:
         peaks = ", ".join(f"{k} {v:,.0f} MB" for k, v in memory["peak_rss_mb"].items())
         print(f"  peak RSS with {memory['pods']:,} pods tracked: {peaks}")
 
 
-def _report_run(run: dict[str, Any]) -> None:
+def _report_run(run: dict[str, Any], target_s: float) -> None:
     if not run.get("completed"):
         print(
             f"  {run['tasks']:,} tasks: not completed ({run.get('skipped') or run.get('states')})"
@@ -576,7 +578,7 @@ def _report_run(run: dict[str, Any]) -> None:
         return
     print(
         f"  {run['tasks']:,} tasks ({run['submit']} submit, {run['submit_seconds']:.1f}s): "
-        f"wall {run['wall_s']:.1f}s (target <= {TARGET_WALL_S:.0f}s), "
+        f"wall {run['wall_s']:.1f}s (target <= {target_s:.0f}s), "
         f"{run['tasks_per_s']:,.0f} tasks/s, "
         f"submit -> terminal p50 {run['p50_s']:.2f}s p99 {run['p99_s']:.2f}s"
     )
