@@ -41,31 +41,39 @@ class BrokerSettings:
     visibility_timeout_s: float = 300.0
 
 
+class _NotRecorded:
+    """Stands in for the kombu message of something kombu could not have written: it was never
+    recorded as taken, so settling it has nothing to do (whoever cannot read its body
+    dead-letters it)."""
+
+    def ack(self) -> None:
+        pass
+
+    def requeue(self) -> None:
+        pass
+
+    def reject(self, requeue: bool = False) -> None:
+        pass
+
+
 @dataclass
 class Delivery:
-    """One job message as received; `ack`, `requeue` or `reject` it exactly once.
-
-    A message the broker holds that kombu could not have written has no `_message`: it was never
-    recorded as taken, so settling it has nothing to do (its body is dead-lettered by whoever
-    cannot read it)."""
+    """One job message as received; `ack`, `requeue` or `reject` it exactly once."""
 
     namespace: str
     body: bytes
-    _message: Message | None = field(repr=False)
+    _message: Message | _NotRecorded = field(repr=False)
 
     def ack(self) -> None:
-        if self._message is not None:
-            self._message.ack()
+        self._message.ack()
 
     def requeue(self) -> None:
         """Put the job back on its queue for another consumer (or this one) to take."""
-        if self._message is not None:
-            self._message.requeue()
+        self._message.requeue()
 
     def reject(self) -> None:
         """Drop the job from the queue (only after it was dead-lettered elsewhere)."""
-        if self._message is not None:
-            self._message.reject(requeue=False)
+        self._message.reject(requeue=False)
 
 
 class JobQueue:
@@ -206,4 +214,4 @@ class JobConsumer:
 
     def _on_unreadable(self, item: bytes, queue: str) -> None:
         namespace = self._namespaces.get(queue, queue)
-        self._received.append(Delivery(namespace=namespace, body=item, _message=None))
+        self._received.append(Delivery(namespace=namespace, body=item, _message=_NotRecorded()))
