@@ -136,6 +136,24 @@ def check_pod(body: Any) -> list[str]:
     return unknown
 
 
+def zero_null_structs(value: Any, schema: Any = POD) -> None:
+    """Replace, in place, each `null` element of a list of objects by an empty object.
+
+    Go decodes such an element to its type's zero value, so the API server answers 422 for what
+    is missing (a container without name or image), never 500 or 400."""
+    if isinstance(schema, dict) and isinstance(value, dict):
+        for key, item in value.items():
+            if key in schema:
+                zero_null_structs(item, schema[key])
+    elif isinstance(schema, tuple) and schema[0] == "list" and isinstance(value, list):
+        inner = schema[1]
+        for n, item in enumerate(value):
+            if item is None and isinstance(inner, dict):
+                value[n] = {}
+            else:
+                zero_null_structs(item, inner)
+
+
 def _check(value: Any, schema: Any, path: str, struct: str, unknown: list[str]) -> None:
     if schema == ANY or value is None:
         return

@@ -107,6 +107,17 @@ def test_a_value_of_the_wrong_type_is_400_naming_the_field(target: Target, names
     assert "spec.containers" in message
 
 
+def test_a_null_container_is_an_empty_one_and_422_says_what_it_lacks(
+    target: Target, namespace: str
+) -> None:
+    body = pod_body("p1")
+    body["spec"]["containers"].append(None)
+    response = target.http.post(f"/api/v1/namespaces/{namespace}/pods", json=body)
+    assert response.status_code == 422, response.text
+    fields = {cause["field"] for cause in response.json()["details"]["causes"]}
+    assert fields == {"spec.containers[1].name", "spec.containers[1].image"}
+
+
 def test_an_unknown_field_is_accepted_with_a_warning(target: Target, namespace: str) -> None:
     body = pod_body("p1")
     body["spec"]["frobnicate"] = 1
