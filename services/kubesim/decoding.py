@@ -128,30 +128,15 @@ POD: Schema = {
 
 
 def check_pod(body: Any) -> list[str]:
-    """Raise 400 for a value of the wrong type; return the unknown fields found (for a warning)."""
+    """Raise 400 for a value of the wrong type; return the unknown fields found (for a warning).
+
+    A `null` element of a list of objects is replaced, in place, by an empty object: Go decodes it
+    to its type's zero value, so what it lacks (a container's name and image) is a 422."""
     if not isinstance(body, dict):
         _refuse(type(body), "", "v1.Pod")
     unknown: list[str] = []
     _check(body, POD, "", "Pod", unknown)
     return unknown
-
-
-def zero_null_structs(value: Any, schema: Any = POD) -> None:
-    """Replace, in place, each `null` element of a list of objects by an empty object.
-
-    Go decodes such an element to its type's zero value, so the API server answers 422 for what
-    is missing (a container without name or image), never 500 or 400."""
-    if isinstance(schema, dict) and isinstance(value, dict):
-        for key, item in value.items():
-            if key in schema:
-                zero_null_structs(item, schema[key])
-    elif isinstance(schema, tuple) and schema[0] == "list" and isinstance(value, list):
-        inner = schema[1]
-        for n, item in enumerate(value):
-            if item is None and isinstance(inner, dict):
-                value[n] = {}
-            else:
-                zero_null_structs(item, inner)
 
 
 def _check(value: Any, schema: Any, path: str, struct: str, unknown: list[str]) -> None:
@@ -179,6 +164,8 @@ def _check_collection(
     expected = dict if kind == "map" else list
     if not isinstance(value, expected):
         _refuse(type(value), path, struct)
+    if kind == "list" and isinstance(inner, dict):
+        value[:] = [{} if item is None else item for item in value]
     items = value.values() if kind == "map" else value
     for n, item in enumerate(items):
         _check(item, inner, f"{path}[{n}]" if kind == "list" else path, struct, unknown)

@@ -118,7 +118,6 @@ def patch(
     if not isinstance(patched, dict):
         raise statuses.bad_request("the patch did not produce a JSON object")
     decoding.check_pod(patched)
-    decoding.zero_null_structs(patched)
     _check_identity(patched, namespace, name)
     if _mentions_version(body, content_type):
         _check_version(patched, stored)
@@ -318,7 +317,6 @@ def _decoded_pod(body: Any) -> dict[str, Any]:
     if not isinstance(body.get("metadata", {}), dict) or not isinstance(body.get("spec", {}), dict):
         raise statuses.bad_request("metadata and spec must be JSON objects")
     pod = copy.deepcopy(body)
-    decoding.zero_null_structs(pod)
     pod.pop("kind", None)
     pod.pop("apiVersion", None)
     return pod

@@ -9,18 +9,13 @@ import subprocess
 import sys
 import time
 
-import pytest
 import redis
 
 from shared.messages import Job
-from shared.messaging.jobqueue import BrokerSettings, Delivery, JobConsumer, JobQueue
+from shared.messaging.jobqueue import Delivery, JobConsumer, JobQueue
 from shared.messaging.keys import job_queue
+from tests.integration.shared.messaging.conftest import take
 from tests.support import builders
-
-
-@pytest.fixture
-def queue(redis_url: str) -> JobQueue:
-    return JobQueue(BrokerSettings(url=redis_url, visibility_timeout_s=1.0))
 
 
 def first_poll(consumer: JobConsumer, *, most: int, timeout_s: float = 5) -> list[Delivery]:
@@ -82,14 +77,8 @@ def test_every_job_of_a_round_held_by_a_killed_consumer_is_delivered_to_another(
     taker.stdout.close()
     assert sorted(held) == sorted(job.task_id for job in jobs)
     # When another consumer polls past the visibility timeout, expect all four again
-    again: list[str] = []
-    deadline = time.monotonic() + 10
-    with queue.consumer(["ns"], prefetch=4) as consumer:
-        while len(again) < len(jobs) and time.monotonic() < deadline:
-            for delivery in consumer.poll(timeout_s=0.2, most=4):
-                delivery.ack()
-                again.append(Job.decode(delivery.body).task_id)
-    assert sorted(again) == sorted(held)
+    again = take(queue, ["ns"], len(jobs), timeout_s=10)
+    assert sorted(job.task_id for job in again) == sorted(held)
 
 
 def test_a_message_kombu_could_not_have_written_is_handed_over_raw_with_the_jobs_around_it(
