@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install check lint typecheck imports test test-unit test-integration bench bench-kubesim bench-launcher bench-watcher bench-reconciler bench-pipeline demo clean
+.PHONY: install check lint typecheck imports test test-unit test-integration chaos bench bench-kubesim bench-launcher bench-watcher bench-reconciler bench-pipeline demo clean
 
 install: $(STAMP)
 
@@ -36,6 +36,12 @@ test-unit: install
 
 test-integration: install
 	$(BIN)/pytest tests/integration
+
+# 2,000 mixed tasks under kill -9s, a Redis wipe, cut database connections and API errors; every
+# task accounted for (CHAOS_ARGS="--tasks 5000" for a longer run). Exits 1 on any loss or leak.
+CHAOS_ARGS ?= --tasks 2000
+chaos: install
+	$(BIN)/python -m tests.chaos.run $(CHAOS_ARGS)
 
 # Every benchmark on this machine's Postgres and Redis (127.0.0.1): one table, bench-results.json.
 bench: install
