@@ -7,6 +7,10 @@ queue). Jobs that cannot get an active-pod slot stay in hand, in arrival order, 
 takes no more until one frees; with prefetch bounded, the rest wait in the queue in priority order.
 On stop it takes nothing new, lets the creates in flight finish, settles them, and puts every job
 still waiting for a slot back on the queue.
+
+When Redis fails under it, the consumer reports the outage, pauses and connects again, keeping the
+jobs in hand. A new connection declares the queue and its binding again: Redis may have restarted
+empty, and without the binding a job published to the exchange would be dropped silently.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from shared.messages import LaunchEvent, LaunchOutcome
 from shared.messaging.connections import MessagingError
 from shared.messaging.jobqueue import Delivery, JobConsumer, JobQueue
 from shared.messaging.slots import SlotPool
+from shared.outages import Outages
 
 log = structlog.get_logger()
 
@@ -39,6 +44,8 @@ log = structlog.get_logger()
 SLOT_RETRY_S = 0.25
 _LAUNCHED = (Outcome.CREATED, Outcome.EXISTS)
 DEPTH_EVERY_S = 5.0
+#: The pause after Redis failed a pass, before connecting again.
+RECONNECT_PAUSE_S = 1.0
 
 Prepare = Callable[[bytes, str], Prepared | Rejection]
 Publish = Callable[[list[LaunchEvent]], None]
@@ -68,9 +75,11 @@ class NamespaceConsumer:
         dead_letter: DeadLetter,
         metrics: LauncherMetrics,
         heartbeat: Heartbeat,
+        outages: Outages,
     ) -> None:
         self.namespace = namespace
         self._heartbeat = heartbeat
+        self._outages = outages
         self._jobs = jobs
         self._prefetch = prefetch
         self._pool = pool
@@ -91,14 +100,21 @@ class NamespaceConsumer:
         return self._in_flight + len(self._waiting)
 
     def run(self, stop: threading.Event) -> None:
-        with self._jobs.consumer([self.namespace], prefetch=self._prefetch) as consumer:
-            while not stop.is_set():
-                try:
-                    self._step(consumer)
-                except MessagingError:
-                    log.exception("consumer_step_failed", namespace=self.namespace)
-                    stop.wait(1.0)
-            self._drain(consumer)
+        while not stop.is_set():
+            self._heartbeat.beat()  # retrying is alive
+            try:
+                with self._jobs.consumer([self.namespace], prefetch=self._prefetch) as consumer:
+                    self._consume(consumer, stop)
+            except MessagingError as error:
+                self._outages.failed(self._heartbeat.name, str(error))
+                stop.wait(RECONNECT_PAUSE_S)
+
+    def _consume(self, consumer: JobConsumer, stop: threading.Event) -> None:
+        """Work on this connection until stopped (then drain) or until Redis fails (raises)."""
+        while not stop.is_set():
+            self._step(consumer)
+            self._outages.recovered(self._heartbeat.name)
+        self._drain(consumer)
 
     def _step(self, consumer: JobConsumer) -> None:
         self._heartbeat.beat()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -26,8 +27,10 @@ from shared.k8s.pods import PodApi
 from shared.k8s.rendering import RenderSettings, Templates
 from shared.messages import LaunchEvent
 from shared.messaging import connections, keys, streams
+from shared.messaging.connections import MessagingError
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.messaging.slots import SlotPool
+from shared.outages import Outages
 from shared.retrying import RetryPolicy
 from shared.settings import Settings
 
@@ -59,6 +62,7 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
     pods = PodApi(api_client)
     registry = CollectorRegistry()
     metrics = LauncherMetrics(registry)
+    outages = Outages()
     stop = threading.Event()
     creator = Creator(
         pods,
@@ -100,22 +104,18 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
             dead_letter=dead_letter,
             metrics=metrics,
             heartbeat=liveness[namespace],
+            outages=outages,
         )
         for namespace in chosen
     ]
     heartbeat = health.Heartbeat("heartbeat", deadline_s=HEARTBEAT_TTL_S)
-
-    def keep_alive(stop_event: threading.Event) -> None:
-        while not stop_event.is_set():
-            slots.heartbeat(ttl_s=HEARTBEAT_TTL_S)
-            heartbeat.beat()
-            stop_event.wait(HEARTBEAT_TTL_S / 3)
 
     readiness = health.Readiness(
         {
             "redis": lambda: connections.ping(redis_client),
             "broker": jobs.ping,
             "kubernetes": pods.ping,
+            "work": outages.check,
         }
     )
 
@@ -136,7 +136,7 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
         status=status,
     )
     loops = [running.Loop(f"consume-{c.namespace}", c.run) for c in consumers]
-    loops.append(running.Loop("heartbeat", keep_alive))
+    loops.append(running.Loop("heartbeat", _keep_alive(slots, heartbeat, outages)))
     return running.Service(
         name="launcher",
         loops=loops,
@@ -146,6 +146,27 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
         stop=stop,
         cleanup=[pool.shutdown, jobs.close, readiness.close, api_client.close, redis_client.close],
     )
+
+
+def _keep_alive(
+    slots: SlotPool, heartbeat: health.Heartbeat, outages: Outages
+) -> Callable[[threading.Event], None]:
+    """The loop keeping this launcher's heartbeat key alive (its slots are not stale); Redis
+    failing it is an outage to wait out, not a reason to stop."""
+
+    def keep_alive(stop: threading.Event) -> None:
+        while not stop.is_set():
+            heartbeat.beat()
+            try:
+                slots.heartbeat(ttl_s=HEARTBEAT_TTL_S)
+            except MessagingError as error:
+                outages.failed(heartbeat.name, str(error))
+                stop.wait(1.0)
+                continue
+            outages.recovered(heartbeat.name)
+            stop.wait(HEARTBEAT_TTL_S / 3)
+
+    return keep_alive
 
 
 def launch_settings(settings: Settings) -> preparing.LaunchSettings:

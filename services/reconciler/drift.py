@@ -11,7 +11,7 @@ created a moment before its launch event is applied) is never taken for drift.
 from __future__ import annotations
 
 import enum
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,6 +30,9 @@ class Finding(enum.StrEnum):
     """A pod of an older try than its row's: deleted."""
     FINALIZER_LEAK = "finalizer-leak"
     """A pod whose result is recorded still holds the result finalizer: released."""
+    UNDELETED_POD = "undeleted-pod"
+    """A pod whose result is recorded, released but not deleted though policy deletes it (the
+    delete failed, or the reconciler died before sending it): deleted."""
     MISSED_END = "missed-end"
     """A finished or deleted pod whose row is still live: its state is applied now."""
     PENDING_TIMEOUT = "pending-timeout"
@@ -51,6 +54,8 @@ class Observed:
     holds_result: bool
     """The pod still carries the result finalizer."""
     pending_why: str
+    kept: bool = False
+    """The pod was let go and kept by policy (labelled `podrunner.io/done`)."""
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,17 @@ class Verdict:
     row: Known | None = None
 
 
+#: Whether policy deletes the pod of a task that ended in this state, once its result is recorded.
+Deletes = Callable[[TaskState], bool]
+
+
 def scan_pods(
-    pods: Iterable[Observed], rows: Mapping[KeyTuple, Known], *, now: datetime, limits: Limits
+    pods: Iterable[Observed],
+    rows: Mapping[KeyTuple, Known],
+    *,
+    now: datetime,
+    limits: Limits,
+    deletes: Deletes,
 ) -> tuple[list[Verdict], set[KeyTuple]]:
     """Every disagreement of listed `pods` (one namespace, one page) with `rows` (the rows of
     their keys, in any state, read after the listing); and the keys whose row has its pod."""
@@ -98,7 +112,7 @@ def scan_pods(
         row = rows.get(key)
         if row is not None and pod.event.try_number >= row.try_number:
             with_pod.add(key)
-        verdict = _judge_pod(pod, row, now=now, limits=limits)
+        verdict = _judge_pod(pod, row, now=now, limits=limits, deletes=deletes)
         if verdict is not None:
             verdicts.append(verdict)
     return verdicts, with_pod
@@ -119,7 +133,7 @@ def scan_rows(
 
 
 def _judge_pod(
-    pod: Observed, row: Known | None, *, now: datetime, limits: Limits
+    pod: Observed, row: Known | None, *, now: datetime, limits: Limits, deletes: Deletes
 ) -> Verdict | None:
     event = pod.event
     old = _older_than(pod.created_at, limits.grace_s, now)
@@ -130,8 +144,20 @@ def _judge_pod(
     if event.try_number > row.try_number:
         return None  # a newer try than the row knows: its launch event is on its way
     if row.state.is_terminal:
-        return _verdict(Finding.FINALIZER_LEAK, pod, row=row) if pod.holds_result else None
+        return _judge_ended(pod, row, deletes=deletes)
     return _judge_live(pod, row, now=now, limits=limits)
+
+
+def _judge_ended(pod: Observed, row: Known, *, deletes: Deletes) -> Verdict | None:
+    """A pod whose result is recorded: it must have been let go, and deleted unless kept."""
+    if pod.holds_result:
+        return _verdict(Finding.FINALIZER_LEAK, pod, row=row)
+    if pod.kept or pod.event.deletion_requested:
+        return None
+    # a pod that never ran (a bad image, a pending timeout) is deleted whatever the policy
+    if deletes(row.state) or pod.event.phase is PodPhase.PENDING:
+        return _verdict(Finding.UNDELETED_POD, pod, row=row)
+    return None
 
 
 def _judge_live(pod: Observed, row: Known, *, now: datetime, limits: Limits) -> Verdict | None:

@@ -7,6 +7,10 @@ active-pod slot is freed. A pod kept by policy is labelled `podrunner.io/done=<s
 that could never run (a bad image, a pending timeout) is deleted whatever the policy. A relaunch
 publishes the task's job again for the same try.
 
+Each Kubernetes call is retried a few times when the answer is transient (a 5xx, a 429 whose
+Retry-After is honoured, a timeout), as the launcher's creates are; what still fails is left to
+the sweeps, which also delete a pod released but never deleted.
+
 A batch's tasks are followed up side by side (each task's steps still in order): they are a few
 Kubernetes calls each, and one after another they made a batch of finished tasks wait on
 hundreds of round trips in a row. Once every pod step is done, the batch's slots are freed with
@@ -16,9 +20,11 @@ done, so a reconciler never has more follow-ups in flight than its batch holds.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import structlog
 from sqlalchemy import Engine, Table, and_, update
@@ -29,12 +35,18 @@ from shared.db.models import TaskState
 from shared.k8s import errors, naming
 from shared.k8s.pods import PodApi
 from shared.messaging.slots import SlotPool
+from shared.retrying import Backoff, RetryPolicy
 
 log = structlog.get_logger()
 
 Relaunch = Callable[[Outcome], None]
 #: Tasks followed up at once; each holds at most one Kubernetes request at a time.
 CONCURRENCY = 16
+#: A few quick attempts per call: a batch's follow-ups hold up the next batch while they last.
+RETRIES = RetryPolicy(max_attempts=4, backoff=Backoff(base_s=0.2, max_s=2.0))
+#: A Retry-After longer than this is not waited for here; the sweeps finish the work later.
+MAX_RETRY_AFTER_S = 5.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -53,9 +65,11 @@ class FollowUps:
         slots: SlotPool,
         relaunch: Relaunch,
         policy: PodPolicy,
+        retries: RetryPolicy = RETRIES,
     ) -> None:
         self._engine = engine
         self._pods = pods
+        self._retries = retries
         self._slots = slots
         self._relaunch = relaunch
         self._policy = policy
@@ -93,9 +107,9 @@ class FollowUps:
         row, owed = outcome.decision.row, outcome.decision.follow_ups
         pod = _pod_of(outcome)
         if FollowUp.CAPTURE_LOG in owed:
-            self._store_log(
-                outcome, self._pods.log_tail(outcome.namespace, pod, lines=self._policy.log_lines)
-            )
+            lines = self._policy.log_lines
+            tail = self._retried(lambda: self._pods.log_tail(outcome.namespace, pod, lines=lines))
+            self._store_log(outcome, tail)
         if FollowUp.RELEASE_POD in owed:
             self._release(outcome.namespace, pod, row.state, forced=FollowUp.DELETE_POD in owed)
 
@@ -107,16 +121,36 @@ class FollowUps:
         for namespace, pods in freed.items():
             self._slots.release(namespace, *pods)
 
+    def delete(self, namespace: str, pod: str) -> None:
+        """Delete the pod (retried while the answer is transient)."""
+        self._retried(lambda: self._pods.delete(namespace, pod))
+
     def _release(self, namespace: str, pod: str, state: TaskState, *, forced: bool) -> None:
         """Let the pod go (its result is committed): deleted, or kept and labelled done."""
-        if forced or self._deletes(state):
-            self._pods.remove_finalizer(namespace, pod, naming.RESULT_FINALIZER)
-            self._pods.delete(namespace, pod)
+        finalizer = naming.RESULT_FINALIZER
+        if forced or self.deletes(state):
+            self._retried(lambda: self._pods.remove_finalizer(namespace, pod, finalizer))
+            self.delete(namespace, pod)
             return
         done = {naming.DONE_LABEL: state.value}
-        self._pods.remove_finalizer(namespace, pod, naming.RESULT_FINALIZER, labels=done)
+        self._retried(lambda: self._pods.remove_finalizer(namespace, pod, finalizer, labels=done))
 
-    def _deletes(self, state: TaskState) -> bool:
+    def _retried(self, call: Callable[[], T]) -> T:
+        """`call()`, attempted again after a backoff (or the server's Retry-After) while it fails
+        transiently, up to the retry policy; the last failure is raised."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return call()
+            except errors.Retryable as error:
+                wait = self._retries.backoff.delay(attempt, retry_after=error.retry_after)
+                if self._retries.gives_up_after(attempt) or wait > MAX_RETRY_AFTER_S:
+                    raise
+                time.sleep(wait)
+
+    def deletes(self, state: TaskState) -> bool:
+        """Whether policy deletes the pod of a task that ended in `state`."""
         if state is TaskState.SUCCESS:
             return self._policy.delete_on_success
         if state is TaskState.FAILED:

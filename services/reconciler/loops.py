@@ -3,6 +3,9 @@
 Both run in every replica. The apply loop shares the streams with the other replicas through
 the consumer group; the sweep loop runs a round only while it holds the sweep lease, so exactly
 one replica sweeps at a time and a standby takes over within the lease's TTL.
+
+Neither dies of Redis or Postgres going away: a failed pass is reported to the service's
+`Outages` (logged once per outage, and `/readyz` says so), and retried after a pause.
 """
 
 from __future__ import annotations
@@ -25,11 +28,14 @@ from shared.messages import DecodeError, PodEvent
 from shared.messaging.connections import MessagingError
 from shared.messaging.leases import Holding, Lease
 from shared.messaging.streams import Entry, StreamConsumer
+from shared.outages import Outages
 
 log = structlog.get_logger()
 
 #: How often the apply loop looks for pod-event streams of namespaces it does not read yet.
 DISCOVERY_INTERVAL_S = 10.0
+#: The pause after a pass failed on Redis or Postgres, before the next.
+RETRY_PAUSE_S = 1.0
 
 
 class ApplyLoop:
@@ -45,8 +51,10 @@ class ApplyLoop:
         metrics: ReconcilerMetrics,
         stream_pattern: str,
         launches_stream: str,
+        outages: Outages,
     ) -> None:
         self._consumer = consumer
+        self._outages = outages
         self._applier = applier
         self._follow_ups = follow_ups
         self._heartbeat = heartbeat
@@ -62,8 +70,10 @@ class ApplyLoop:
                 self._discover()
                 self._step()
             except (MessagingError, sqlalchemy.exc.OperationalError) as error:
-                log.warning("apply_failed", error=str(error))
-                stop.wait(1.0)
+                self._outages.failed(self._heartbeat.name, str(error))
+                stop.wait(RETRY_PAUSE_S)
+            else:
+                self._outages.recovered(self._heartbeat.name)
 
     def _discover(self) -> None:
         if time.monotonic() < self._next_discovery:
@@ -116,8 +126,10 @@ class SweepLoop:
         interval_s: float,
         heartbeat: health.Heartbeat,
         metrics: ReconcilerMetrics,
+        outages: Outages,
     ) -> None:
         self._lease = lease
+        self._outages = outages
         self._sweeper = sweeper
         self._namespaces = namespaces
         self._interval_s = interval_s
@@ -136,8 +148,12 @@ class SweepLoop:
                 self._metrics.sweep_leader.set(1 if self.leading else 0)
                 if holding is not None:
                     self._round(holding, stop)
-            except (MessagingError, errors.KubeError, sqlalchemy.exc.OperationalError) as error:
+            except (MessagingError, sqlalchemy.exc.OperationalError) as error:
+                self._outages.failed(self._heartbeat.name, str(error))
+            except errors.KubeError as error:
                 log.warning("sweep_failed", error=str(error))
+            else:
+                self._outages.recovered(self._heartbeat.name)
             stop.wait(self._interval_s)
         if holding is not None:
             self._give_up(holding)

@@ -35,6 +35,7 @@ from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.messaging.leases import Lease
 from shared.messaging.slots import SlotPool
 from shared.messaging.streams import GroupSettings, StreamConsumer
+from shared.outages import Outages
 from shared.settings import Settings
 
 log = structlog.get_logger()
@@ -96,6 +97,7 @@ def build(settings: Settings) -> running.Service:
     )
     registry = CollectorRegistry()
     metrics = ReconcilerMetrics(registry)
+    outages = Outages()
     registry.register(
         StateCollector(
             backlog=consumer.backlog,
@@ -115,6 +117,7 @@ def build(settings: Settings) -> running.Service:
             metrics=metrics,
             stream_pattern=redis_keys.pod_events_pattern,
             launches_stream=redis_keys.launches,
+            outages=outages,
         )
         for each, applier, beat in zip(consumers, appliers, apply_beats, strict=True)
     ]
@@ -148,6 +151,7 @@ def build(settings: Settings) -> running.Service:
         interval_s=settings.sweep_interval_s,
         heartbeat=sweep_beat,
         metrics=metrics,
+        outages=outages,
     )
 
     def status() -> dict[str, Any]:
@@ -165,6 +169,7 @@ def build(settings: Settings) -> running.Service:
             "redis": lambda: connections.ping(redis_client),
             "postgres": lambda: _ping(engine),
             "kubernetes": pods.ping,
+            "work": outages.check,
         }
     )
     router = api.make_router(

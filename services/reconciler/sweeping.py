@@ -104,7 +104,9 @@ class Sweeper:
         with_pod: set[KeyTuple] = set()
         for page in self._pages(namespace, now):
             rows = self._rows_of({key_of(pod.event.key) for pod in page})
-            found, having = drift.scan_pods(page, rows, now=now, limits=self._settings.limits)
+            found, having = drift.scan_pods(
+                page, rows, now=now, limits=self._settings.limits, deletes=self._follow_ups.deletes
+            )
             verdicts += found
             with_pod |= having
         return verdicts, with_pod
@@ -146,6 +148,8 @@ class Sweeper:
             self._discard(verdict)
         elif finding is Finding.FINALIZER_LEAK:
             self._release(verdict)
+        elif finding is Finding.UNDELETED_POD:
+            self._delete(verdict)
         elif finding is Finding.MISSED_END and verdict.event is not None:
             self._follow_ups.run(self._applier.apply_events([verdict.event]))
         else:
@@ -162,6 +166,12 @@ class Sweeper:
             self._pods.delete(verdict.namespace, verdict.pod)
         except errors.KubeError as error:
             log.warning("discard_failed", pod=verdict.pod, error=str(error))
+
+    def _delete(self, verdict: Verdict) -> None:
+        try:
+            self._follow_ups.delete(verdict.namespace, verdict.pod)
+        except errors.KubeError as error:
+            log.warning("delete_failed", pod=verdict.pod, error=str(error))
 
     def _release(self, verdict: Verdict) -> None:
         assert verdict.row is not None
@@ -213,11 +223,14 @@ def _observed(pod: snapshots.Pod, now: datetime) -> Observed | None:
     if isinstance(event, snapshots.Foreign):
         return None
     metadata = pod.metadata or snapshots.Metadata()
+    holds_result = naming.RESULT_FINALIZER in (metadata.finalizers or [])
     return Observed(
         event=event,
         created_at=metadata.creationTimestamp,
-        holds_result=naming.RESULT_FINALIZER in (metadata.finalizers or []),
+        holds_result=holds_result,
         pending_why=snapshots.pending_reason(pod),
+        # labels are read only of pods let go, the few a sweep may have to delete
+        kept=not holds_result and snapshots.label(pod, naming.DONE_LABEL) is not None,
     )
 
 

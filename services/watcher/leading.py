@@ -4,6 +4,12 @@ Standbys try to take the lease every third of its TTL, so a dead leader is repla
 TTL. The leader renews on a thread of its own (a watch can block on a quiet stream for a while);
 the moment a renewal fails, the watch loop is told to stop, and its fenced checkpoint writes would
 be refused anyway.
+
+Redis going away or forgetting everything (a restart without persistence) costs the lease: the
+leader stops, reports the outage and contends again once Redis answers. A leader that finds no
+checkpoint, or one it did not write itself, cannot trust that the stream holds what it published
+(Redis lost it, or failed over to a replica that lagged): it lists afresh, publishing every pod's
+state, and reports itself rebuilding until that list is published and checkpointed.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from shared.health import Heartbeat
 from shared.messaging.checkpoints import Checkpoints
 from shared.messaging.connections import MessagingError
 from shared.messaging.leases import Holding, Lease
+from shared.outages import Outages
 
 log = structlog.get_logger()
 
@@ -33,6 +40,7 @@ class Leader:
     metrics: WatcherMetrics
     heartbeat: Heartbeat
     ttl_s: float
+    outages: Outages
     holding: Holding | None = field(default=None, init=False)
 
     @property
@@ -45,15 +53,20 @@ class Leader:
             self.heartbeat.beat()
             try:
                 holding = self.lease.acquire()
+                if holding is not None:
+                    self._lead(holding, stop)
             except MessagingError as error:
-                log.warning("lease_unavailable", scope=self.scope_name, error=str(error))
+                self.outages.failed(self.heartbeat.name, str(error))
                 stop.wait(self.ttl_s / 3)
                 continue
             if holding is None:
+                self.outages.recovered(self.heartbeat.name)
                 self.metrics.leader.labels(scope=self.scope_name).set(0)
                 stop.wait(self.ttl_s / 3)
-                continue
-            self._lead(holding, stop)
+
+    def checkpointed(self) -> None:
+        """The loop saved a checkpoint: Redis answers and holds what this leader published."""
+        self.outages.recovered(self.heartbeat.name)
 
     def _lead(self, holding: Holding, stop: threading.Event) -> None:
         self.holding = holding
@@ -65,7 +78,7 @@ class Leader:
         )
         renewer.start()
         try:
-            start = self.checkpoints.load(self.scope_name)
+            start = self._starting_point()
             self.loop.run(start, keep_going=lambda: not lost.is_set(), stop=stop)
         except LostLeadership:
             log.warning("leadership_lost", scope=self.scope_name)
@@ -76,6 +89,17 @@ class Leader:
             self.metrics.leader.labels(scope=self.scope_name).set(0)
             if stop.is_set():
                 self._release(holding)
+
+    def _starting_point(self) -> str | None:
+        """The checkpoint to watch from; None (list afresh) unless it can be trusted: a watcher
+        that published before trusts only the checkpoint it saved last itself."""
+        saved = self.checkpoints.load(self.scope_name)
+        published_before = self.loop.resource_version
+        if saved is None or (published_before and saved != published_before):
+            self.outages.rebuilding(self.heartbeat.name, "its pod events: listing afresh")
+            return None
+        self.outages.recovered(self.heartbeat.name)
+        return saved
 
     def _renew(self, holding: Holding, lost: threading.Event, stop: threading.Event) -> None:
         """Renew every third of the TTL; on losing the lease or on stop, end the watch at once."""

@@ -24,6 +24,7 @@ from shared.messages import PodEvent
 from shared.messaging import connections, keys, streams
 from shared.messaging.checkpoints import Checkpoints
 from shared.messaging.leases import Lease
+from shared.outages import Outages
 from shared.settings import Settings
 
 #: A watch loop silent (no event, bookmark or reconnect) this long is stuck.
@@ -47,6 +48,7 @@ def build(settings: Settings, namespaces: list[str], *, all_namespaces: bool) ->
     metrics = WatcherMetrics(registry)
     holder = f"{socket.gethostname()}-{os.getpid()}"
     checkpoints = Checkpoints(redis_client, keys=redis_keys)
+    outages = Outages()
 
     def publish(events: list[PodEvent]) -> None:
         by_namespace: dict[str, list[bytes]] = defaultdict(list)
@@ -71,6 +73,7 @@ def build(settings: Settings, namespaces: list[str], *, all_namespaces: bool) ->
                 ttl_s=settings.lease_ttl_s,
             ),
             metrics=metrics,
+            outages=outages,
         )
         for scope in scopes
     ]
@@ -98,6 +101,7 @@ def build(settings: Settings, namespaces: list[str], *, all_namespaces: bool) ->
             "redis": lambda: connections.ping(redis_client),
             "lease": lease_state,
             "kubernetes": pods.ping,
+            "work": outages.check,
         }
     )
     app = health.make_health_app(
@@ -126,12 +130,16 @@ def _leader(
     checkpoints: Checkpoints,
     lease: Lease,
     metrics: WatcherMetrics,
+    outages: Outages,
 ) -> Leader:
     heartbeat = health.Heartbeat(f"watch-{scope}", deadline_s=LOOP_DEADLINE_S)
 
     def save(resource_version: str) -> bool:
         holding = leader.holding
-        return holding is not None and checkpoints.save(lease, holding, scope, resource_version)
+        saved = holding is not None and checkpoints.save(lease, holding, scope, resource_version)
+        if saved:
+            leader.checkpointed()
+        return saved
 
     loop = WatchLoop(
         scope=None if scope == ALL else scope,
@@ -143,7 +151,9 @@ def _leader(
         heartbeat=heartbeat,
         read_timeout_s=min(60.0, settings.lease_ttl_s * 2),
     )
-    leader = Leader(scope, lease, checkpoints, loop, metrics, heartbeat, settings.lease_ttl_s)
+    leader = Leader(
+        scope, lease, checkpoints, loop, metrics, heartbeat, settings.lease_ttl_s, outages
+    )
     return leader
 
 

@@ -26,6 +26,8 @@ class Metadata(msgspec.Struct, frozen=True):
     resourceVersion: str = ""  # noqa: N815 - the API's field name
     creationTimestamp: datetime | None = None  # noqa: N815
     annotations: dict[str, str] | None = None
+    #: Left undecoded (a slice of the line, nearly free): only the sweep reads a label, of few pods.
+    labels: msgspec.Raw = msgspec.Raw(b"null")
     finalizers: list[str] | None = None
     deletionTimestamp: str | None = None  # noqa: N815
 
@@ -100,6 +102,7 @@ _NO_STATUS = Status()
 _NO_STATE = State()
 EVENT_DECODER = msgspec.json.Decoder(WatchEvent)
 LIST_DECODER = msgspec.json.Decoder(PodList)
+_LABELS_DECODER = msgspec.json.Decoder(dict[str, str] | None)
 _PHASES = {phase.value: phase for phase in PodPhase}
 
 
@@ -166,6 +169,12 @@ def _base_container(statuses: list[ContainerStatus]) -> ContainerStatus | None:
         if status.name == "base":
             return status
     return statuses[0] if statuses else None
+
+
+def label(pod: Pod, name: str) -> str | None:
+    """The value of the pod's label `name`, if it has that label."""
+    labels = _LABELS_DECODER.decode(pod.metadata.labels) if pod.metadata else None
+    return labels.get(name) if labels else None
 
 
 def pending_reason(pod: Pod) -> str:

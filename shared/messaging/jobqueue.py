@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import kombu.exceptions
+import redis
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
 from kombu.message import Message
@@ -32,7 +33,8 @@ MAX_PRIORITY = 9
 #: Broker connections kept open for publishing (one per thread publishing at the same moment).
 PUBLISH_CONNECTIONS = 8
 _REDIS_SCHEMES = ("redis", "rediss", "redis+socket", "unix")
-_CONNECTION_ERRORS = (kombu.exceptions.OperationalError, OSError, ConnectionError)
+#: What a lost or refused broker connection raises (kombu's Redis transport lets redis-py's out).
+_CONNECTION_ERRORS = (kombu.exceptions.OperationalError, OSError, ConnectionError, redis.RedisError)
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,10 @@ class JobQueue:
 
     @contextmanager
     def consumer(self, namespaces: Iterable[str], *, prefetch: int) -> Iterator[JobConsumer]:
-        """Consume the queues of `namespaces`, holding at most `prefetch` unacknowledged jobs."""
+        """Consume the queues of `namespaces`, holding at most `prefetch` unacknowledged jobs.
+
+        Each call opens a connection of its own, which declares the queues and their bindings
+        afresh: after Redis lost them, connecting again is how a consumer puts them back."""
         try:
             with self.connection() as connection:
                 consumer = JobConsumer(connection, [self.queue(ns) for ns in namespaces], prefetch)

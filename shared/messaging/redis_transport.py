@@ -118,6 +118,33 @@ class BatchingChannel(kombu_redis.Channel):
             self._take_script = self._sync_client.register_script(_TAKE)
         yield self._sync_client
 
+    def get_table(self, exchange: str) -> list[tuple[str, ...]]:
+        """The exchange's bindings as Redis holds them, after writing back any this connection
+        declared that Redis no longer has (it restarted empty, or failed over to a replica that
+        lagged). kombu remembers a declared binding and never writes it again, so without this
+        a publish after such a loss finds no queue and drops the job silently. Costs nothing
+        while the bindings are there: kombu reads the table on every publish anyway."""
+        table: list[tuple[str, ...]] = super().get_table(exchange)  # type: ignore[no-untyped-call]
+        present = set(table)
+        missing = [
+            meta
+            for key, arguments in self.state.bindings.items()
+            if key.exchange == exchange
+            and (meta := self._binding_meta(key, arguments)) not in present
+        ]
+        if not missing:
+            return table
+        for meta in missing:
+            self._queue_bind(exchange, *meta)  # type: ignore[no-untyped-call]
+        return table + missing
+
+    def _binding_meta(self, key: Any, arguments: Any) -> tuple[str, str, str]:
+        exchange_type = self.typeof(key.exchange)  # type: ignore[no-untyped-call]
+        routing_key, pattern, queue = exchange_type.prepare_bind(
+            key.queue, key.exchange, key.routing_key, arguments
+        )
+        return (routing_key or "", pattern or "", queue or "")
+
     def _brpop_read(self, **options: Any) -> bool:
         try:
             try:

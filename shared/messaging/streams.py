@@ -10,6 +10,11 @@ reported a failure with `fail()` — is claimed by whichever consumer reads next
 a delivery; once an entry has been delivered `max_deliveries` times it goes to the dead-letter
 stream with the last error reported for it, instead of being retried forever. Entries that cannot
 be decoded at all are dead-lettered at once by the caller with `dead_letter()`.
+
+A group lives in Redis, so Redis can forget it (a restart without persistence, a failover to a
+replica that lagged). A read that meets `NOGROUP` creates the group again on every stream read,
+from the stream's beginning, and carries on: whatever the streams still hold is read (again, at
+worst; applying is idempotent) and nothing published since the loss is skipped.
 """
 
 from __future__ import annotations
@@ -21,9 +26,12 @@ from typing import Any
 
 import msgspec
 import redis
+import structlog
 
 from shared.messaging.connections import MessagingError
 from shared.messaging.keys import EVENT_FIELD, RedisKeys
+
+log = structlog.get_logger()
 
 
 class Entry(msgspec.Struct, frozen=True):
@@ -119,6 +127,8 @@ class StreamConsumer:
         self._keys = keys
         self._settings = settings
         self._streams: list[str] = []
+        #: How many times Redis had forgotten the group and it was created again.
+        self.groups_recreated = 0
         self.add_streams(streams)
 
     @property
@@ -127,28 +137,52 @@ class StreamConsumer:
 
     def add_streams(self, streams: Iterable[str]) -> None:
         """Start reading `streams` too, creating the group on each (from its beginning)."""
-        for stream in streams:
-            if stream in self._streams:
-                continue
-            try:
-                self._client.xgroup_create(stream, self._settings.group, id="0", mkstream=True)
-            except redis.ResponseError as error:
-                if "BUSYGROUP" not in str(error):
-                    raise MessagingError(f"cannot create group on {stream}: {error}") from error
-            except redis.RedisError as error:
-                raise MessagingError(f"cannot create group on {stream}: {error}") from error
-            self._streams.append(stream)
+        added = [stream for stream in dict.fromkeys(streams) if stream not in self._streams]
+        self._create_groups(added)
+        self._streams += added
 
     def read(self, *, block_ms: int = 1000) -> list[Entry]:
         """The next batch: entries idle too long first (claimed), else new ones (waiting up to
-        `block_ms`). Entries over the delivery limit are dead-lettered, not returned."""
+        `block_ms`). Entries over the delivery limit are dead-lettered, not returned. A group
+        Redis forgot is created again, and the read made once more."""
         try:
-            claimed = self._claim_idle()
-            if claimed:
-                return claimed
-            return self._read_new(block_ms)
+            return self._read(block_ms)
+        except redis.ResponseError as error:
+            if not str(error).startswith("NOGROUP"):
+                raise MessagingError(
+                    f"reading {', '.join(self._streams)} failed: {error}"
+                ) from error
         except redis.RedisError as error:
             raise MessagingError(f"reading {', '.join(self._streams)} failed: {error}") from error
+        self._create_groups(self._streams)
+        self.groups_recreated += 1
+        log.warning("consumer_group_recreated", group=self._settings.group, streams=self._streams)
+        try:
+            return self._read(block_ms)
+        except redis.RedisError as error:
+            raise MessagingError(f"reading {', '.join(self._streams)} failed: {error}") from error
+
+    def _read(self, block_ms: int) -> list[Entry]:
+        claimed = self._claim_idle()
+        if claimed:
+            return claimed
+        return self._read_new(block_ms)
+
+    def _create_groups(self, streams: Sequence[str]) -> None:
+        """Create the group on each of `streams` (and the stream if need be), in one round trip;
+        a group that exists already is left as it is."""
+        if not streams:
+            return
+        try:
+            with self._client.pipeline(transaction=False) as pipe:
+                for stream in streams:
+                    pipe.xgroup_create(stream, self._settings.group, id="0", mkstream=True)
+                answers = pipe.execute(raise_on_error=False)
+        except redis.RedisError as error:
+            raise MessagingError(f"cannot create group on {', '.join(streams)}: {error}") from error
+        for stream, answer in zip(streams, answers, strict=True):
+            if isinstance(answer, Exception) and "BUSYGROUP" not in str(answer):
+                raise MessagingError(f"cannot create group on {stream}: {answer}")
 
     def ack(self, entries: Iterable[Entry]) -> None:
         """Acknowledge `entries`: they are done and will not be delivered again."""

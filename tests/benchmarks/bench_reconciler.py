@@ -54,6 +54,7 @@ from shared.messages import SCHEMA_VERSION, EventKey, PodEvent, PodPhase
 from shared.messaging import streams
 from shared.messaging.keys import RECONCILER_GROUP, RedisKeys
 from shared.messaging.streams import Entry, GroupSettings, StreamConsumer
+from shared.outages import Outages
 from shared.settings import Settings
 from tests.benchmarks import common
 from tests.benchmarks.scratch import scratch_database
@@ -378,6 +379,7 @@ def latency(bench: Bench, load: Workload, *, rate: float) -> Latency:
         metrics=ReconcilerMetrics(CollectorRegistry()),
         stream_pattern=bench.keys.pod_events_pattern,
         launches_stream=bench.keys.launches,
+        outages=Outages(),
     )
     publisher = _Publisher(bench, load.payloads, rate)
     stop = threading.Event()

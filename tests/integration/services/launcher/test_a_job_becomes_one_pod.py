@@ -67,7 +67,7 @@ def test_the_health_app_reports_ready_metrics_and_status(
     wait_for_events(redis_client, keys, 1)
     base = f"http://127.0.0.1:{launched.port}"
     ready = httpx.get(f"{base}/readyz").json()
-    assert ready["checks"] == {"redis": "ok", "broker": "ok", "kubernetes": "ok"}
+    assert ready["checks"] == {"redis": "ok", "broker": "ok", "kubernetes": "ok", "work": "ok"}
     metrics = httpx.get(f"{base}/metrics").text
     assert f'podrunner_launcher_pods_created_total{{namespace="{namespace}"}} 1.0' in metrics
     assert "podrunner_launcher_create_seconds_bucket" in metrics

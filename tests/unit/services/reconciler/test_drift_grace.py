@@ -46,7 +46,9 @@ def row(*, launched_age_s: float | None, try_number: int = 1) -> Known:
 
 def findings(pods: list[Observed], rows: list[Known]) -> list[Finding]:
     known = {r.key: r for r in rows}
-    verdicts, with_pod = drift.scan_pods(pods, known, now=NOW, limits=LIMITS)
+    verdicts, with_pod = drift.scan_pods(
+        pods, known, now=NOW, limits=LIMITS, deletes=lambda _state: True
+    )
     verdicts += drift.scan_rows(rows, with_pod, now=NOW, limits=LIMITS)
     return [v.finding for v in verdicts]
 
