@@ -74,6 +74,11 @@ class RedisKeys:
         """Hash: pod name → holder, one field per unfinished pod counted against the cap."""
         return f"{self.prefix}active-pods:{namespace}"
 
+    def finished_pods(self, namespace: str) -> str:
+        """Sorted set: pod name → when its task's end was recorded (epoch seconds): a job
+        delivered again for one of these pods is settled without a create."""
+        return f"{self.prefix}finished-pods:{namespace}"
+
     def launcher_alive(self, holder: str) -> str:
         """String with a TTL: the launcher `holder` is alive (its slots are not stale)."""
         return f"{self.prefix}launcher-alive:{holder}"

@@ -128,10 +128,11 @@ def kit(
             stored = connection.execute(query, {"t": outcome.key.task_id}).scalar_one()
         jobs.publish([(Job.decode(stored), outcome.namespace)])
 
+    slots = SlotPool(redis_client, keys=keys, holder="reconciler")
     follow_ups = FollowUps(
         engine=db,
         pods=pods,
-        slots=SlotPool(redis_client, keys=keys, holder="reconciler"),
+        slots=slots,
         relaunch=relaunch,
         policy=PodPolicy(),
     )
@@ -148,6 +149,7 @@ def kit(
         pods=pods,
         applier=applier,
         follow_ups=follow_ups,
+        slots=slots,
         settings=settings,
         metrics=ReconcilerMetrics(CollectorRegistry()),
     )

@@ -1,0 +1,107 @@
+"""The Lua scripts behind `slots`: each reads and writes a namespace's slots atomically.
+
+Every script takes the slot hash as `KEYS[1]` and, where a pod's end matters, the finished-pods
+sorted set as `KEYS[2]`. A slot's value is `pod` once its pod exists, else the name of the
+launcher creating it; a launcher is alive while its `launcher-alive:<holder>` key exists, whose
+prefix the scripts that judge holders get as an argument (one Redis, not a cluster).
+"""
+
+from __future__ import annotations
+
+#: Claim codes the acquire script answers with, one per pod it considered.
+TAKEN = 1
+FINISHED = 2
+
+#: ARGV: holder, limit, pods... Answers a code per pod, in order, stopping at the first pod
+#: that finds the namespace full. A finished pod is refused without taking a slot; any other
+#: pod's slot is marked as being created by this holder, also when it already existed (a
+#: redelivered job): that mark is the fence that keeps the reconciler from deleting the pod
+#: while this create may still run.
+ACQUIRE = """
+local limit = tonumber(ARGV[2])
+local claims = {}
+for i = 3, #ARGV do
+  if redis.call('ZSCORE', KEYS[2], ARGV[i]) then
+    claims[#claims + 1] = 2
+  else
+    if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 0 and redis.call('HLEN', KEYS[1]) >= limit then
+      return claims
+    end
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[1])
+    claims[#claims + 1] = 1
+  end
+end
+return claims
+"""
+
+#: ARGV: holder, created value, pods... A slot still held is marked created; one whose pod
+#: finished meanwhile is freed if this holder still holds it (its fence is no longer needed).
+MARK_CREATED = """
+for i = 3, #ARGV do
+  local held = redis.call('HGET', KEYS[1], ARGV[i])
+  if held then
+    if not redis.call('ZSCORE', KEYS[2], ARGV[i]) then
+      redis.call('HSET', KEYS[1], ARGV[i], ARGV[2])
+    elseif held == ARGV[1] then
+      redis.call('HDEL', KEYS[1], ARGV[i])
+    end
+  end
+end
+return 0
+"""
+
+#: ARGV: now, forget-before, alive-key prefix, created value, pods... Records the pods as
+#: finished (forgetting those finished before `forget-before`) and frees their slots, except
+#: those a live launcher is creating right now: their slots stay (the fence), and the script
+#: answers their names, so the caller leaves those pods in place.
+FINISH = """
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2])
+local creating = {}
+for i = 5, #ARGV do
+  local pod = ARGV[i]
+  redis.call('ZADD', KEYS[2], 'NX', ARGV[1], pod)
+  local held = redis.call('HGET', KEYS[1], pod)
+  if held and held ~= ARGV[4] and redis.call('EXISTS', ARGV[3] .. held) == 1 then
+    creating[#creating + 1] = pod
+  elseif held then
+    redis.call('HDEL', KEYS[1], pod)
+  end
+end
+return creating
+"""
+
+#: ARGV: alive-key prefix, created value, pods... Answers the pods a live launcher is creating.
+CREATING = """
+local creating = {}
+for i = 3, #ARGV do
+  local held = redis.call('HGET', KEYS[1], ARGV[i])
+  if held and held ~= ARGV[2] and redis.call('EXISTS', ARGV[1] .. held) == 1 then
+    creating[#creating + 1] = ARGV[i]
+  end
+end
+return creating
+"""
+
+#: ARGV: created value, pods... Frees each pod's slot if it is still marked created (compare
+#: and delete: never one a launcher is creating now); answers how many were freed.
+FREE_CREATED = """
+local freed = 0
+for i = 2, #ARGV do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then
+    freed = freed + redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+return freed
+"""
+
+#: ARGV: created value, pods... Gives each existing pod a slot if it has none and did not
+#: finish; answers how many got one.
+ADOPT = """
+local adopted = 0
+for i = 2, #ARGV do
+  if not redis.call('ZSCORE', KEYS[2], ARGV[i]) then
+    adopted = adopted + redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[1])
+  end
+end
+return adopted
+"""
