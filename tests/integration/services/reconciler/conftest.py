@@ -68,6 +68,9 @@ class Kit:
         assert created.status_code == 201, created.text
         return str(pod["metadata"]["name"])
 
+    def pod_name(self, job: Job) -> str:
+        return naming.pod_name(job.key, job.try_number)
+
     def pod(self, name: str) -> dict[str, Any] | None:
         response = self.cluster.http.get(f"/api/v1/namespaces/{self.namespace}/pods/{name}")
         return response.json() if response.status_code == 200 else None

@@ -1,0 +1,65 @@
+"""A pod whose job a live launcher is creating right now is not deleted, neither when its end is
+recorded nor by the sweep: deleted, the launcher's create would run the task a second time. It
+goes once the launcher has settled, and its job is never created again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import redis
+
+from shared.k8s import naming
+from shared.messaging.keys import RedisKeys
+from shared.messaging.slots import Claim, SlotPool
+from tests.integration.services.reconciler.conftest import Kit
+from tests.support import builders
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def finished(pod: dict[str, Any]) -> bool:
+    return pod["status"].get("phase") in ("Succeeded", "Failed")
+
+
+@pytest.fixture
+def launcher(redis_client: redis.Redis, keys: RedisKeys) -> SlotPool:
+    slots = SlotPool(redis_client, keys=keys, holder="launcher")
+    slots.heartbeat(ttl_s=30)
+    return slots
+
+
+def test_a_pod_being_created_when_its_end_is_recorded_stays_until_its_launcher_settles(
+    kit: Kit, launcher: SlotPool
+) -> None:
+    # Given a finished pod whose job, delivered again, a live launcher is creating
+    job = builders.job(task_id="fenced", namespace=kit.namespace)
+    kit.submit(job)
+    pod = kit.create_pod(job)
+    kit.wait_for_pod(pod, finished)
+    assert launcher.acquire(kit.namespace, pod, limit=10)
+    # When its end is recorded
+    assert kit.sweep() == ["missed-end"]
+    assert kit.row(job)["state"] == "success"
+    # Expect the pod kept whole, and its job refused from now on
+    kept = kit.pod(pod)
+    assert kept is not None
+    assert naming.RESULT_FINALIZER in kept["metadata"]["finalizers"]
+    assert launcher.acquire_many(kit.namespace, [pod], limit=10) == [Claim.FINISHED]
+    # and once the launcher settled (its create found the pod), the pod let go by the sweep
+    launcher.mark_created(kit.namespace, pod)
+    assert kit.sweep() == ["finalizer-leak"]
+    kit.wait_gone(pod)
+    assert launcher.count(kit.namespace) == 0
+
+
+def test_an_orphan_pod_being_created_is_deleted_only_once_its_launcher_settled(
+    kit: Kit, launcher: SlotPool
+) -> None:
+    pod = kit.create_pod(builders.job(task_id="orphan", namespace=kit.namespace))
+    assert launcher.acquire(kit.namespace, pod, limit=10)
+    assert kit.sweep() == ["orphan-pod"]
+    assert kit.pod(pod) is not None
+    launcher.mark_created(kit.namespace, pod)
+    assert kit.sweep() == ["orphan-pod"]
+    kit.wait_gone(pod)
