@@ -10,8 +10,8 @@ the same try.
 Before any pod is let go, the batch's ended tasks are recorded in Redis and their slots freed,
 one call per namespace: from then on a job delivered again for one of them is settled without a
 create. A pod a launcher was creating at that instant (its job delivered again a moment before)
-keeps its finalizer and stays, for the finalizer sweep to let go once no launcher is creating it:
-deleted now, the launcher's create would run the task a second time.
+keeps its finalizer and stays until no launcher is creating it (`deferring`): deleted now, the
+launcher's create would run the task a second time.
 
 A batch's tasks are followed up side by side (each task's steps still in order): they are a few
 Kubernetes calls each, and one after another they made a batch of finished tasks wait on
@@ -30,6 +30,7 @@ import structlog
 from sqlalchemy import Engine, Table, and_, update
 
 from services.reconciler.applying import TABLE, Outcome
+from services.reconciler.deferring import DeferredReleases
 from services.reconciler.ledger import FollowUp
 from shared.db.models import TaskState
 from shared.k8s import errors, naming
@@ -66,22 +67,27 @@ class FollowUps:
         self._relaunch = relaunch
         self._policy = policy
         self._workers = ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="follow-up")
+        self._deferred = DeferredReleases(slots)
 
     def run(self, outcomes: Sequence[Outcome]) -> None:
-        """Do what `outcomes` owe; a Kubernetes failure is logged and left to the sweeps, any
-        other failure (Redis, Postgres) is raised once all are done."""
+        """Do what `outcomes` owe, and the pod releases put off before that may go now; a
+        Kubernetes failure is logged and left to the sweeps, any other failure (Redis,
+        Postgres) is raised once all are done. Called with no outcomes, it does the latter."""
         owing = [outcome for outcome in outcomes if outcome.decision.follow_ups]
         # ended pods are recorded (and their slots freed) before any is deleted, so a job
         # delivered again cannot bring one back; those a launcher is creating stay for now
         creating = self._finish(outcomes)
-        if len(owing) == 1:
-            released = [self._guarded(owing[0], creating)]
+        owed = {(outcome.namespace, _pod_of(outcome)) for outcome in owing}
+        ready = [o for o in self._deferred.ready() if (o.namespace, _pod_of(o)) not in owed]
+        steps = [*owing, *ready]
+        if len(steps) == 1:
+            released = [self._guarded(steps[0], creating)]
         else:
-            released = list(self._workers.map(lambda o: self._guarded(o, creating), owing))
+            released = list(self._workers.map(lambda o: self._guarded(o, creating), steps))
         # a slot is freed even when its pod could not be let go (the sweeps will): a task that
         # is over must not hold one; a relaunch waits until the old pod is out of the way
         self._free_slots(owing)
-        for outcome, ok in zip(owing, released, strict=True):
+        for outcome, ok in zip(owing, released[: len(owing)], strict=True):
             if ok and FollowUp.RELAUNCH in outcome.decision.follow_ups:
                 self._relaunch(outcome)
 
@@ -110,6 +116,7 @@ class FollowUps:
         if (outcome.namespace, pod) in creating:
             # kept whole (finalizer too: someone may have asked to delete it already)
             log.info("pod_release_deferred", pod=pod, namespace=outcome.namespace)
+            self._deferred.defer(outcome.namespace, pod, outcome)
             return
         self._release(outcome.namespace, pod, row.state, forced=FollowUp.DELETE_POD in owed)
 

@@ -51,6 +51,7 @@ class Kit:
     db: sqlalchemy.Engine
     jobs: JobQueue
     sweeper: Sweeper
+    follow_ups: FollowUps
 
     def submit(self, job: Job) -> None:
         intake.submit(self.db, self.jobs, job, default_namespace=self.namespace)
@@ -156,4 +157,4 @@ def kit(
         settings=settings,
         metrics=ReconcilerMetrics(CollectorRegistry()),
     )
-    return Kit(cluster, namespace, instance, db, jobs, sweeper)
+    return Kit(cluster, namespace, instance, db, jobs, sweeper, follow_ups)

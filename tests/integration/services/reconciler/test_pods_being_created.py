@@ -46,11 +46,30 @@ def test_a_pod_being_created_when_its_end_is_recorded_stays_until_its_launcher_s
     assert kept is not None
     assert naming.RESULT_FINALIZER in kept["metadata"]["finalizers"]
     assert launcher.acquire_many(kit.namespace, [pod], limit=10) == [Claim.FINISHED]
-    # and once the launcher settled (its create found the pod), the pod let go by the sweep
+    # and once the launcher settled (its create found the pod), the pod let go with the next
+    # follow-ups
     launcher.mark_created(kit.namespace, pod)
-    assert kit.sweep() == ["finalizer-leak"]
+    kit.follow_ups.run([])
     kit.wait_gone(pod)
     assert launcher.count(kit.namespace) == 0
+
+
+def test_a_pod_kept_for_a_launcher_is_let_go_by_the_finalizer_sweep_too(
+    kit: Kit, launcher: SlotPool
+) -> None:
+    # Given a pod kept whole for a launcher creating it (what a reconciler that restarted
+    # since finds: the pod still holds its finalizer)
+    job = builders.job(task_id="restarted", namespace=kit.namespace)
+    kit.submit(job)
+    pod = kit.create_pod(job)
+    kit.wait_for_pod(pod, finished)
+    assert launcher.acquire(kit.namespace, pod, limit=10)
+    assert kit.sweep() == ["missed-end"]
+    # When the launcher settles and the sweep runs
+    launcher.mark_created(kit.namespace, pod)
+    assert kit.sweep() == ["finalizer-leak"]
+    # Expect the pod let go
+    kit.wait_gone(pod)
 
 
 def test_an_orphan_pod_being_created_is_deleted_only_once_its_launcher_settled(
