@@ -35,8 +35,8 @@ class DeferredReleases:
             self._waiting[(namespace, pod)] = release
 
     def ready(self) -> list[Outcome]:
-        """The releases no launcher holds up any more (one Redis call per namespace); the
-        others stay put off."""
+        """The releases no launcher holds up any more, their slots freed (one Redis call per
+        namespace); the others stay put off."""
         with self._lock:
             waiting, self._waiting = self._waiting, {}
         if not waiting:
@@ -44,7 +44,9 @@ class DeferredReleases:
         pods: dict[str, list[str]] = {}
         for namespace, pod in waiting:
             pods.setdefault(namespace, []).append(pod)
-        held = {(ns, pod) for ns, names in pods.items() for pod in self._slots.creating(ns, *names)}
+        # recording the end again frees the slot once no live launcher holds it (also when
+        # the launcher died instead of settling)
+        held = {(ns, pod) for ns, names in pods.items() for pod in self._slots.finish(ns, *names)}
         with self._lock:
             self._waiting.update((key, waiting[key]) for key in held)
         return [outcome for key, outcome in waiting.items() if key not in held]

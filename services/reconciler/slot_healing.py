@@ -77,7 +77,8 @@ class SlotHealer:
     def finish(self, healing: HealingRound) -> None:
         """Free what the round found leaked (one Redis call for each kind)."""
         namespace = healing.namespace
-        self._slots.finish(namespace, *sorted(healing.ended))
+        creating = self._slots.finish(namespace, *sorted(healing.ended))
+        ended = len(healing.ended) - len(creating)
         missed = frozenset(
             pod
             for pod, holder in healing.held.items()
@@ -86,11 +87,11 @@ class SlotHealer:
         twice = missed & self._missed.get(namespace, frozenset())
         freed = self._slots.free_created(namespace, *sorted(twice))
         self._missed[namespace] = missed - twice
-        if healing.ended or freed or healing.adopted:
+        if ended or freed or healing.adopted:
             log.info(
                 "slots_healed",
                 namespace=namespace,
-                ended=len(healing.ended),
+                ended=ended,
                 missing=freed,
                 adopted=healing.adopted,
             )

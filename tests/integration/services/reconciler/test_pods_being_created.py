@@ -4,6 +4,7 @@ goes once the launcher has settled, and its job is never created again."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -82,3 +83,26 @@ def test_an_orphan_pod_being_created_is_deleted_only_once_its_launcher_settled(
     launcher.mark_created(kit.namespace, pod)
     assert kit.sweep() == ["orphan-pod"]
     kit.wait_gone(pod)
+
+
+def test_a_pod_kept_for_a_launcher_that_died_is_let_go_and_its_slot_freed_once_its_heartbeat_lapsed(
+    kit: Kit, redis_client: redis.Redis, keys: RedisKeys
+) -> None:
+    # Given a pod kept whole for a launcher that took its slot, then died
+    dying = SlotPool(redis_client, keys=keys, holder="dying")
+    dying.heartbeat(ttl_s=0.5)
+    job = builders.job(task_id="orphaned-create", namespace=kit.namespace)
+    kit.submit(job)
+    pod = kit.create_pod(job)
+    kit.wait_for_pod(pod, finished)
+    assert dying.acquire(kit.namespace, pod, limit=10)
+    assert kit.sweep() == ["missed-end"]
+    assert kit.pod(pod) is not None
+    # When the follow-ups run on, idle, until its heartbeat lapsed
+    deadline = time.monotonic() + 10
+    while kit.pod(pod) is not None:
+        assert time.monotonic() < deadline, "the pod was never let go"
+        kit.follow_ups.run([])
+        time.sleep(0.1)
+    # Expect its slot freed too
+    assert dying.count(kit.namespace) == 0
