@@ -100,7 +100,8 @@ class Sweeper:
                     break
                 self._act(verdict, now)
                 self._metrics.findings.labels(kind=verdict.finding.value).inc()
-            self._healer.finish(healing)
+            if keep_going():  # a lost lease: another replica's round counts now
+                self._healer.finish(healing)
         if verdicts:
             found = collections.Counter(v.finding.value for v in verdicts)
             log.info("drift_repaired", namespace=namespace, **found)

@@ -82,26 +82,57 @@ end
 return creating
 """
 
-#: ARGV: created value, pods... Frees each pod's slot if it is still marked created (compare
-#: and delete: never one a launcher is creating now); answers how many were freed.
-FREE_CREATED = """
-local freed = 0
-for i = 2, #ARGV do
-  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then
-    freed = freed + redis.call('HDEL', KEYS[1], ARGV[i])
+#: A census, run by the sweep each round, heals slots from the pods that exist. KEYS[3] is the
+#: set of slots whose pod this round listed unfinished. ARGV: created value, alive-key prefix,
+#: now, how many live pods, how many other unfinished pods, then those pods, then pods whose
+#: row has ended. A live pod (unfinished, its row live) without a slot gets one unless it
+#: ended; an ended pod's slot is freed and its end recorded, unless a live launcher is
+#: creating it. Answers {adopted, freed}.
+CENSUS_PAGE = """
+local created, alive, now = ARGV[1], ARGV[2], ARGV[3]
+local listed = tonumber(ARGV[4]) + tonumber(ARGV[5])
+local adopted, freed = 0, 0
+for i = 6, #ARGV do
+  local pod, k = ARGV[i], i - 5
+  local held = redis.call('HGET', KEYS[1], pod)
+  if k <= listed then
+    if not held and k <= tonumber(ARGV[4]) and not redis.call('ZSCORE', KEYS[2], pod) then
+      redis.call('HSET', KEYS[1], pod, created)
+      adopted = adopted + 1
+      held = created
+    end
+    if held then redis.call('SADD', KEYS[3], pod) end
+  elseif held then
+    redis.call('ZADD', KEYS[2], 'NX', now, pod)
+    if held == created or redis.call('EXISTS', alive .. held) == 0 then
+      freed = freed + redis.call('HDEL', KEYS[1], pod)
+    end
   end
 end
-return freed
+return {adopted, freed}
 """
 
-#: ARGV: created value, pods... Gives each existing pod a slot if it has none and did not
-#: finish; answers how many got one.
-ADOPT = """
-local adopted = 0
-for i = 2, #ARGV do
-  if not redis.call('ZSCORE', KEYS[2], ARGV[i]) then
-    adopted = adopted + redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[1])
+#: The end of a census. KEYS[2]: the slots listed this round; KEYS[3]: the slots marked created
+#: that the previous round missed. ARGV: created value. A slot still marked created that this
+#: round missed too is freed (a slot being created is never touched); the others missed are
+#: remembered for the next round. Answers how many were freed.
+CENSUS_END = """
+local fields = redis.call('HGETALL', KEYS[1])
+local missed = {}
+local freed = 0
+for i = 1, #fields, 2 do
+  local pod = fields[i]
+  if fields[i + 1] == ARGV[1] and redis.call('SISMEMBER', KEYS[2], pod) == 0 then
+    if redis.call('SISMEMBER', KEYS[3], pod) == 1 then
+      freed = freed + redis.call('HDEL', KEYS[1], pod)
+    else
+      missed[#missed + 1] = pod
+    end
   end
 end
-return adopted
+redis.call('DEL', KEYS[2], KEYS[3])
+for _, pod in ipairs(missed) do
+  redis.call('SADD', KEYS[3], pod)
+end
+return freed
 """

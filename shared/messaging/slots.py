@@ -78,8 +78,8 @@ class SlotPool:
         self._mark = client.register_script(slot_scripts.MARK_CREATED)
         self._finish = client.register_script(slot_scripts.FINISH)
         self._creating = client.register_script(slot_scripts.CREATING)
-        self._free_created = client.register_script(slot_scripts.FREE_CREATED)
-        self._adopt = client.register_script(slot_scripts.ADOPT)
+        self._census_page = client.register_script(slot_scripts.CENSUS_PAGE)
+        self._census_end = client.register_script(slot_scripts.CENSUS_END)
         self._release_if = client.register_script(_RELEASE_IF)
 
     def acquire(self, namespace: str, pod: str, *, limit: int) -> bool:
@@ -121,19 +121,37 @@ class SlotPool:
         args = [self._alive_prefix, CREATED, *pods]
         return _names(self._run(self._creating, [self._keys.active_pods(namespace)], args))
 
-    def free_created(self, namespace: str, *pods: str) -> int:
-        """Free the slots of `pods` still marked created (never one a launcher is creating
-        now); return how many."""
-        if not pods:
-            return 0
-        key = [self._keys.active_pods(namespace)]
-        return int(self._run(self._free_created, key, [CREATED, *pods]))
+    def census_begin(self, namespace: str) -> None:
+        """Start a round of the sweep's census of `namespace`'s slots (see `census_page`)."""
+        try:
+            self._client.delete(self._keys.slot_census(namespace))
+        except redis.RedisError as error:
+            raise MessagingError(f"starting a slot census failed: {error}") from error
 
-    def adopt(self, namespace: str, *pods: str) -> int:
-        """Give existing, unfinished `pods` that have no slot one; return how many got one."""
-        if not pods:
-            return 0
-        return int(self._run(self._adopt, self._both(namespace), [CREATED, *pods]))
+    def census_page(
+        self, namespace: str, *, live: list[str], other: list[str], ended: list[str]
+    ) -> tuple[int, int]:
+        """One page of listed pods (one round trip): `live` ones (unfinished, their row live)
+        get a slot if they have none; those and `other` unfinished ones count as listed;
+        `ended` ones (their row has ended) give their slot up unless a live launcher is
+        creating them. Returns (slots given, slots freed)."""
+        if not (live or other or ended):
+            return 0, 0
+        args: list[str | int | float] = [CREATED, self._alive_prefix, time.time()]
+        args += [len(live), len(other), *live, *other, *ended]
+        keys = [*self._both(namespace), self._keys.slot_census(namespace)]
+        adopted, freed = self._run(self._census_page, keys, args)
+        return int(adopted), int(freed)
+
+    def census_end(self, namespace: str) -> int:
+        """End the round: free slots marked created whose pod was not listed unfinished in this
+        round nor the one before; return how many."""
+        keys = [
+            self._keys.active_pods(namespace),
+            self._keys.slot_census(namespace),
+            self._keys.slots_missed(namespace),
+        ]
+        return int(self._run(self._census_end, keys, [CREATED]))
 
     def held(self, namespace: str) -> dict[str, str]:
         """Every slot of `namespace`: pod name → `CREATED` or the launcher creating it."""

@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from shared.messaging.keys import RedisKeys
-from shared.messaging.slots import CREATED, Claim, SlotPool
+from shared.messaging.slots import Claim, SlotPool
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -101,23 +101,3 @@ def test_ends_are_forgotten_after_the_retention(redis_client: redis.Redis, keys:
         assert time.monotonic() < deadline, "the old end was never forgotten"
         ended.finish("ns", "new")
     assert redis_client.zscore(keys.finished_pods("ns"), "new") is not None
-
-
-def test_only_slots_still_marked_created_are_freed_by_compare_and_delete(
-    redis_client: redis.Redis, keys: RedisKeys
-) -> None:
-    slots = launcher(redis_client, keys)
-    slots.acquire_many("ns", ["created", "creating"], limit=5)
-    slots.mark_created("ns", "created")
-    assert slots.free_created("ns", "created", "creating", "absent") == 1
-    assert slots.held("ns") == {"creating": "launcher"}
-
-
-def test_existing_pods_without_a_slot_are_given_one_unless_they_ended(
-    redis_client: redis.Redis, keys: RedisKeys
-) -> None:
-    slots = launcher(redis_client, keys)
-    slots.acquire("ns", "creating", limit=5)
-    reconciler(redis_client, keys).finish("ns", "ended")
-    assert slots.adopt("ns", "running", "creating", "ended") == 1
-    assert slots.held("ns") == {"running": CREATED, "creating": "launcher"}
