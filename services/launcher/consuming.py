@@ -178,7 +178,7 @@ class NamespaceConsumer:
         launched = [s.prepared.name for s in settled if s.result.outcome in _LAUNCHED]
         failed = [s.prepared.name for s in settled if s.result.outcome not in _LAUNCHED]
         self._slots.mark_created(self.namespace, *launched)
-        self._slots.release(self.namespace, *failed)
+        self._slots.give_back(self.namespace, *failed)
         for item in settled:
             self._finish(item.delivery, item.prepared, item.result.outcome, item.result.reason)
 

@@ -34,17 +34,27 @@ end
 return claims
 """
 
-#: ARGV: holder, created value, pods... A slot still held is marked created; one whose pod
-#: finished meanwhile is freed if this holder still holds it (its fence is no longer needed).
+#: ARGV: holder, created value, pods... A slot this holder still holds is marked created, or
+#: freed if the pod's end was recorded meanwhile (its fence is no longer needed). A slot another
+#: launcher took since (the job delivered again) is left to that launcher.
 MARK_CREATED = """
 for i = 3, #ARGV do
-  local held = redis.call('HGET', KEYS[1], ARGV[i])
-  if held then
-    if not redis.call('ZSCORE', KEYS[2], ARGV[i]) then
-      redis.call('HSET', KEYS[1], ARGV[i], ARGV[2])
-    elseif held == ARGV[1] then
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then
+    if redis.call('ZSCORE', KEYS[2], ARGV[i]) then
       redis.call('HDEL', KEYS[1], ARGV[i])
+    else
+      redis.call('HSET', KEYS[1], ARGV[i], ARGV[2])
     end
+  end
+end
+return 0
+"""
+
+#: ARGV: holder, pods... Frees the slots this holder still holds (its creates failed).
+GIVE_BACK = """
+for i = 2, #ARGV do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then
+    redis.call('HDEL', KEYS[1], ARGV[i])
   end
 end
 return 0

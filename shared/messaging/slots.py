@@ -15,7 +15,8 @@ reconciler records each ended pod in `finished-pods:<namespace>` before it delet
 a slot refuses a recorded pod. The slot closes the remaining race (the launcher found no record,
 then the pod ended and was deleted, then its create ran): taking a slot marks it as being created
 by that launcher, and recording an end answers which pods a live launcher is creating right now,
-so the reconciler leaves those in place until the launcher settles.
+so the reconciler leaves those in place until the launcher settles. Slots leaked past all this
+(a process killed between two steps, Redis losing data) are healed by the sweep's census.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class SlotPool:
         self._alive_prefix = keys.launcher_alive("")
         self._acquire = client.register_script(slot_scripts.ACQUIRE)
         self._mark = client.register_script(slot_scripts.MARK_CREATED)
+        self._give_back = client.register_script(slot_scripts.GIVE_BACK)
         self._finish = client.register_script(slot_scripts.FINISH)
         self._creating = client.register_script(slot_scripts.CREATING)
         self._census_page = client.register_script(slot_scripts.CENSUS_PAGE)
@@ -102,6 +104,13 @@ class SlotPool:
         whose end was recorded while it was being created gives its slot up instead."""
         if pods:
             self._run(self._mark, self._both(namespace), [self.holder, CREATED, *pods])
+
+    def give_back(self, namespace: str, *pods: str) -> None:
+        """The pods could not be created: free the slots this launcher still holds for them
+        (one round trip), never one another launcher took since."""
+        if pods:
+            key = [self._keys.active_pods(namespace)]
+            self._run(self._give_back, key, [self.holder, *pods])
 
     def finish(self, namespace: str, *pods: str) -> frozenset[str]:
         """Record that the pods' tasks ended and free their slots, in one round trip; return

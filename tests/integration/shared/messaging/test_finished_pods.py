@@ -74,6 +74,21 @@ def test_a_job_delivered_again_marks_its_created_slot_as_being_created_once_more
     assert reconciler(redis_client, keys).finish("ns", "p1") == {"p1"}
 
 
+def test_a_launcher_settling_late_leaves_the_slot_another_launcher_took_since_alone(
+    redis_client: redis.Redis, keys: RedisKeys
+) -> None:
+    # Given a slow launcher whose job was delivered again to another one
+    slow = launcher(redis_client, keys, "slow")
+    slow.acquire_many("ns", ["created", "failed"], limit=5)
+    other = launcher(redis_client, keys, "other")
+    other.acquire_many("ns", ["created", "failed"], limit=5)
+    # When the slow one settles
+    slow.mark_created("ns", "created")
+    slow.give_back("ns", "failed")
+    # Expect both still fenced for the other launcher
+    assert slow.held("ns") == {"created": "other", "failed": "other"}
+
+
 def test_the_slot_of_a_launcher_that_died_while_creating_is_no_fence(
     redis_client: redis.Redis, keys: RedisKeys
 ) -> None:
@@ -89,7 +104,7 @@ def test_a_launcher_whose_create_failed_after_the_end_was_recorded_frees_the_slo
     slots = launcher(redis_client, keys)
     slots.acquire("ns", "p1", limit=5)
     reconciler(redis_client, keys).finish("ns", "p1")
-    slots.release("ns", "p1")
+    slots.give_back("ns", "p1")
     assert slots.count("ns") == 0
 
 
