@@ -181,6 +181,11 @@ class Settings(BaseSettings):
     broker_visibility_timeout_s: float = Field(default=300.0, gt=0)
     """A job taken but not acknowledged this long is redelivered (Redis broker)."""
 
+    finished_pod_retention_s: float = Field(default=86_400.0, gt=0)
+    """How long the end of each pod is remembered in Redis, so that a job delivered again
+    after its pod finished and was deleted is not run a second time; must exceed
+    PODRUNNER_BROKER_VISIBILITY_TIMEOUT_S."""
+
     lease_ttl_s: float = Field(default=15.0, gt=0)
     """Time-to-live of a single-active lease; a dead holder is replaced within it."""
 
@@ -216,6 +221,15 @@ class Settings(BaseSettings):
             object.__setattr__(self, "namespaces", (self.namespace,))
         if "launch_prefetch" not in self.model_fields_set:
             object.__setattr__(self, "launch_prefetch", 4 * self.launch_concurrency)
+        return self
+
+    @model_validator(mode="after")
+    def _retention_outlasts_redelivery(self) -> Settings:
+        if self.finished_pod_retention_s <= self.broker_visibility_timeout_s:
+            raise ValueError(
+                "PODRUNNER_FINISHED_POD_RETENTION_S must exceed "
+                "PODRUNNER_BROKER_VISIBILITY_TIMEOUT_S (a job comes back after the latter)"
+            )
         return self
 
     def health_port_for(self, service: str) -> int:

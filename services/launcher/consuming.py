@@ -5,6 +5,8 @@ on the shared worker pool and come back through a queue. Each job is settled onc
 event is published first, then it is acknowledged (or, for transient failures, put back on the
 queue). Jobs that cannot get an active-pod slot stay in hand, in arrival order, and the consumer
 takes no more until one frees; with prefetch bounded, the rest wait in the queue in priority order.
+A job whose pod already ran to its end (delivered again after its launcher died) is acknowledged
+without a create.
 On stop it takes nothing new, lets the creates in flight finish, settles them, and puts every job
 still waiting for a slot back on the queue.
 
@@ -35,7 +37,7 @@ from shared.k8s import naming
 from shared.messages import LaunchEvent, LaunchOutcome
 from shared.messaging.connections import MessagingError
 from shared.messaging.jobqueue import Delivery, JobConsumer, JobQueue
-from shared.messaging.slots import SlotPool
+from shared.messaging.slots import Claim, SlotPool
 from shared.outages import Outages
 
 log = structlog.get_logger()
@@ -138,14 +140,25 @@ class NamespaceConsumer:
         self._waiting.append((delivery, prepared))
 
     def _start_waiting(self) -> None:
-        """Submit waiting jobs, in order, for as many as slots can be had (one round trip)."""
+        """Submit waiting jobs, in order, for as many as slots can be had (one round trip);
+        settle at once those whose pod already ran to its end."""
         names = [prepared.name for _, prepared in self._waiting]
-        taken = self._slots.acquire_many(self.namespace, names, limit=self._max_active)
-        for _ in range(taken):
+        for claim in self._slots.acquire_many(self.namespace, names, limit=self._max_active):
             delivery, prepared = self._waiting.popleft()
+            if claim is Claim.FINISHED:
+                self._already_finished(delivery, prepared)
+                continue
             self._in_flight += 1
             future = self._pool.submit(self._creator.create, prepared)
             future.add_done_callback(functools.partial(self._completed, delivery, prepared))
+
+    def _already_finished(self, delivery: Delivery, prepared: Prepared) -> None:
+        """A job delivered again after its task ended (its launcher died before acknowledging
+        it): creating its pod would run the task a second time. Its row is already final, so
+        it is acknowledged with no launch event."""
+        log.info("job_already_finished", pod=prepared.name, namespace=self.namespace)
+        self._metrics.outcomes.labels(namespace=self.namespace, outcome="finished").inc()
+        delivery.ack()
 
     def _completed(self, delivery: Delivery, prepared: Prepared, future: Future[Result]) -> None:
         error = future.exception()
@@ -181,7 +194,7 @@ class NamespaceConsumer:
         launched = [s.prepared.name for s in settled if s.result.outcome in _LAUNCHED]
         failed = [s.prepared.name for s in settled if s.result.outcome not in _LAUNCHED]
         self._slots.mark_created(self.namespace, *launched)
-        self._slots.release(self.namespace, *failed)
+        self._slots.give_back(self.namespace, *failed)
         for item in settled:
             self._finish(item.delivery, item.prepared, item.result.outcome, item.result.reason)
 

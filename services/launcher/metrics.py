@@ -24,7 +24,7 @@ class LauncherMetrics:
         )
         self.outcomes = Counter(
             "podrunner_launcher_outcomes",
-            "Jobs by outcome: created, exists, rejected, requeued.",
+            "Jobs by outcome: created, exists, rejected, requeued, finished (already ran).",
             ["namespace", "outcome"],
             registry=registry,
         )

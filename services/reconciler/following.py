@@ -2,10 +2,16 @@
 
 Each follow-up is idempotent, so replaying a batch after a crash repeats them harmlessly. Order
 matters per task: the log tail is read while the pod still exists, then the result finalizer is
-released (the result is safe in Postgres), then the pod is deleted or kept per policy, then its
-active-pod slot is freed. A pod kept by policy is labelled `podrunner.io/done=<state>`; a pod
-that could never run (a bad image, a pending timeout) is deleted whatever the policy. A relaunch
-publishes the task's job again for the same try.
+released (the result is safe in Postgres), then the pod is deleted or kept per policy. A pod kept
+by policy is labelled `podrunner.io/done=<state>`; a pod that could never run (a bad image, a
+pending timeout) is deleted whatever the policy. A relaunch publishes the task's job again for
+the same try.
+
+Before any pod is let go, the batch's ended tasks are recorded in Redis and their slots freed,
+one call per namespace: from then on a job delivered again for one of them is settled without a
+create. A pod a launcher was creating at that instant (its job delivered again a moment before)
+keeps its finalizer and stays until no launcher is creating it (`deferring`): deleted now, the
+launcher's create would run the task a second time.
 
 Each Kubernetes call is retried a few times when the answer is transient (a 5xx, a 429 whose
 Retry-After is honoured, a timeout), as the launcher's creates are; what still fails is left to
@@ -13,9 +19,9 @@ the sweeps, which also delete a pod released but never deleted.
 
 A batch's tasks are followed up side by side (each task's steps still in order): they are a few
 Kubernetes calls each, and one after another they made a batch of finished tasks wait on
-hundreds of round trips in a row. Once every pod step is done, the batch's slots are freed with
-one Redis call per namespace, then its relaunches are published. `run` returns when all are
-done, so a reconciler never has more follow-ups in flight than its batch holds.
+hundreds of round trips in a row. Once every pod step is done, the slots of relaunched pods are
+freed with one Redis call per namespace, then the relaunches are published. `run` returns when
+all are done, so a reconciler never has more follow-ups in flight than its batch holds.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import structlog
 from sqlalchemy import Engine, Table, and_, update
 
 from services.reconciler.applying import TABLE, Outcome
+from services.reconciler.deferring import DeferredReleases
 from services.reconciler.ledger import FollowUp
 from shared.db.models import TaskState
 from shared.k8s import errors, naming
@@ -74,49 +81,78 @@ class FollowUps:
         self._relaunch = relaunch
         self._policy = policy
         self._workers = ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="follow-up")
+        self._deferred = DeferredReleases(slots)
 
     def run(self, outcomes: Sequence[Outcome]) -> None:
-        """Do what `outcomes` owe; a Kubernetes failure is logged and left to the sweeps, any
-        other failure (Redis, Postgres) is raised once all are done."""
+        """Do what `outcomes` owe, and the pod releases put off before that may go now; a
+        Kubernetes failure is logged and left to the sweeps, any other failure (Redis,
+        Postgres) is raised once all are done. Called with no outcomes, it does the latter."""
         owing = [outcome for outcome in outcomes if outcome.decision.follow_ups]
-        if len(owing) == 1:
-            released = [self._guarded(owing[0])]
+        # ended pods are recorded (and their slots freed) before any is deleted, so a job
+        # delivered again cannot bring one back; those a launcher is creating stay for now
+        creating = self._finish(outcomes)
+        owed = {(outcome.namespace, _pod_of(outcome)) for outcome in owing}
+        ready = [o for o in self._deferred.ready() if (o.namespace, _pod_of(o)) not in owed]
+        steps = [*owing, *ready]
+        if len(steps) == 1:
+            released = [self._guarded(steps[0], creating)]
         else:
-            released = list(self._workers.map(self._guarded, owing))
+            released = list(self._workers.map(lambda o: self._guarded(o, creating), steps))
         # a slot is freed even when its pod could not be let go (the sweeps will): a task that
         # is over must not hold one; a relaunch waits until the old pod is out of the way
         self._free_slots(owing)
-        for outcome, ok in zip(owing, released, strict=True):
+        for outcome, ok in zip(owing, released[: len(owing)], strict=True):
             if ok and FollowUp.RELAUNCH in outcome.decision.follow_ups:
                 self._relaunch(outcome)
 
     def close(self) -> None:
         self._workers.shutdown(wait=True)
 
-    def _guarded(self, outcome: Outcome) -> bool:
+    def _guarded(self, outcome: Outcome, creating: frozenset[tuple[str, str]]) -> bool:
         """The outcome's pod steps; False when Kubernetes failed them."""
         try:
-            self._pod_steps(outcome)
+            self._pod_steps(outcome, creating)
         except errors.KubeError as error:
             # the drift and finalizer sweeps finish what could not be done now
             log.warning("follow_up_failed", task=str(outcome.key), error=str(error))
             return False
         return True
 
-    def _pod_steps(self, outcome: Outcome) -> None:
+    def _pod_steps(self, outcome: Outcome, creating: frozenset[tuple[str, str]]) -> None:
         row, owed = outcome.decision.row, outcome.decision.follow_ups
         pod = _pod_of(outcome)
         if FollowUp.CAPTURE_LOG in owed:
             lines = self._policy.log_lines
             tail = self._retried(lambda: self._pods.log_tail(outcome.namespace, pod, lines=lines))
             self._store_log(outcome, tail)
-        if FollowUp.RELEASE_POD in owed:
-            self._release(outcome.namespace, pod, row.state, forced=FollowUp.DELETE_POD in owed)
+        if FollowUp.RELEASE_POD not in owed:
+            return
+        if (outcome.namespace, pod) in creating:
+            # kept whole (finalizer too: someone may have asked to delete it already)
+            log.info("pod_release_deferred", pod=pod, namespace=outcome.namespace)
+            self._deferred.defer(outcome.namespace, pod, outcome)
+            return
+        self._release(outcome.namespace, pod, row.state, forced=FollowUp.DELETE_POD in owed)
+
+    def _finish(self, outcomes: Sequence[Outcome]) -> frozenset[tuple[str, str]]:
+        """Record the pods of tasks that ended (one Redis call per namespace); return the
+        (namespace, pod) a live launcher is creating right now."""
+        ended: dict[str, list[str]] = {}
+        for outcome in outcomes:
+            if outcome.decision.row.state.is_terminal:
+                ended.setdefault(outcome.namespace, []).append(_pod_of(outcome))
+        return frozenset(
+            (namespace, pod)
+            for namespace, pods in ended.items()
+            for pod in self._slots.finish(namespace, *pods)
+        )
 
     def _free_slots(self, outcomes: Sequence[Outcome]) -> None:
+        """Free the slots of pods replaced by a relaunch (ended tasks' went with `_finish`)."""
         freed: dict[str, list[str]] = {}
         for outcome in outcomes:
-            if FollowUp.FREE_SLOT in outcome.decision.follow_ups:
+            row = outcome.decision.row
+            if FollowUp.FREE_SLOT in outcome.decision.follow_ups and not row.state.is_terminal:
                 freed.setdefault(outcome.namespace, []).append(_pod_of(outcome))
         for namespace, pods in freed.items():
             self._slots.release(namespace, *pods)

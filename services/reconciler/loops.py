@@ -86,6 +86,7 @@ class ApplyLoop:
     def _step(self) -> None:
         entries = self._consumer.read(block_ms=500)
         if not entries and not self._applier.holding:
+            self._follow_ups.run([])  # pod releases put off while a launcher was creating
             return
         with self._metrics.batch_seconds.time():
             outcomes = self._applier.apply(entries)

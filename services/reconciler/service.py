@@ -84,10 +84,16 @@ def build(settings: Settings) -> running.Service:
         if job is not None:
             jobs.publish([(job, outcome.namespace)])
 
+    slots = SlotPool(
+        redis_client,
+        keys=redis_keys,
+        holder=holder,
+        finished_retention_s=settings.finished_pod_retention_s,
+    )
     follow_ups = FollowUps(
         engine=engine,
         pods=pods,
-        slots=SlotPool(redis_client, keys=redis_keys, holder=holder),
+        slots=slots,
         relaunch=relaunch,
         policy=PodPolicy(
             delete_on_success=settings.delete_worker_pods,
@@ -126,6 +132,7 @@ def build(settings: Settings) -> running.Service:
         pods=pods,
         applier=appliers[0],
         follow_ups=follow_ups,
+        slots=slots,
         settings=_sweep_settings(settings, rules),
         metrics=metrics,
     )

@@ -8,6 +8,8 @@ a namespace's pods page by page, reading each page's rows, then streams its live
 `drift` name what disagrees, and acts on each finding through the same ledger rules and
 follow-ups as events do, re-reading the row under lock first: a finding that went stale
 meanwhile changes nothing. Memory stays bounded by a page, plus the keys of rows with a pod.
+The same pages heal the namespace's active-pod slots (`slot_healing`); a pod a launcher is
+creating right now is never deleted.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from services.reconciler.drift import Finding, KeyTuple, Known, Observed, Verdic
 from services.reconciler.following import FollowUps
 from services.reconciler.ledger import Decision, FollowUp, Row, Rules
 from services.reconciler.metrics import ReconcilerMetrics
+from services.reconciler.slot_healing import HealingRound, SlotHealer
 from shared.db import models
 from shared.db.models import TaskState
 from shared.k8s import errors, naming, snapshots
 from shared.k8s.pods import PodApi
 from shared.messages import EventSource
+from shared.messaging.slots import SlotPool
 
 log = structlog.get_logger()
 
@@ -69,9 +73,12 @@ class Sweeper:
         pods: PodApi,
         applier: Applier,
         follow_ups: FollowUps,
+        slots: SlotPool,
         settings: SweepSettings,
         metrics: ReconcilerMetrics,
     ) -> None:
+        self._slots = slots
+        self._healer = SlotHealer(slots)
         self._engine = engine
         self._pods = pods
         self._applier = applier
@@ -85,21 +92,27 @@ class Sweeper:
         """One namespace's round: find the drift and repair it; return what was found."""
         with self._metrics.sweep_seconds.time():
             now = datetime.now(UTC)
-            verdicts, with_pod = self._scan_pods(namespace, now)
+            healing = self._healer.begin(namespace)
+            verdicts, with_pod = self._scan_pods(namespace, now, healing)
             verdicts += self._scan_rows(namespace, with_pod, now)
             for verdict in verdicts:
                 if not keep_going():
                     break
                 self._act(verdict, now)
                 self._metrics.findings.labels(kind=verdict.finding.value).inc()
+            if keep_going():  # a lost lease: another replica's round counts now
+                self._healer.finish(healing)
         if verdicts:
             found = collections.Counter(v.finding.value for v in verdicts)
             log.info("drift_repaired", namespace=namespace, **found)
         return verdicts
 
-    def _scan_pods(self, namespace: str, now: datetime) -> tuple[list[Verdict], set[KeyTuple]]:
-        """The pods' findings, page by page (each page with its keys' rows), and the keys of
-        rows that have their pod: only those keys are kept, however many pods there are."""
+    def _scan_pods(
+        self, namespace: str, now: datetime, healing: HealingRound
+    ) -> tuple[list[Verdict], set[KeyTuple]]:
+        """The pods' findings, page by page (each page with its keys' rows, also shown to the
+        slot healing), and the keys of rows that have their pod: only those keys are kept,
+        however many pods there are."""
         verdicts: list[Verdict] = []
         with_pod: set[KeyTuple] = set()
         for page in self._pages(namespace, now):
@@ -107,6 +120,7 @@ class Sweeper:
             found, having = drift.scan_pods(
                 page, rows, now=now, limits=self._settings.limits, deletes=self._follow_ups.deletes
             )
+            healing.observe(page, rows)
             verdicts += found
             with_pod |= having
         return verdicts, with_pod
@@ -161,6 +175,8 @@ class Sweeper:
         self._follow_ups.run(revise(self._engine, {verdict.key: decide}))
 
     def _discard(self, verdict: Verdict) -> None:
+        if self._being_created(verdict):
+            return
         try:
             self._pods.remove_finalizer(verdict.namespace, verdict.pod, naming.RESULT_FINALIZER)
             self._pods.delete(verdict.namespace, verdict.pod)
@@ -168,10 +184,20 @@ class Sweeper:
             log.warning("discard_failed", pod=verdict.pod, error=str(error))
 
     def _delete(self, verdict: Verdict) -> None:
+        if self._being_created(verdict):
+            return
         try:
             self._follow_ups.delete(verdict.namespace, verdict.pod)
         except errors.KubeError as error:
             log.warning("delete_failed", pod=verdict.pod, error=str(error))
+
+    def _being_created(self, verdict: Verdict) -> bool:
+        """A job delivered again is being created by a live launcher: deleted now, the pod
+        would come back; a later round deletes it."""
+        if not self._slots.creating(verdict.namespace, verdict.pod):
+            return False
+        log.info("pod_deletion_deferred", pod=verdict.pod, namespace=verdict.namespace)
+        return True
 
     def _release(self, verdict: Verdict) -> None:
         assert verdict.row is not None

@@ -74,6 +74,19 @@ class RedisKeys:
         """Hash: pod name → holder, one field per unfinished pod counted against the cap."""
         return f"{self.prefix}active-pods:{namespace}"
 
+    def finished_pods(self, namespace: str) -> str:
+        """Sorted set: pod name → when its task's end was recorded (epoch seconds): a job
+        delivered again for one of these pods is settled without a create."""
+        return f"{self.prefix}finished-pods:{namespace}"
+
+    def slot_census(self, namespace: str) -> str:
+        """Set: the slots whose pod the sweep's current round listed unfinished."""
+        return f"{self.prefix}slot-census:{namespace}"
+
+    def slots_missed(self, namespace: str) -> str:
+        """Set: the slots marked created whose pod the sweep's last round did not list."""
+        return f"{self.prefix}slots-missed:{namespace}"
+
     def launcher_alive(self, holder: str) -> str:
         """String with a TTL: the launcher `holder` is alive (its slots are not stale)."""
         return f"{self.prefix}launcher-alive:{holder}"

@@ -70,6 +70,11 @@ def test_invalid_values_are_refused_at_start_up(
         Settings()
 
 
+def test_ends_must_be_remembered_longer_than_a_job_takes_to_come_back() -> None:
+    with pytest.raises(ValidationError, match="must exceed PODRUNNER_BROKER_VISIBILITY"):
+        settings(finished_pod_retention_s=300, broker_visibility_timeout_s=300)
+
+
 def test_each_service_has_its_own_default_health_port() -> None:
     loaded = settings()
     ports = [loaded.health_port_for(s) for s in ("launcher", "watcher", "reconciler")]

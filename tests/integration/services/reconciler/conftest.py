@@ -51,6 +51,7 @@ class Kit:
     db: sqlalchemy.Engine
     jobs: JobQueue
     sweeper: Sweeper
+    follow_ups: FollowUps
 
     def submit(self, job: Job) -> None:
         intake.submit(self.db, self.jobs, job, default_namespace=self.namespace)
@@ -67,6 +68,9 @@ class Kit:
         created = self.cluster.http.post(f"/api/v1/namespaces/{self.namespace}/pods", json=pod)
         assert created.status_code == 201, created.text
         return str(pod["metadata"]["name"])
+
+    def pod_name(self, job: Job) -> str:
+        return naming.pod_name(job.key, job.try_number)
 
     def pod(self, name: str) -> dict[str, Any] | None:
         response = self.cluster.http.get(f"/api/v1/namespaces/{self.namespace}/pods/{name}")
@@ -128,10 +132,11 @@ def kit(
             stored = connection.execute(query, {"t": outcome.key.task_id}).scalar_one()
         jobs.publish([(Job.decode(stored), outcome.namespace)])
 
+    slots = SlotPool(redis_client, keys=keys, holder="reconciler")
     follow_ups = FollowUps(
         engine=db,
         pods=pods,
-        slots=SlotPool(redis_client, keys=keys, holder="reconciler"),
+        slots=slots,
         relaunch=relaunch,
         policy=PodPolicy(),
     )
@@ -148,7 +153,8 @@ def kit(
         pods=pods,
         applier=applier,
         follow_ups=follow_ups,
+        slots=slots,
         settings=settings,
         metrics=ReconcilerMetrics(CollectorRegistry()),
     )
-    return Kit(cluster, namespace, instance, db, jobs, sweeper)
+    return Kit(cluster, namespace, instance, db, jobs, sweeper, follow_ups)

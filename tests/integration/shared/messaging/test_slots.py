@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis
 
 from shared.messaging.keys import RedisKeys
-from shared.messaging.slots import SlotPool
+from shared.messaging.slots import Claim, SlotPool
 
 
 def pool(
@@ -17,7 +17,7 @@ def pool(
 def test_slots_stop_at_the_limit_in_order(redis_client: redis.Redis, keys: RedisKeys) -> None:
     slots = pool(redis_client, keys, "a")
     slots.heartbeat(ttl_s=30)
-    assert slots.acquire_many("ns", ["p1", "p2", "p3", "p4"], limit=3) == 3
+    assert slots.acquire_many("ns", ["p1", "p2", "p3", "p4"], limit=3) == [Claim.TAKEN] * 3
     assert slots.count("ns") == 3
     assert not slots.acquire("ns", "p4", limit=3)
 
