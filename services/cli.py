@@ -196,6 +196,7 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
     import orjson
 
     from services.reconciler import intake, waiting
+    from shared import admission
     from shared.db import engines
     from shared.messages import DecodeError, Job
     from shared.messaging.jobqueue import BrokerSettings, JobQueue
@@ -209,8 +210,10 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
     engine = engines.make_engine(settings.database_url, pool_size=1)
     queue = JobQueue(BrokerSettings(settings.broker_url, settings.broker_visibility_timeout_s))
     try:
-        submitted = intake.submit(engine, queue, job, default_namespace=settings.namespace)
-    except intake.Unfit as error:
+        submitted = intake.submit(
+            engine, queue, job, default_namespace=settings.namespace, served=settings.namespaces
+        )
+    except admission.Refused as error:
         raise UsageError(str(error)) from error
     except intake.AlreadySubmitted as error:
         return _fail(str(error), EXIT_FAILED)

@@ -10,6 +10,7 @@ import sqlalchemy
 
 from services import cli
 from services.reconciler import intake
+from shared import admission
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from tests.support import builders
 
@@ -97,13 +98,13 @@ def test_podrunner_submit_records_and_publishes_and_refuses_a_repeat(
 def test_a_job_its_row_cannot_hold_is_refused_before_anything_is_written(
     db: sqlalchemy.Engine, jobs: JobQueue
 ) -> None:
-    with pytest.raises(intake.Unfit) as refused:
+    with pytest.raises(admission.Unfit) as refused:
         intake.submit(db, jobs, builders.job(command=["echo", "a\x00b"]), default_namespace="jobs")
     assert (refused.value.field, refused.value.reason) == (
         "command.1",
         "text cannot contain NUL characters",
     )
-    with pytest.raises(intake.Unfit, match="priority: must be between"):
+    with pytest.raises(admission.Unfit, match="priority: must be between"):
         intake.submit(db, jobs, builders.job(priority=2**40), default_namespace="jobs")
     with db.connect() as connection:
         assert (
