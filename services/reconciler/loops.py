@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import sqlalchemy
 import structlog
 
+from services.reconciler import isolating
 from services.reconciler.applying import Applier
 from services.reconciler.following import FollowUps
 from services.reconciler.metrics import ReconcilerMetrics
@@ -61,8 +62,10 @@ class ApplyLoop:
             try:
                 self._discover()
                 self._step()
-            except (MessagingError, sqlalchemy.exc.OperationalError) as error:
-                log.warning("apply_failed", error=str(error))
+            except (MessagingError, sqlalchemy.exc.DBAPIError) as error:
+                # the applier isolates what one task's events cause (see `isolating`): what
+                # comes here is Redis or Postgres out of reach; the batch comes back later
+                log.warning("apply_failed", error=isolating.one_line(error))
                 stop.wait(1.0)
 
     def _discover(self) -> None:
