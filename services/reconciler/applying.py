@@ -1,12 +1,14 @@
 """Applying a batch of stream entries to `task_instance`: one transaction, then the acks.
 
-A batch is decoded (undecodable entries are dead-lettered at once), grouped by task key in stream
-order, and folded through the ledger's rules against the rows, read `FOR UPDATE` so reconcilers
-sharing the streams serialise per task. Changed rows are written with one UPDATE, rows that a
-launch event knows and the table does not (a job published straight to the queue) are inserted
-from the event's job, and the transaction commits before any entry is acknowledged: a crash
-between the two replays the batch, and the rules make the replay a no-op. The statements
-themselves are in `statements`.
+A batch is decoded (entries that do not decode, or that no row could hold, are dead-lettered at
+once), grouped by task key in stream order, and folded through the ledger's rules against the
+rows, read `FOR UPDATE` so reconcilers sharing the streams serialise per task. Changed rows are
+written with one UPDATE, rows that a launch event knows and the table does not (a job published
+straight to the queue, or rejected before it had a row) are inserted from the event, and the
+transaction commits before any entry is acknowledged: a crash between the two replays the batch,
+and the rules make the replay a no-op. A transaction that fails for one task's fault is retried
+in parts until only that task's entries fail (`isolating`): they are dead-lettered with the
+reason. The statements themselves are in `statements`.
 """
 
 from __future__ import annotations
@@ -106,14 +108,21 @@ class Applier:
             for entry, event in pairs
             if key_of(event.key) in rowless
         ]
-        done = [entry for entry, event in pairs if key_of(event.key) not in rowless | failed.keys()]
-        for entry, event in pairs:
-            if (reason := failed.get(key_of(event.key))) is not None:
-                self._consumer.dead_letter(entry, reason)
+        not_done = rowless | failed.keys()
+        done = [entry for entry, event in pairs if key_of(event.key) not in not_done]
+        if failed:
+            self._dead_letter_failed(pairs, failed)
         if given_up:
             log.info("events_without_row_left_to_the_sweeps", entries=len(given_up))
         self._consumer.ack([*done, *given_up])
         return outcomes
+
+    def _dead_letter_failed(
+        self, pairs: list[tuple[Entry, Event]], failed: dict[KeyTuple, str]
+    ) -> None:
+        for entry, event in pairs:
+            if (reason := failed.get(key_of(event.key))) is not None:
+                self._consumer.dead_letter(entry, reason)
 
     def apply_events(self, events: Iterable[Event]) -> list[Outcome]:
         """Apply `events` in one transaction (also for events the sweeps rebuild from pods); a
