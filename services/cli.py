@@ -199,6 +199,7 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
     from shared import admission
     from shared.db import engines
     from shared.messages import DecodeError, Job
+    from shared.messaging.connections import MessagingError
     from shared.messaging.jobqueue import BrokerSettings, JobQueue
 
     if settings.database_url is None or settings.broker_url is None:
@@ -217,10 +218,14 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(str(error)) from error
     except intake.AlreadySubmitted as error:
         return _fail(str(error), EXIT_FAILED)
+    except MessagingError as error:
+        # the row is recorded (the outbox): the stuck-queued sweep publishes the job later
+        print(f"recorded {job.key} try {job.try_number}, published later: {error}", file=sys.stderr)
+    else:
+        print(f"submitted {job.key} try {job.try_number} to {submitted.namespace}")
     finally:
         queue.close()
         engine.dispose()
-    print(f"submitted {job.key} try {job.try_number} to {submitted.namespace}")
     if not args.wait:
         return EXIT_OK
     return waiting.wait_for(settings.database_url, job)
