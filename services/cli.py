@@ -196,8 +196,10 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
     import orjson
 
     from services.reconciler import intake, waiting
+    from shared import admission
     from shared.db import engines
     from shared.messages import DecodeError, Job
+    from shared.messaging.connections import MessagingError
     from shared.messaging.jobqueue import BrokerSettings, JobQueue
 
     if settings.database_url is None or settings.broker_url is None:
@@ -209,15 +211,21 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
     engine = engines.make_engine(settings.database_url, pool_size=1)
     queue = JobQueue(BrokerSettings(settings.broker_url, settings.broker_visibility_timeout_s))
     try:
-        submitted = intake.submit(engine, queue, job, default_namespace=settings.namespace)
-    except intake.Unfit as error:
+        submitted = intake.submit(
+            engine, queue, job, default_namespace=settings.namespace, served=settings.namespaces
+        )
+    except admission.Refused as error:
         raise UsageError(str(error)) from error
     except intake.AlreadySubmitted as error:
         return _fail(str(error), EXIT_FAILED)
+    except MessagingError as error:
+        # the row is recorded (the outbox): the stuck-queued sweep publishes the job later
+        print(f"recorded {job.key} try {job.try_number}, published later: {error}", file=sys.stderr)
+    else:
+        print(f"submitted {job.key} try {job.try_number} to {submitted.namespace}")
     finally:
         queue.close()
         engine.dispose()
-    print(f"submitted {job.key} try {job.try_number} to {submitted.namespace}")
     if not args.wait:
         return EXIT_OK
     return waiting.wait_for(settings.database_url, job)

@@ -196,7 +196,20 @@ class NamespaceConsumer:
         self._slots.mark_created(self.namespace, *launched)
         self._slots.give_back(self.namespace, *failed)
         for item in settled:
-            self._finish(item.delivery, item.prepared, item.result.outcome, item.result.reason)
+            outcome, reason = item.result.outcome, item.result.reason
+            if outcome is Outcome.REJECTED and not self._dead_lettered(item.delivery, reason):
+                outcome = Outcome.RETRY_LATER  # its event is out: a second one changes nothing
+            self._finish(item.delivery, item.prepared, outcome, reason)
+
+    def _dead_lettered(self, delivery: Delivery, reason: str) -> bool:
+        """Keep a rejected job's body, with the reason, where an operator can find and replay
+        it; False when Redis did not take it."""
+        try:
+            self._dead_letter(self.namespace, delivery.body, reason)
+        except MessagingError:
+            log.exception("dead_lettering_failed", namespace=self.namespace)
+            return False
+        return True
 
     def _finish(
         self, delivery: Delivery, prepared: Prepared, outcome: Outcome, reason: str = ""
@@ -216,14 +229,14 @@ class NamespaceConsumer:
             delivery.requeue()
 
     def _reject(self, delivery: Delivery, rejection: Rejection) -> None:
-        """Settle a job refused before any API call: event (when the key is known), dead letter."""
+        """Settle a job refused before any API call: its event (when the key is known, so the
+        reconciler fails its row, or makes one, with the reason), and its dead letter."""
         self._metrics.outcomes.labels(namespace=self.namespace, outcome="rejected").inc()
         log.warning("job_rejected", namespace=self.namespace, reason=rejection.reason)
         try:
-            if rejection.key is None:
-                self._dead_letter(self.namespace, delivery.body, rejection.reason)
-            else:
+            if rejection.key is not None:
                 self._publish([_rejected_event(rejection)])
+            self._dead_letter(self.namespace, delivery.body, rejection.reason)
         except MessagingError:
             log.exception("recording_rejection_failed", namespace=self.namespace)
             delivery.requeue()

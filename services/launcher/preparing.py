@@ -1,9 +1,10 @@
 """From a job message to a pod manifest, or to the reason it cannot become one.
 
 Everything that can be decided without the API server is decided here, once per delivery: the
-job must decode, name a namespace this launcher serves (and match the queue it came from), pass
-the pod policy, and render. A rejection keeps whatever of the task key could be read, so the
-reconciler can fail the right row with the reason; a body with no readable key is only
+job must decode, fit its row (the same check as the API's), name a namespace this launcher serves
+(and match the queue it came from), pass the pod policy, and render. A rejection keeps whatever of
+the task key could be read, so the reconciler can fail the right row with the reason (and the
+job, when its row can hold it); a body with no readable key, or one no row can hold, is only
 dead-lettered.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from shared import admission
 from shared.k8s import policy, rendering
 from shared.k8s.rendering import RenderSettings, Templates
 from shared.messages import DecodeError, Job, TaskKey
@@ -58,6 +60,10 @@ def prepare(
         key, try_number = _partial_key(body)
         return Rejection(str(error), queue_namespace, key, try_number)
     namespace = job.namespace or queue_namespace
+    try:
+        admission.check_fits(job)
+    except admission.Unfit as unfit:
+        return _unfit(job, namespace, unfit)
     reason = _namespace_problem(namespace, queue_namespace, settings)
     if reason is None:
         reason = _policy_problem(job, settings)
@@ -68,6 +74,16 @@ def prepare(
     except rendering.TemplateError as error:
         return Rejection(str(error), namespace, job.key, job.try_number, job)
     return Prepared(job, namespace, pod)
+
+
+def _unfit(job: Job, namespace: str, unfit: admission.Unfit) -> Rejection:
+    """A job its row cannot hold: rejected without it, and without its key when that is what
+    does not fit."""
+    try:
+        admission.check_key_fits(job.key, job.try_number)
+    except admission.Unfit:
+        return Rejection(str(unfit), namespace)
+    return Rejection(str(unfit), namespace, job.key, job.try_number)
 
 
 def _namespace_problem(
@@ -106,4 +122,8 @@ def _partial_key(body: bytes) -> tuple[TaskKey | None, int]:
         return None, 1
     if not isinstance(try_number, int) or isinstance(try_number, bool) or try_number < 1:
         try_number = 1
+    try:
+        admission.check_key_fits(key, try_number)
+    except admission.Unfit:
+        return None, 1
     return key, try_number

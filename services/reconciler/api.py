@@ -13,7 +13,7 @@ Every error answer has one JSON shape (`schemas.ErrorBody`), request validation 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response, params
@@ -45,27 +45,30 @@ def make_router(
     default_namespace: str,
     api_token: SecretStr | None,
     log_lines: int = 100,
+    served: Collection[str] | None = None,
 ) -> APIRouter:
     """The `/api/v1` router: jobs, tasks and logs, behind the bearer token when one is given.
 
-    Wire it into the reconciler's health app next to the health endpoints, from the objects the
-    service already builds::
+        Wire it into the reconciler's health app next to the health endpoints, from the objects the
+        service already builds::
 
-        router = api.make_router(
-            engine=engine,
-            jobs=jobs,
-            pods=pods,
-            default_namespace=settings.namespace,
-            api_token=settings.api_token,
-            log_lines=settings.log_tail_lines,
-        )
-        app = health.make_health_app(..., routers=[router])
+            router = api.make_router(
+                engine=engine,
+                jobs=jobs,
+                pods=pods,
+                default_namespace=settings.namespace,
+                api_token=settings.api_token,
+                log_lines=settings.log_tail_lines,
+                served=settings.namespaces,
+            )
+            app = health.make_health_app(..., routers=[router])
 
-    The app then serves `/docs` and `/openapi.json` as well. `log_lines` is how many lines
-    `…/logs` returns when the request does not say.
+        The app then serves `/docs` and `/openapi.json` as well. `log_lines` is how many lines
+        `…/logs` returns when the request does not say. `served` are the namespaces jobs may name
+    (`PODRUNNER_NAMESPACES`; the default namespace alone when not given).
 
-    Raises:
-        ValueError: `api_token` is set but empty.
+        Raises:
+            ValueError: `api_token` is set but empty.
     """
     dependencies: list[params.Depends] = []
     responses: Responses = {}
@@ -75,7 +78,9 @@ def make_router(
     router = APIRouter(
         prefix=PREFIX, route_class=ApiRoute, dependencies=dependencies, responses=responses
     )
-    JobEndpoints(engine=engine, jobs=jobs, default_namespace=default_namespace).register(router)
+    JobEndpoints(
+        engine=engine, jobs=jobs, default_namespace=default_namespace, served=served
+    ).register(router)
     TaskEndpoints(engine=engine, pods=pods, log_lines=log_lines).register(router)
     return router
 

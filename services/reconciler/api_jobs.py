@@ -3,7 +3,9 @@
 The body is read raw and decoded by `Job.decode`, the same strict decoder the launcher uses, so the
 API accepts exactly what the queue does and a rejection names the field and the reason. A job must
 also fit its row: Postgres `integer` columns hold 32 bits and text can hold no NUL character, so
-either is refused here as a 422 rather than failing at the insert as a 500. The job's schema is
+either is refused here as a 422 rather than failing at the insert as a 500. So is a namespace
+(the job's, else the default) that is not one of `PODRUNNER_NAMESPACES`: no launcher would take
+its job. The job's schema is
 published in OpenAPI from the model itself, with `version` required as it is on the wire.
 
 Answers: 201 recorded and published; 202 recorded but not published (the broker failed; the row is
@@ -13,6 +15,7 @@ later one, with where it stands; 413 past `MAX_JOB_BYTES`; 422 for anything else
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import quote
 
@@ -30,6 +33,7 @@ from services.reconciler.schemas import (
     ErrorDetail,
     JobAccepted,
 )
+from shared import admission
 from shared.db.models import TaskState
 from shared.messages import DecodeError, Job
 from shared.messaging.connections import MessagingError
@@ -42,10 +46,18 @@ MAX_JOB_BYTES = 1024 * 1024
 
 
 class JobEndpoints:
-    def __init__(self, *, engine: Engine, jobs: JobQueue, default_namespace: str) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        jobs: JobQueue,
+        default_namespace: str,
+        served: Collection[str] | None = None,
+    ) -> None:
         self._engine = engine
         self._jobs = jobs
         self._default_namespace = default_namespace
+        self._served = tuple(served or (default_namespace,))
 
     def register(self, router: APIRouter) -> None:
         router.add_api_route(
@@ -76,7 +88,10 @@ class JobEndpoints:
                 self._jobs,
                 job,
                 default_namespace=self._default_namespace,
+                served=self._served,
             )
+        except admission.Refused as refused:
+            raise _invalid(refused.field, refused.reason) from refused
         except intake.AlreadySubmitted as refused:
             raise ApiError(409, _conflict(refused)) from refused
         except MessagingError as error:
@@ -97,8 +112,8 @@ def decode_job(raw: bytes) -> Job:
     except DecodeError as error:
         raise _invalid(error.field, error.reason) from error
     try:
-        intake.check_fits(job)
-    except intake.Unfit as unfit:
+        admission.check_fits(job)
+    except admission.Unfit as unfit:
         raise _invalid(unfit.field, unfit.reason) from unfit
     return job
 
@@ -156,7 +171,7 @@ def _job_content() -> dict[str, Any]:
     schema["required"] = ["version", *schema["required"]]
     properties = schema["properties"]
     properties["version"].pop("default", None)
-    for name in intake.INTEGER_FIELDS:
-        properties[name]["maximum"] = intake.INT_MAX
-    properties["priority"]["minimum"] = intake.INT_MIN
+    for name in admission.INTEGER_FIELDS:
+        properties[name]["maximum"] = admission.INT_MAX
+    properties["priority"]["minimum"] = admission.INT_MIN
     return {"application/json": {"schema": schema}}

@@ -21,7 +21,6 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import Engine
 
 from services.reconciler import tasks
-from services.reconciler.intake import INT_MAX
 from services.reconciler.schemas import (
     ApiError,
     ErrorDetail,
@@ -32,6 +31,7 @@ from services.reconciler.schemas import (
     error_answer,
 )
 from services.reconciler.tasks import STORABLE_TEXT, TaskFilter
+from shared.admission import INT_MAX
 from shared.db.models import TaskState
 from shared.k8s import errors
 

@@ -1,12 +1,14 @@
 """Applying a batch of stream entries to `task_instance`: one transaction, then the acks.
 
-A batch is decoded (undecodable entries are dead-lettered at once), grouped by task key in stream
-order, and folded through the ledger's rules against the rows, read `FOR UPDATE` so reconcilers
-sharing the streams serialise per task. Changed rows are written with one UPDATE, rows that a
-launch event knows and the table does not (a job published straight to the queue) are inserted
-from the event's job, and the transaction commits before any entry is acknowledged: a crash
-between the two replays the batch, and the rules make the replay a no-op. The statements
-themselves are in `statements`.
+A batch is decoded (entries that do not decode, or that no row could hold, are dead-lettered at
+once), grouped by task key in stream order, and folded through the ledger's rules against the
+rows, read `FOR UPDATE` so reconcilers sharing the streams serialise per task. Changed rows are
+written with one UPDATE, rows that a launch event knows and the table does not (a job published
+straight to the queue, or rejected before it had a row) are inserted from the event, and the
+transaction commits before any entry is acknowledged: a crash between the two replays the batch,
+and the rules make the replay a no-op. A transaction that fails for one task's fault is retried
+in parts until only that task's entries fail (`isolating`): they are dead-lettered with the
+reason. The statements themselves are in `statements`.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ import structlog
 from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql
 
-from services.reconciler import ledger, statements
+from services.reconciler import isolating, ledger, statements
 from services.reconciler.ledger import Decision, FollowUp, Row, Rules
 from services.reconciler.statements import TABLE, KeyTuple
+from shared import admission
 from shared.db.models import TaskState
-from shared.messages import DecodeError, EventKey, LaunchEvent, PodEvent, TaskKey
+from shared.messages import DecodeError, EventKey, LaunchEvent, LaunchOutcome, PodEvent, TaskKey
 from shared.messaging.streams import Entry, StreamConsumer
 
 __all__ = ["TABLE", "Applier", "KeyTuple", "Outcome", "key_of", "revise", "task_key"]
@@ -99,27 +102,50 @@ class Applier:
         given_up = [h.entry for h in self._held if now - h.since > self._early_wait_s]
         pairs = [(h.entry, h.event) for h in held] + self._decode(entries)
         since = {h.entry.id: h.since for h in held}
-        outcomes, rowless = self._apply(event for _, event in pairs)
+        outcomes, rowless, failed = self._apply(event for _, event in pairs)
         self._held = [
             _Held(entry, event, since.get(entry.id, now))
             for entry, event in pairs
             if key_of(event.key) in rowless
         ]
-        done = [entry for entry, event in pairs if key_of(event.key) not in rowless]
+        not_done = rowless | failed.keys()
+        done = [entry for entry, event in pairs if key_of(event.key) not in not_done]
+        if failed:
+            self._dead_letter_failed(pairs, failed)
         if given_up:
             log.info("events_without_row_left_to_the_sweeps", entries=len(given_up))
         self._consumer.ack([*done, *given_up])
         return outcomes
 
+    def _dead_letter_failed(
+        self, pairs: list[tuple[Entry, Event]], failed: dict[KeyTuple, str]
+    ) -> None:
+        for entry, event in pairs:
+            if (reason := failed.get(key_of(event.key))) is not None:
+                self._consumer.dead_letter(entry, reason)
+
     def apply_events(self, events: Iterable[Event]) -> list[Outcome]:
-        """Apply `events` in one transaction (also for events the sweeps rebuild from pods)."""
-        outcomes, _ = self._apply(events)
+        """Apply `events` in one transaction (also for events the sweeps rebuild from pods); a
+        task whose events fail on their own is left out (see `isolating`)."""
+        outcomes, _, _ = self._apply(events)
         return outcomes
 
-    def _apply(self, events: Iterable[Event]) -> tuple[list[Outcome], set[KeyTuple]]:
+    def _apply(
+        self, events: Iterable[Event]
+    ) -> tuple[list[Outcome], set[KeyTuple], dict[KeyTuple, str]]:
+        """Apply `events` in one transaction; if it fails for one task's fault, in parts, so
+        that only that task's events fail (with the reason)."""
         grouped: dict[KeyTuple, list[Event]] = {}
         for event in events:
             grouped.setdefault(key_of(event.key), []).append(event)
+        isolated = isolating.apply_isolating(grouped, self._transaction)
+        outcomes = [outcome for result in isolated.results for outcome in result[0]]
+        rowless = {key for result in isolated.results for key in result[1]}
+        return outcomes, rowless, isolated.failed
+
+    def _transaction(
+        self, grouped: Mapping[KeyTuple, list[Event]]
+    ) -> tuple[list[Outcome], set[KeyTuple]]:
         with self._engine.begin() as connection:
             return self._apply_grouped(connection, grouped)
 
@@ -132,35 +158,42 @@ class Applier:
                 LaunchEvent if entry.stream == self._launches else PodEvent
             )
             try:
-                decoded.append((entry, record.decode(entry.data)))
-            except DecodeError as error:
+                event = record.decode(entry.data)
+                _check_fits(event)
+            except (DecodeError, admission.Unfit) as error:
                 self._consumer.dead_letter(entry, str(error))
+                continue
+            decoded.append((entry, event))
         return decoded
 
     def _apply_grouped(
-        self, connection: Connection, grouped: dict[KeyTuple, list[Event]]
+        self, connection: Connection, grouped: Mapping[KeyTuple, list[Event]]
     ) -> tuple[list[Outcome], set[KeyTuple]]:
         rows = statements.lock_rows(connection, list(grouped))
         rowless: set[KeyTuple] = set()
         inserts: list[dict[str, Any]] = []
+        renewals: list[tuple[KeyTuple, LaunchEvent]] = []
         updates: list[tuple[KeyTuple, Row]] = []
         outcomes: list[Outcome] = []
         for key, events in grouped.items():
             locked = rows.get(key)
             current = locked.row if locked is not None else None
             if current is None:
-                launch = _launch_with_job(events)
+                launch = _launch_making_row(events)
                 if launch is None:
                     rowless.add(key)  # its launch event may come later; else the sweeps
                     continue
                 current = Row(try_number=launch.try_number, state=TaskState.QUEUED)
                 inserts.append(_insert_values(key, launch, current))
+            elif (newer := _newer_job(current, events)) is not None:
+                renewals.append((key, newer))
             decision = self._fold(current, events)
             if decision.row != current or decision.follow_ups:
                 updates.append((key, decision.row))
                 outcomes.append(Outcome(key, events[-1].namespace, decision))
         if inserts:
             connection.execute(postgresql.insert(TABLE).on_conflict_do_nothing(), inserts)
+        statements.renew_jobs(connection, renewals)
         statements.write_rows(connection, updates, datetime.now(UTC))
         return outcomes, rowless
 
@@ -202,15 +235,45 @@ def task_key(key: KeyTuple) -> TaskKey:
     return TaskKey(dag_id=dag_id, task_id=task_id, run_id=run_id, map_index=map_index)
 
 
-def _launch_with_job(events: list[Event]) -> LaunchEvent | None:
-    """The launch event that lets a task known only from it (a job published straight to the
-    queue) get its row."""
-    return next((e for e in events if isinstance(e, LaunchEvent) and e.job is not None), None)
+def _check_fits(event: Event) -> None:
+    """Raises `admission.Unfit` for an event whose key, reason or job its row cannot hold."""
+    admission.check_key_fits(event.key, event.try_number)
+    if isinstance(event, LaunchEvent):
+        admission.check_text("reason", event.reason)
+        if event.job is not None:
+            admission.check_fits(event.job)
+
+
+def _launch_making_row(events: list[Event]) -> LaunchEvent | None:
+    """The launch event that lets a task known only from it get its row: one with the job (a
+    job published straight to the queue), else a rejection, so that the submitter of a job the
+    launcher could not read finds its task `failed` with the reason."""
+    launches = [e for e in events if isinstance(e, LaunchEvent)]
+    with_job = next((e for e in launches if e.job is not None), None)
+    rejected = (e for e in launches if e.outcome is LaunchOutcome.REJECTED)
+    return with_job or next(rejected, None)
+
+
+def _newer_job(row: Row, events: list[Event]) -> LaunchEvent | None:
+    """A launch event bringing the job of a later try than the first, which may be newer than
+    the row's job: a try published straight to the queue after an earlier one ended (its pod's
+    events may have moved the row to that try already). The row's job must then be that one,
+    since a relaunch republishes the row's job."""
+    newer = (
+        e
+        for e in events
+        if isinstance(e, LaunchEvent)
+        and e.job is not None
+        and e.try_number > 1
+        and e.try_number >= row.try_number
+    )
+    return max(newer, key=lambda e: e.try_number, default=None)
 
 
 def _insert_values(key: KeyTuple, launch: LaunchEvent, row: Row) -> dict[str, Any]:
-    assert launch.job is not None
     dag_id, task_id, run_id, map_index = key
+    job = launch.job.to_dict() if launch.job is not None else _readable_parts(key, launch)
+    priority = launch.job.priority if launch.job is not None else 0
     return {
         "dag_id": dag_id,
         "task_id": task_id,
@@ -219,7 +282,20 @@ def _insert_values(key: KeyTuple, launch: LaunchEvent, row: Row) -> dict[str, An
         "try_number": row.try_number,
         "state": row.state,
         "namespace": launch.namespace,
-        "job": launch.job.to_dict(),
-        "priority": launch.job.priority,
+        "job": job,
+        "priority": priority,
         "queued_at": launch.at,
+    }
+
+
+def _readable_parts(key: KeyTuple, launch: LaunchEvent) -> dict[str, Any]:
+    """What is known of a job the launcher could not read, for a row's `job`."""
+    dag_id, task_id, run_id, map_index = key
+    return {
+        "dag_id": dag_id,
+        "task_id": task_id,
+        "run_id": run_id,
+        "map_index": map_index,
+        "try_number": launch.try_number,
+        "namespace": launch.namespace,
     }

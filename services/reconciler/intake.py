@@ -8,8 +8,7 @@ a broker outage) is still known and the stuck-queued sweep publishes it again.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,19 +17,15 @@ from sqlalchemy import Connection, Engine, and_, select
 from sqlalchemy.dialects import postgresql
 
 from services.reconciler.applying import TABLE
+from shared import admission
 from shared.db.models import TaskState
 from shared.messages import Job
 from shared.messaging.jobqueue import JobQueue
 
-#: Largest and smallest values of a Postgres `integer` column.
-INT_MAX = 2**31 - 1
-INT_MIN = -(2**31)
-#: Job fields stored in `integer` columns.
-INTEGER_FIELDS = ("map_index", "try_number", "priority")
-
-#: Row fields reset when a new try of a task starts.
+#: Row fields reset when a new try of a task starts: everything the last try's pod left.
 _FRESH = {
     "pod_name": None,
+    "pod_uid": None,
     "launched_at": None,
     "started_at": None,
     "ended_at": None,
@@ -40,46 +35,8 @@ _FRESH = {
     "failure_reason": None,
     "log_tail": None,
     "relaunch_count": 0,
+    "republish_count": 0,
 }
-
-
-class Unfit(ValueError):
-    """The job is valid but its row cannot hold it (Postgres: 32-bit integers, no NUL in text)."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"invalid job: {field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
-def check_fits(job: Job) -> None:
-    """Refuse a job its row cannot store, naming the field, before anything is written.
-
-    Raises:
-        Unfit: an integer outside 32 bits, a NUL character in text, a number that is not finite.
-    """
-    for name in INTEGER_FIELDS:
-        if not INT_MIN <= getattr(job, name) <= INT_MAX:
-            raise Unfit(name, f"must be between {INT_MIN} and {INT_MAX}")
-    for field, value in _leaves(job.model_dump(exclude_none=True)):
-        if isinstance(value, str) and "\x00" in value:
-            raise Unfit(field, "text cannot contain NUL characters")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise Unfit(field, "numbers must be finite")
-
-
-def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    """Every key and leaf value in `value`, each with its dotted path."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            inner = f"{path}.{key}" if path else str(key)
-            yield inner, key
-            yield from _leaves(item, inner)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _leaves(item, f"{path}.{index}")
-    else:
-        yield path, value
 
 
 class AlreadySubmitted(Exception):
@@ -98,16 +55,27 @@ class Submitted:
     namespace: str
 
 
-def submit(engine: Engine, jobs: JobQueue, job: Job, *, default_namespace: str) -> Submitted:
-    """Record `job` as queued, then publish it.
+def submit(
+    engine: Engine,
+    jobs: JobQueue,
+    job: Job,
+    *,
+    default_namespace: str,
+    served: Collection[str] | None = None,
+) -> Submitted:
+    """Record `job` as queued, then publish it. `served` are the namespaces launchers take jobs
+    for (`PODRUNNER_NAMESPACES`); as in the settings, the default namespace alone when not given.
 
     Raises:
-        Unfit: the job's row could not hold it.
+        Refused: the job's row could not hold it (`Unfit`), or no launcher serves its namespace
+            (`Unserved`).
         AlreadySubmitted: the task has a row for this try or a later one.
         MessagingError: the broker refused the job; its row stays queued (the outbox).
     """
-    check_fits(job)
-    namespace = job.namespace or default_namespace
+    admission.check_fits(job)
+    namespace = admission.served_namespace(
+        job, default=default_namespace, served=served or (default_namespace,)
+    )
     with engine.begin() as connection:
         _record(connection, job, namespace)
     jobs.publish([(job, namespace)])

@@ -226,8 +226,10 @@ def apply_abandoned(row: Row, reason: str, *, at: datetime) -> Decision:
 
 def apply_stuck(row: Row, *, max_republishes: int, waited_s: float, at: datetime) -> Decision:
     """No launcher took the row's job in time: publish it again (the row is the outbox), a
-    bounded number of times."""
-    if _terminal(row) or row.launched_at is not None:
+    bounded number of times. Only a row waiting for its current try's pod that no launcher
+    reported and no watcher saw: a pod seen means a launcher took the job (its launch event is
+    merely late), and publishing again would only be refused as a duplicate."""
+    if not _waiting_for_a_pod(row) or row.launched_at is not None:
         return Decision(row)
     if row.republish_count >= max_republishes:
         reason = (
@@ -237,6 +239,18 @@ def apply_stuck(row: Row, *, max_republishes: int, waited_s: float, at: datetime
         return Decision(_fail(row, reason, at=at))
     again = structs.replace(row, republish_count=row.republish_count + 1)
     return Decision(again, frozenset({FollowUp.RELAUNCH}))
+
+
+def _waiting_for_a_pod(row: Row) -> bool:
+    """Whether no pod of the row's current try (or, once lost, of its relaunch) was seen yet.
+
+    A row `up_for_reschedule` still holds its lost pod's uid: the relaunched pod's first event
+    moves it back to `queued` with the new uid (see `_for_pod`)."""
+    if row.state is TaskState.UP_FOR_RESCHEDULE:
+        return True
+    if row.state is not TaskState.QUEUED:
+        return False
+    return row.pod_uid is None and row.started_at is None and row.pod_phase is None
 
 
 def _reschedule(row: Row, reason: str, rules: Rules, *, at: datetime) -> Decision:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import sqlalchemy
 import structlog
 
+from services.reconciler import isolating
 from services.reconciler.applying import Applier
 from services.reconciler.following import FollowUps
 from services.reconciler.metrics import ReconcilerMetrics
@@ -69,8 +70,10 @@ class ApplyLoop:
             try:
                 self._discover()
                 self._step()
-            except (MessagingError, sqlalchemy.exc.OperationalError) as error:
-                self._outages.failed(self._heartbeat.name, str(error))
+            except (MessagingError, sqlalchemy.exc.DBAPIError) as error:
+                # the applier isolates what one task's events cause (see `isolating`): what
+                # comes here is Redis or Postgres out of reach; the batch comes back later
+                self._outages.failed(self._heartbeat.name, isolating.one_line(error))
                 stop.wait(RETRY_PAUSE_S)
             else:
                 self._outages.recovered(self._heartbeat.name)
@@ -150,9 +153,10 @@ class SweepLoop:
                 if holding is not None:
                     self._round(holding, stop)
             except (MessagingError, sqlalchemy.exc.OperationalError) as error:
-                self._outages.failed(self._heartbeat.name, str(error))
-            except errors.KubeError as error:
-                log.warning("sweep_failed", error=str(error))
+                self._outages.failed(self._heartbeat.name, isolating.one_line(error))
+            except (errors.KubeError, sqlalchemy.exc.DBAPIError) as error:
+                # one finding's failure ends this round only; the next round sweeps again
+                log.warning("sweep_failed", error=isolating.one_line(error))
             else:
                 self._outages.recovered(self._heartbeat.name)
             stop.wait(self._interval_s)

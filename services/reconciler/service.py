@@ -186,6 +186,7 @@ def build(settings: Settings) -> running.Service:
         default_namespace=settings.namespace,
         api_token=settings.api_token,
         log_lines=settings.log_tail_lines,
+        served=settings.namespaces,
     )
     app = health.make_health_app(
         service="reconciler",

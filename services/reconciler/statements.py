@@ -17,13 +17,25 @@ from datetime import datetime
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Connection, Table, Text, and_, bindparam, column, func, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    column,
+    func,
+    select,
+    update,
+)
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.reconciler.ledger import Row
 from shared.db.models import TaskInstance
+from shared.messages import LaunchEvent
 
 TABLE = cast(Table, TaskInstance.__table__)
 KeyTuple = tuple[str, str, str, int]
@@ -53,6 +65,27 @@ def write_rows(connection: Connection, rows: Sequence[tuple[KeyTuple, Row]], at:
         changes = [(*key, row) for key, row in rows]
         parameters = {"changes": _ENCODER.encode(changes).decode(), "at": at}
         connection.execute(_UPDATE, parameters)
+
+
+def renew_jobs(connection: Connection, launches: Sequence[tuple[KeyTuple, LaunchEvent]]) -> None:
+    """Make each launch event's job the row's job where the row holds an older try's: what a
+    relaunch republishes, and what the task's row shows (a try submitted straight to the queue
+    after an earlier one)."""
+    if launches:
+        connection.execute(_RENEW, [_renewal(key, launch) for key, launch in launches])
+
+
+def _renewal(key: KeyTuple, launch: LaunchEvent) -> dict[str, Any]:
+    assert launch.job is not None
+    keyed = {f"key_{name}": value for name, value in zip(KEY_COLUMNS, key, strict=True)}
+    return {
+        **keyed,
+        "new_try": launch.try_number,
+        "new_job": launch.job.to_dict(),
+        "new_priority": launch.job.priority,
+        "new_namespace": launch.namespace,
+        "new_queued_at": launch.at,
+    }
 
 
 def _elements(name: str) -> Any:
@@ -96,6 +129,19 @@ _LOCK = select(
     )
 )
 _LOCKED = msgspec.json.Decoder(list[tuple[str, str, str, int, str, Row]])
+
+_RENEW = (
+    update(TABLE)
+    .where(and_(*(TABLE.c[name] == bindparam(f"key_{name}") for name in KEY_COLUMNS)))
+    .where(sql_cast(TABLE.c.job["try_number"].astext, Integer) < bindparam("new_try"))
+    .values(
+        job=bindparam("new_job"),
+        priority=bindparam("new_priority"),
+        namespace=bindparam("new_namespace"),
+        queued_at=bindparam("new_queued_at"),
+        log_tail=None,
+    )
+)
 
 _CHANGES = _elements("changes")
 #: A change is `[dag_id, task_id, run_id, map_index, [the Row's fields]]`.

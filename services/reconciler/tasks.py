@@ -18,7 +18,7 @@ from pydantic import Field, StrictInt, StrictStr, TypeAdapter, ValidationError
 from sqlalchemy import ColumnElement, Engine, and_, select, tuple_
 
 from services.reconciler.applying import TABLE, KeyTuple
-from services.reconciler.intake import INT_MAX
+from shared.admission import INT_MAX
 from shared.db.models import TaskState
 
 #: Bounds of a Postgres `integer` column (map_index, try_number, priority).

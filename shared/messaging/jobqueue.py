@@ -32,9 +32,26 @@ from shared.messaging.redis_transport import BatchingChannel, BatchingTransport
 MAX_PRIORITY = 9
 #: Broker connections kept open for publishing (one per thread publishing at the same moment).
 PUBLISH_CONNECTIONS = 8
+#: A publish gives up within about a second when the broker is down: its caller (the API, the
+#: CLI, a sweep) has the row as the outbox, and an HTTP client must not wait 30 s for a 202. One
+#: quick retry still gets past a pooled connection the broker closed (a restart).
+PUBLISH_CONNECT_TIMEOUT_S = 2.0
+PUBLISH_WAIT_S = 5.0
+_PUBLISH_RETRY: dict[str, float] = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 _REDIS_SCHEMES = ("redis", "rediss", "redis+socket", "unix")
-#: What a lost or refused broker connection raises (kombu's Redis transport lets redis-py's out).
-_CONNECTION_ERRORS = (kombu.exceptions.OperationalError, OSError, ConnectionError, redis.RedisError)
+#: What kombu lets through when the broker cannot be reached: its own errors, the Redis client's
+#: (kombu's Redis transport raises them unwrapped from a pooled connection), the socket's.
+_CONNECTION_ERRORS = (
+    kombu.exceptions.OperationalError,
+    redis.RedisError,
+    OSError,
+    ConnectionError,
+)
 
 
 @dataclass(frozen=True)
@@ -86,17 +103,25 @@ class JobQueue:
         self._exchange = Exchange(JOB_EXCHANGE, type="direct", durable=True)
         self._is_redis = settings.url.split(":", 1)[0] in _REDIS_SCHEMES
         # opening a connection (and its channel) cost ~14 ms, twenty times the publish itself
-        self._publishing = self.connection().Pool(limit=PUBLISH_CONNECTIONS)
+        publishing = self.connection(connect_timeout_s=PUBLISH_CONNECT_TIMEOUT_S, **_PUBLISH_RETRY)
+        self._publishing = publishing.Pool(limit=PUBLISH_CONNECTIONS)
 
-    def connection(self) -> Connection:
-        options: dict[str, Any] = {"visibility_timeout": self._settings.visibility_timeout_s}
+    def connection(self, *, connect_timeout_s: float = 10.0, **retry: float) -> Connection:
+        """A broker connection; `retry` (kombu's `max_retries`, `interval_start`, ...) bounds how
+        it retries connecting."""
+        options: dict[str, Any] = {
+            "visibility_timeout": self._settings.visibility_timeout_s,
+            **retry,
+        }
         if self._is_redis:
             options["priority_steps"] = list(range(MAX_PRIORITY + 1))
         url = self._settings.url
         if url.startswith("unix://"):
             url = "redis+socket://" + url.removeprefix("unix://")
         transport = BatchingTransport if self._is_redis else None
-        return Connection(url, transport=transport, transport_options=options, connect_timeout=10)
+        return Connection(
+            url, transport=transport, transport_options=options, connect_timeout=connect_timeout_s
+        )
 
     def queue(self, namespace: str) -> Queue:
         return Queue(
@@ -115,7 +140,7 @@ class JobQueue:
         """Publish each (job, namespace); return how many. Declares the queues it publishes to."""
         count = 0
         try:
-            with self._publishing.acquire(block=True, timeout=30) as connection:
+            with self._publishing.acquire(block=True, timeout=PUBLISH_WAIT_S) as connection:
                 producer = connection.Producer(serializer="json")
                 declared: set[str] = set()
                 for job, namespace in jobs:
@@ -128,7 +153,7 @@ class JobQueue:
                         routing_key=namespace,
                         priority=self.kombu_priority(job.priority),
                         retry=True,
-                        retry_policy={"max_retries": 3},
+                        retry_policy=_PUBLISH_RETRY,
                     )
                     count += 1
         except _CONNECTION_ERRORS as error:

@@ -70,8 +70,12 @@ def test_bad_jobs_are_rejected_with_their_reasons_and_good_ones_still_run(
     assert events["empty"].outcome is LaunchOutcome.REJECTED
     assert events["empty"].reason.startswith("invalid Job: command: ")
     dead: Any = redis_client.xrange(keys.dead_letters)
-    assert [fields[b"event"] for _, fields in dead] == [b"this is not json"]
-    assert dead[0][1][b"error"].startswith(b"invalid Job: (body): ")
+    errors = {fields[b"event"]: fields[b"error"].decode() for _, fields in dead}
+    assert len(dead) == 4, "every rejected job is dead-lettered, with its reason"
+    assert errors[b"this is not json"].startswith("invalid Job: (body): ")
+    assert errors[empty_command] == events["empty"].reason
+    assert events["privileged"].reason in errors.values()
+    assert events["invalid"].reason in errors.values()
     assert [p["metadata"]["name"] for p in cluster.pods(namespace)] == [events["good"].pod]
     assert jobs.depth(namespace) == 0
     assert len(launch_events(redis_client, keys)) == 4, "each job settled exactly once"

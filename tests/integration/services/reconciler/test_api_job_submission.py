@@ -49,7 +49,12 @@ def jobs(redis_url: str) -> JobQueue:
 
 def make_app(db: sqlalchemy.Engine, jobs: JobQueue, pods: PodApi) -> FastAPI:
     router = api.make_router(
-        engine=db, jobs=jobs, pods=pods, default_namespace="jobs", api_token=None
+        engine=db,
+        jobs=jobs,
+        pods=pods,
+        default_namespace="jobs",
+        api_token=None,
+        served=("jobs", "team-a"),
     )
     return health.make_health_app(
         service="reconciler",

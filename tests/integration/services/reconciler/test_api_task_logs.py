@@ -36,7 +36,7 @@ def pods(cluster: Cluster) -> Iterator[PodApi]:
     api_client.close()
 
 
-def make_app(db: sqlalchemy.Engine, redis_url: str, pods: PodApi) -> FastAPI:
+def make_app(db: sqlalchemy.Engine, redis_url: str, pods: PodApi, namespace: str) -> FastAPI:
     router = api.make_router(
         engine=db,
         jobs=JobQueue(BrokerSettings(url=redis_url)),
@@ -44,6 +44,7 @@ def make_app(db: sqlalchemy.Engine, redis_url: str, pods: PodApi) -> FastAPI:
         default_namespace="jobs",
         api_token=None,
         log_lines=3,
+        served=("jobs", namespace),
     )
     return health.make_health_app(
         service="reconciler",
@@ -56,8 +57,10 @@ def make_app(db: sqlalchemy.Engine, redis_url: str, pods: PodApi) -> FastAPI:
 
 
 @pytest.fixture
-def client(db: sqlalchemy.Engine, redis_url: str, pods: PodApi) -> Iterator[TestClient]:
-    with TestClient(make_app(db, redis_url, pods)) as client:
+def client(
+    db: sqlalchemy.Engine, redis_url: str, pods: PodApi, namespace: str
+) -> Iterator[TestClient]:
+    with TestClient(make_app(db, redis_url, pods, namespace)) as client:
         yield client
 
 

@@ -10,8 +10,10 @@ import sqlalchemy
 
 from services import cli
 from services.reconciler import intake
+from shared import admission
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from tests.support import builders
+from tests.support.kubesim import free_port
 
 
 @pytest.fixture
@@ -97,16 +99,33 @@ def test_podrunner_submit_records_and_publishes_and_refuses_a_repeat(
 def test_a_job_its_row_cannot_hold_is_refused_before_anything_is_written(
     db: sqlalchemy.Engine, jobs: JobQueue
 ) -> None:
-    with pytest.raises(intake.Unfit) as refused:
+    with pytest.raises(admission.Unfit) as refused:
         intake.submit(db, jobs, builders.job(command=["echo", "a\x00b"]), default_namespace="jobs")
     assert (refused.value.field, refused.value.reason) == (
         "command.1",
         "text cannot contain NUL characters",
     )
-    with pytest.raises(intake.Unfit, match="priority: must be between"):
+    with pytest.raises(admission.Unfit, match="priority: must be between"):
         intake.submit(db, jobs, builders.job(priority=2**40), default_namespace="jobs")
     with db.connect() as connection:
         assert (
             connection.execute(sqlalchemy.text("SELECT count(*) FROM task_instance")).scalar() == 0
         )
     assert jobs.depth("jobs") == 0
+
+
+def test_podrunner_submit_while_the_broker_is_down_records_the_row_and_says_so(
+    db: sqlalchemy.Engine,
+    database_url: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("PODRUNNER_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    monkeypatch.setenv("PODRUNNER_DATABASE_URL", database_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("PODRUNNER_NAMESPACE", "jobs")
+    argv = ["submit", "--dag-id", "etl", "--task-id", "load", "--run-id", "r1", "--", "true"]
+
+    assert cli.main(argv) == 0
+    error = capsys.readouterr().err
+    assert error.startswith("recorded etl.load.r1 try 1, published later: publishing jobs failed")
+    assert row(db)["state"] == "queued"

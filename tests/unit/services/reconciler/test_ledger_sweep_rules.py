@@ -58,3 +58,21 @@ def test_a_stuck_job_is_republished_a_bounded_number_of_times_then_failed() -> N
 def test_a_launched_row_is_not_stuck() -> None:
     row = Row(try_number=1, state=TaskState.QUEUED, launched_at=T0)
     assert ledger.apply_stuck(row, max_republishes=2, waited_s=60, at=T0).row == row
+
+
+def test_a_queued_row_whose_pod_was_seen_is_not_republished() -> None:
+    seen = [
+        Row(try_number=1, state=TaskState.QUEUED, pod_uid="uid-1", pod_phase="Pending"),
+        Row(try_number=1, state=TaskState.QUEUED, started_at=T0),
+        Row(try_number=1, state=TaskState.RUNNING, pod_uid="uid-1", started_at=T0),
+    ]
+    for row in seen:
+        decision = ledger.apply_stuck(row, max_republishes=2, waited_s=60, at=T0)
+        assert decision == ledger.Decision(row), row
+
+
+def test_a_row_up_for_reschedule_whose_relaunch_was_lost_is_republished() -> None:
+    row = Row(try_number=1, state=TaskState.UP_FOR_RESCHEDULE, pod_uid="lost", relaunch_count=1)
+    decision = ledger.apply_stuck(row, max_republishes=2, waited_s=60, at=T0)
+    assert decision.follow_ups == {FollowUp.RELAUNCH}
+    assert decision.row.republish_count == 1

@@ -1,0 +1,123 @@
+"""A job for a namespace no launcher serves is refused at intake, by the API with a 422 naming
+`namespace` and by `podrunner submit` with exit 2, before anything is written: no launcher would
+ever take it."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy
+from prometheus_client import CollectorRegistry
+from starlette.exceptions import StarletteDeprecationWarning
+
+from services import cli
+from services.reconciler import api
+from shared import health
+from shared.k8s import clients
+from shared.k8s.pods import PodApi
+from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from tests.support import builders
+from tests.support.cluster import Cluster
+
+with warnings.catch_warnings():  # starlette asks for httpx2; the project installs httpx
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def jobs(redis_url: str) -> JobQueue:
+    return JobQueue(BrokerSettings(url=redis_url))
+
+
+@pytest.fixture
+def client(db: sqlalchemy.Engine, jobs: JobQueue, cluster: Cluster) -> Iterator[TestClient]:
+    api_client = clients.make_api_client(cluster.sim.kubeconfig)
+    router = api.make_router(
+        engine=db,
+        jobs=jobs,
+        pods=PodApi(api_client),
+        default_namespace="jobs",
+        api_token=None,
+        served=("jobs", "team-a"),
+    )
+    app = health.make_health_app(
+        service="reconciler",
+        heartbeats=[],
+        readiness=health.Readiness({}),
+        registry=CollectorRegistry(),
+        status=dict,
+        routers=[router],
+    )
+    with TestClient(app) as client:
+        yield client
+    api_client.close()
+
+
+def count_rows(db: sqlalchemy.Engine) -> int:
+    with db.connect() as connection:
+        return int(
+            connection.execute(sqlalchemy.text("SELECT count(*) FROM task_instance")).scalar_one()
+        )
+
+
+def test_the_api_refuses_a_job_for_a_namespace_not_served_naming_the_served_ones(
+    client: TestClient, db: sqlalchemy.Engine, jobs: JobQueue
+) -> None:
+    response = client.post("/api/v1/jobs", json=builders.job_dict(namespace="team-b"))
+
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["field"] == "namespace"
+    assert error["reason"] == "'team-b' is not served here (served: jobs, team-a)"
+    assert count_rows(db) == 0
+    assert jobs.depth("team-b") == 0
+
+
+def test_the_api_takes_a_job_for_any_served_namespace(client: TestClient) -> None:
+    response = client.post("/api/v1/jobs", json=builders.job_dict(namespace="team-a"))
+    assert response.status_code == 201, response.text
+
+
+def test_podrunner_submit_refuses_a_namespace_not_served_with_exit_2(
+    db: sqlalchemy.Engine,
+    redis_url: str,
+    database_url: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("PODRUNNER_REDIS_URL", redis_url)
+    monkeypatch.setenv("PODRUNNER_DATABASE_URL", database_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("PODRUNNER_NAMESPACE", "jobs")
+    monkeypatch.setenv("PODRUNNER_NAMESPACES", "jobs,team-a")
+    argv = ["submit", "--dag-id", "etl", "--task-id", "load", "--run-id", "r1"]
+
+    assert cli.main([*argv, "--namespace", "team-b", "--", "true"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.endswith(
+        "invalid job: namespace: 'team-b' is not served here (served: jobs, team-a)"
+    )
+    assert len(error.splitlines()) == 1
+    assert count_rows(db) == 0
+
+
+def test_podrunner_submit_refuses_the_default_namespace_when_it_is_not_served(
+    db: sqlalchemy.Engine,
+    redis_url: str,
+    database_url: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("PODRUNNER_REDIS_URL", redis_url)
+    monkeypatch.setenv("PODRUNNER_DATABASE_URL", database_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("PODRUNNER_NAMESPACE", "jobs")
+    monkeypatch.setenv("PODRUNNER_NAMESPACES", "team-a")
+
+    argv = ["submit", "--dag-id", "etl", "--task-id", "load", "--run-id", "r1", "--", "true"]
+    assert cli.main(argv) == 2
+    assert "namespace: 'jobs' is not served here (served: team-a)" in capsys.readouterr().err
+    assert count_rows(db) == 0
