@@ -19,6 +19,9 @@ from shared.k8s.rendering import RenderSettings, Templates
 from shared.messages import DecodeError, Job, TaskKey
 from shared.settings import PolicyRule
 
+#: The most of an unexpected error's message a rejection reason quotes.
+_MAX_DETAIL = 300
+
 
 @dataclass(frozen=True)
 class LaunchSettings:
@@ -67,7 +70,17 @@ def prepare(
         pod = rendering.render_pod(job, settings=settings.render, templates=templates)
     except rendering.TemplateError as error:
         return Rejection(str(error), namespace, job.key, job.try_number, job)
+    except Exception as error:  # noqa: BLE001 - one job's fault must not stop the launcher
+        return Rejection(
+            unexpected("rendering the pod", error), namespace, job.key, job.try_number, job
+        )
     return Prepared(job, namespace, pod)
+
+
+def unexpected(doing: str, error: Exception) -> str:
+    """A one-line reason for an error nobody foresaw while `doing` something with one job."""
+    text = " ".join(str(error).split())[:_MAX_DETAIL]
+    return f"{doing} failed unexpectedly: {type(error).__name__}: {text}"
 
 
 def _namespace_problem(
@@ -88,6 +101,8 @@ def _policy_problem(job: Job, settings: LaunchSettings) -> str | None:
         policy.check_override(job.pod_override, allow=settings.policy_allow)
     except policy.PolicyViolation as violation:
         return str(violation)
+    except Exception as error:  # noqa: BLE001 - one job's fault must not stop the launcher
+        return unexpected("checking the pod policy", error)
     return None
 
 
