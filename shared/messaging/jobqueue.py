@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import kombu.exceptions
+import redis
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
 from kombu.message import Message
+from kombu.utils.encoding import bytes_to_str
 
 from shared.messages import Job
 from shared.messaging.connections import MessagingError
@@ -159,6 +161,20 @@ class JobQueue:
         except _CONNECTION_ERRORS as error:
             raise MessagingError(f"reading queue depth failed: {error}") from error
         return int(declared.message_count)
+
+    def queued_namespaces(self) -> set[str]:
+        """Namespaces whose queue holds jobs now, found by scanning Redis for queue lists (the
+        one way to see a queue nobody consumes); an empty set on other brokers."""
+        if not self._is_redis:
+            return set()
+        try:
+            with self.connection() as connection:
+                channel = connection.default_channel
+                lists = channel.client.scan_iter(match=job_queue("*"), count=1000, _type="list")
+                names = {bytes_to_str(name).split(channel.sep, 1)[0] for name in lists}
+        except (*_CONNECTION_ERRORS, redis.RedisError) as error:
+            raise MessagingError(f"looking for job queues failed: {error}") from error
+        return {name.removeprefix(job_queue("")) for name in names}
 
     @contextmanager
     def consumer(self, namespaces: Iterable[str], *, prefetch: int) -> Iterator[JobConsumer]:
