@@ -170,8 +170,9 @@ class JobQueue:
         try:
             with self.connection() as connection:
                 channel = connection.default_channel
-                lists = channel.client.scan_iter(match=job_queue("*"), count=1000, _type="list")
-                names = {bytes_to_str(name).split(channel.sep, 1)[0] for name in lists}
+                with channel.conn_or_acquire() as client:
+                    lists = client.scan_iter(match=job_queue("*"), count=1000, _type="list")
+                    names = {bytes_to_str(name).split(channel.sep, 1)[0] for name in lists}
         except (*_CONNECTION_ERRORS, redis.RedisError) as error:
             raise MessagingError(f"looking for job queues failed: {error}") from error
         return {name.removeprefix(job_queue("")) for name in names}
