@@ -36,8 +36,9 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
-from shared.k8s import syntax
+from shared.k8s import shapes, syntax
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -88,6 +89,8 @@ class _Record(BaseModel):
         except ValidationError as error:
             first = error.errors(include_url=False)[0]
             field = ".".join(str(part) for part in first["loc"]) or "(body)"
+            if first["type"] == "pod_shape":  # the fault lies deeper than the field
+                field = f"{field}.{first['ctx']['where']}"
             raw_text = raw_bytes if isinstance(raw_bytes, bytes) else b""
             raise DecodeError(
                 record=cls.__name__, field=field, reason=first["msg"], raw=raw_text
@@ -221,6 +224,17 @@ class Job(_Record):
                 raise ValueError(f"{name!r} is not a valid label name")
             if not syntax.is_label_value(label):
                 raise ValueError(f"label {name}: {label!r} is not a valid label value")
+        return value
+
+    @field_validator("pod_override")
+    @classmethod
+    def _pod_override_has_a_pods_shape(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            try:
+                shapes.check_pod(value)
+            except shapes.ShapeError as error:
+                context = {"where": error.where, "reason": error.reason}
+                raise PydanticCustomError("pod_shape", "{reason}", context) from error
         return value
 
     @field_validator("annotations")

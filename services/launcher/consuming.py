@@ -31,7 +31,7 @@ import structlog
 
 from services.launcher.creating import Creator, Outcome, Result
 from services.launcher.metrics import LauncherMetrics
-from services.launcher.preparing import Prepared, Rejection
+from services.launcher.preparing import Prepared, Rejection, unexpected
 from shared.health import Heartbeat
 from shared.k8s import naming
 from shared.messages import LaunchEvent, LaunchOutcome
@@ -133,7 +133,10 @@ class NamespaceConsumer:
 
     def _take(self, delivery: Delivery) -> None:
         self._metrics.jobs_consumed.labels(namespace=self.namespace).inc()
-        prepared = self._prepare(delivery.body, self.namespace)
+        try:
+            prepared = self._prepare(delivery.body, self.namespace)
+        except Exception as error:  # noqa: BLE001 - one job's fault must not stop its batch-mates
+            prepared = Rejection(unexpected("preparing the job", error), self.namespace)
         if isinstance(prepared, Rejection):
             self._reject(delivery, prepared)
             return

@@ -21,6 +21,9 @@ from shared.k8s.rendering import RenderSettings, Templates
 from shared.messages import DecodeError, Job, TaskKey
 from shared.settings import PolicyRule
 
+#: The most of an unexpected error's message a rejection reason quotes.
+_MAX_DETAIL = 300
+
 
 @dataclass(frozen=True)
 class LaunchSettings:
@@ -73,6 +76,10 @@ def prepare(
         pod = rendering.render_pod(job, settings=settings.render, templates=templates)
     except rendering.TemplateError as error:
         return Rejection(str(error), namespace, job.key, job.try_number, job)
+    except Exception as error:  # noqa: BLE001 - one job's fault must not stop the launcher
+        return Rejection(
+            unexpected("rendering the pod", error), namespace, job.key, job.try_number, job
+        )
     return Prepared(job, namespace, pod)
 
 
@@ -84,6 +91,12 @@ def _unfit(job: Job, namespace: str, unfit: admission.Unfit) -> Rejection:
     except admission.Unfit:
         return Rejection(str(unfit), namespace)
     return Rejection(str(unfit), namespace, job.key, job.try_number)
+
+
+def unexpected(doing: str, error: Exception) -> str:
+    """A one-line reason for an error nobody foresaw while `doing` something with one job."""
+    text = " ".join(str(error).split())[:_MAX_DETAIL]
+    return f"{doing} failed unexpectedly: {type(error).__name__}: {text}"
 
 
 def _namespace_problem(
@@ -104,6 +117,8 @@ def _policy_problem(job: Job, settings: LaunchSettings) -> str | None:
         policy.check_override(job.pod_override, allow=settings.policy_allow)
     except policy.PolicyViolation as violation:
         return str(violation)
+    except Exception as error:  # noqa: BLE001 - one job's fault must not stop the launcher
+        return unexpected("checking the pod policy", error)
     return None
 
 

@@ -118,8 +118,13 @@ class ApplyLoop:
         return None
 
 
+#: What a round reports for jobs refused because no launcher serves their namespace.
+STRAY_JOBS = "job-for-unserved-namespace"
+
+
 class SweepLoop:
-    """Every interval, take (or keep) the sweep lease and sweep every namespace known."""
+    """Every interval, take (or keep) the sweep lease, sweep every namespace known, then refuse
+    the jobs queued for namespaces nobody serves."""
 
     def __init__(
         self,
@@ -127,6 +132,7 @@ class SweepLoop:
         lease: Lease,
         sweeper: Sweeper,
         namespaces: Callable[[], Iterable[str]],
+        strays: Callable[[], int],
         interval_s: float,
         heartbeat: health.Heartbeat,
         metrics: ReconcilerMetrics,
@@ -136,6 +142,7 @@ class SweepLoop:
         self._outages = outages
         self._sweeper = sweeper
         self._namespaces = namespaces
+        self._strays = strays
         self._interval_s = interval_s
         self._heartbeat = heartbeat
         self._metrics = metrics
@@ -172,6 +179,8 @@ class SweepLoop:
             self._heartbeat.beat()
             for verdict in self._sweeper.sweep(namespace, keep_going=renewal.keep_going):
                 found[verdict.finding.value] = found.get(verdict.finding.value, 0) + 1
+        if renewal.keep_going() and (strays := self._strays()):
+            found[STRAY_JOBS] = strays
         self.last_round = found
 
     def _give_up(self, holding: Holding) -> None:

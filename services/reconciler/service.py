@@ -24,13 +24,14 @@ from services.reconciler.following import FollowUps, PodPolicy
 from services.reconciler.ledger import Rules
 from services.reconciler.loops import ApplyLoop, SweepLoop
 from services.reconciler.metrics import ReconcilerMetrics, StateCollector
+from services.reconciler.strays import StrayJobs
 from services.reconciler.sweeping import Sweeper, SweepSettings
 from shared import health, running
 from shared.db import engines
 from shared.k8s import clients, naming
 from shared.k8s.pods import PodApi
-from shared.messages import Job
-from shared.messaging import connections, keys
+from shared.messages import Job, LaunchEvent
+from shared.messaging import connections, keys, streams
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.messaging.leases import Lease
 from shared.messaging.slots import SlotPool
@@ -144,6 +145,20 @@ def build(settings: Settings) -> running.Service:
         }
         return sorted(found | set(settings.namespaces))
 
+    def publish_launches(events: list[LaunchEvent]) -> None:
+        payloads = [event.encode() for event in events]
+        streams.publish(redis_client, redis_keys.launches, payloads, maxlen=settings.stream_maxlen)
+
+    def dead_letter(namespace: str, body: bytes, reason: str) -> None:
+        source = keys.job_queue(namespace)
+        streams.dead_letter_raw(redis_client, redis_keys, source=source, data=body, error=reason)
+
+    strays = StrayJobs(
+        jobs=jobs,
+        served=frozenset(settings.namespaces),
+        publish=publish_launches,
+        dead_letter=dead_letter,
+    )
     sweep_beat = health.Heartbeat("sweep", deadline_s=max(300.0, 3 * settings.sweep_interval_s))
     sweep_loop = SweepLoop(
         lease=Lease(
@@ -155,6 +170,7 @@ def build(settings: Settings) -> running.Service:
         ),
         sweeper=sweeper,
         namespaces=namespaces,
+        strays=strays.sweep,
         interval_s=settings.sweep_interval_s,
         heartbeat=sweep_beat,
         metrics=metrics,

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from shared.k8s import merging, naming
+from shared.k8s import merging, naming, shapes
 from shared.messages import Job
 
 BASE_CONTAINER = "base"
@@ -95,17 +95,32 @@ def namespace_of(job: Job, *, default: str) -> str:
 
 
 def _read_template(path: Path) -> dict[str, Any]:
+    """The pod in `path`; any problem reading or parsing it is a `TemplateError` with a one-line
+    reason that does not quote the file (it may be anything, a binary included)."""
     try:
-        loaded = yaml.safe_load(path.read_text())
+        loaded = yaml.safe_load(path.read_bytes().decode("utf-8"))
     except OSError as error:
         raise TemplateError(f"pod template file {path}: {error.strerror}") from error
-    except yaml.YAMLError as error:
-        raise TemplateError(f"pod template file {path}: not valid YAML ({error})") from error
+    except UnicodeDecodeError as error:
+        raise TemplateError(f"pod template file {path}: not UTF-8 text") from error
+    except yaml.MarkedYAMLError as error:
+        raise TemplateError(f"pod template file {path}: not valid YAML{_at(error)}") from error
+    except (yaml.YAMLError, ValueError, RecursionError) as error:
+        raise TemplateError(f"pod template file {path}: not valid YAML") from error
     if not isinstance(loaded, dict) or loaded.get("kind", "Pod") != "Pod":
         raise TemplateError(f"pod template file {path}: not a Pod manifest")
     if not isinstance(loaded.get("spec"), dict):
         raise TemplateError(f"pod template file {path}: has no spec")
+    try:
+        shapes.check_pod(loaded)
+    except shapes.ShapeError as error:
+        raise TemplateError(f"pod template file {path}: {error}") from error
     return loaded
+
+
+def _at(error: yaml.MarkedYAMLError) -> str:
+    mark = error.problem_mark or error.context_mark
+    return "" if mark is None else f" (line {mark.line + 1}, column {mark.column + 1})"
 
 
 def _bare_pod() -> dict[str, Any]:

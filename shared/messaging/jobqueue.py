@@ -13,21 +13,23 @@ steps are set to all ten levels so no two priorities share a list.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import kombu.exceptions
 import redis
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
 from kombu.message import Message
+from kombu.utils.encoding import bytes_to_str
 
 from shared.messages import Job
 from shared.messaging.connections import MessagingError
 from shared.messaging.keys import JOB_EXCHANGE, job_queue
-from shared.messaging.redis_transport import BatchingChannel, BatchingTransport
+from shared.messaging.redis_transport import BatchingChannel, BatchingTransport, Taken
 
 MAX_PRIORITY = 9
 #: Broker connections kept open for publishing (one per thread publishing at the same moment).
@@ -60,19 +62,22 @@ class BrokerSettings:
     visibility_timeout_s: float = 300.0
 
 
-class _NotRecorded:
-    """Stands in for the kombu message of something kombu could not have written: it was never
-    recorded as taken, so settling it has nothing to do (whoever cannot read its body
-    dead-letters it)."""
+class _Unread:
+    """Stands in for the kombu message of something kombu cannot read: whoever cannot read its
+    body dead-letters it, so settling it only drops the record of it as taken, if it has one."""
+
+    def __init__(self, forget: Callable[[], None] | None = None) -> None:
+        self._forget = forget
 
     def ack(self) -> None:
-        pass
+        if self._forget is not None:
+            self._forget()
 
     def requeue(self) -> None:
-        pass
+        self.ack()
 
-    def reject(self, requeue: bool = False) -> None:
-        pass
+    def reject(self, requeue: bool = False) -> None:  # noqa: ARG002 - kombu Message's signature
+        self.ack()
 
 
 @dataclass
@@ -81,7 +86,7 @@ class Delivery:
 
     namespace: str
     body: bytes
-    _message: Message | _NotRecorded = field(repr=False)
+    _message: Message | _Unread = field(repr=False)
 
     def ack(self) -> None:
         self._message.ack()
@@ -183,6 +188,21 @@ class JobQueue:
             raise MessagingError(f"reading queue depth failed: {error}") from error
         return int(declared.message_count)
 
+    def queued_namespaces(self) -> set[str]:
+        """Namespaces whose queue holds jobs now, found by scanning Redis for queue lists (the
+        one way to see a queue nobody consumes); an empty set on other brokers."""
+        if not self._is_redis:
+            return set()
+        try:
+            with self.connection() as connection:
+                channel = connection.default_channel
+                with channel.conn_or_acquire() as client:
+                    lists = client.scan_iter(match=job_queue("*"), count=1000, _type="list")
+                    names = {bytes_to_str(name).split(channel.sep, 1)[0] for name in lists}
+        except (*_CONNECTION_ERRORS, redis.RedisError) as error:
+            raise MessagingError(f"looking for job queues failed: {error}") from error
+        return {name.removeprefix(job_queue("")) for name in names}
+
     @contextmanager
     def consumer(self, namespaces: Iterable[str], *, prefetch: int) -> Iterator[JobConsumer]:
         """Consume the queues of `namespaces`, holding at most `prefetch` unacknowledged jobs.
@@ -191,30 +211,72 @@ class JobQueue:
         afresh: after Redis lost them, connecting again is how a consumer puts them back."""
         try:
             with self.connection() as connection:
-                consumer = JobConsumer(connection, [self.queue(ns) for ns in namespaces], prefetch)
+                queues = [self.queue(ns) for ns in namespaces]
+                if isinstance(connection.default_channel, BatchingChannel):
+                    yield _RoundsConsumer(connection.default_channel, queues, prefetch)
+                    return
+                consumer = _KombuConsumer(connection, queues, prefetch)
                 with consumer.kombu_consumer:
                     yield consumer
         except _CONNECTION_ERRORS as error:
             raise MessagingError(f"consuming jobs failed: {error}") from error
 
 
-class JobConsumer:
-    """An open subscription to job queues; `poll` returns what arrived."""
+class JobConsumer(Protocol):
+    """An open subscription to job queues."""
+
+    def poll(self, *, timeout_s: float = 1.0, most: int = 1) -> list[Delivery]:
+        """Deliveries that arrived within `timeout_s` (an empty list when none did), up to
+        `most` of them."""
+
+    def settling(self) -> AbstractContextManager[None]:
+        """Acknowledgements made inside reach the broker together, on leaving (on Redis)."""
+
+
+class _RoundsConsumer:
+    """Takes jobs from Redis in rounds, each job recorded as taken by the step that pops it."""
+
+    def __init__(self, channel: BatchingChannel, queues: list[Queue], prefetch: int) -> None:
+        for queue in queues:
+            queue(channel).declare()
+        channel.basic_qos(prefetch_count=prefetch)  # type: ignore[no-untyped-call]
+        self._channel = channel
+        self._queues = [queue.name for queue in queues]
+        self._namespaces = {queue.name: str(queue.routing_key) for queue in queues}
+
+    def poll(self, *, timeout_s: float = 1.0, most: int = 1) -> list[Delivery]:
+        taken = self._channel.take(self._queues, most, timeout_s=timeout_s)
+        return [self._delivery(item) for item in taken]
+
+    @contextmanager
+    def settling(self) -> Iterator[None]:
+        try:
+            with self._channel.qos.acknowledging_together():
+                yield
+        except _CONNECTION_ERRORS as error:
+            raise MessagingError(f"acknowledging jobs failed: {error}") from error
+
+    def _delivery(self, taken: Taken) -> Delivery:
+        namespace = self._namespaces.get(taken.queue, taken.queue)
+        if taken.message is not None:
+            return Delivery(namespace=namespace, body=_body(taken.message), _message=taken.message)
+        forget = None
+        if taken.tag is not None:
+            forget = functools.partial(self._channel.qos.forget, taken.tag)
+        return Delivery(namespace=namespace, body=taken.raw, _message=_Unread(forget))
+
+
+class _KombuConsumer:
+    """kombu's own consumer, on brokers other than Redis."""
 
     def __init__(self, connection: Connection, queues: list[Queue], prefetch: int):
         self._connection = connection
         self._received: list[Delivery] = []
-        self._namespaces = {queue.name: queue.routing_key for queue in queues}
         self.kombu_consumer = connection.Consumer(
             queues, on_message=self._on_message, accept=["json"], prefetch_count=prefetch
         )
-        self._channel = self.kombu_consumer.channel
-        if isinstance(self._channel, BatchingChannel):
-            self._channel.unreadable = self._on_unreadable
 
     def poll(self, *, timeout_s: float = 1.0, most: int = 1) -> list[Delivery]:
-        """Deliveries that arrived within `timeout_s` (an empty list when none did); once one
-        arrived, keep taking those already waiting, up to `most`."""
         with contextlib.suppress(TimeoutError):  # nothing arrived in time: an empty poll
             self._connection.drain_events(timeout=timeout_s)
             while self._received and len(self._received) < most:
@@ -227,21 +289,12 @@ class JobConsumer:
 
     @contextmanager
     def settling(self) -> Iterator[None]:
-        """Acknowledgements made inside reach the broker together, on leaving (on Redis)."""
-        if not isinstance(self._channel, BatchingChannel):
-            yield
-            return
-        try:
-            with self._channel.qos.acknowledging_together():
-                yield
-        except _CONNECTION_ERRORS as error:
-            raise MessagingError(f"acknowledging jobs failed: {error}") from error
+        yield
 
     def _on_message(self, message: Message) -> None:
         queue = message.delivery_info.get("routing_key") or ""
-        body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
-        self._received.append(Delivery(namespace=str(queue), body=body, _message=message))
+        self._received.append(Delivery(namespace=str(queue), body=_body(message), _message=message))
 
-    def _on_unreadable(self, item: bytes, queue: str) -> None:
-        namespace = self._namespaces.get(queue, queue)
-        self._received.append(Delivery(namespace=namespace, body=item, _message=_NotRecorded()))
+
+def _body(message: Message) -> bytes:
+    return message.body if isinstance(message.body, bytes) else str(message.body).encode()

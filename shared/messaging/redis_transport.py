@@ -1,78 +1,101 @@
-"""kombu's Redis transport, taking and acknowledging jobs in batches.
+"""kombu's Redis transport, taking jobs in rounds (each recorded as taken as it is popped) and
+acknowledging them together.
 
-Stock kombu spends three Redis round trips on every job: a BRPOP that returns one message, a
-MULTI/EXEC that records it as unacknowledged, and another that forgets it on acknowledgement. On a
-launcher that was half its time. Here, once a BRPOP returns a job, one script records it and takes
-as many more as the prefetch allows, from the same queue's priority lists in order, recording each
-exactly as kombu does (the `unacked` hash and `unacked_index` sorted set), so kombu's visibility
-timeout restores them, and stock kombu consumers can share the queues. Acknowledgements made
-inside `acknowledging_together` leave in one round trip.
+Stock kombu takes a job with a BRPOP and records it as unacknowledged in a second command: a
+consumer that dies between the two has popped a job that is recorded nowhere, and it is lost. Here
+one script pops and records in the same step: it takes up to the prefetch room from the queues'
+priority lists, most urgent first, recording each job exactly as kombu does (its `unacked` hash and
+`unacked_index` sorted set), so kombu's visibility timeout restores what a dead consumer held and
+stock kombu consumers can share the queues. A round that finds nothing is followed by a short
+wait, a few milliseconds after a busy round and backing off while the queues stay empty, so the
+idle latency stays low without spinning. Acknowledgements made inside `acknowledging_together`
+leave in one round trip.
+
+kombu internals relied on (tests/integration/shared/messaging/test_kombu_internals.py fails,
+naming the one that changed, if a kombu upgrade changes them): the layout of the unacked records,
+the envelope's `properties.delivery_tag` and `delivery_info`, and the names of a queue's priority
+lists (`Channel._q_for_pri`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from queue import Empty
+from dataclasses import dataclass
 from typing import Any
 
+from kombu.message import Message
 from kombu.transport import redis as kombu_redis
 from kombu.transport import virtual
 from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import loads
 
-#: Records the BRPOP'd job (ARGV[3]), then pops and records up to ARGV[2] more from the priority
-#: lists KEYS[3..] in order. Returns the popped messages and the delivery tags recorded: a message
-#: kombu cannot have written (not JSON, no delivery tag) is returned unrecorded.
+#: Pops up to ARGV[2] messages from the priority lists KEYS[3..] in order, recording each one kombu
+#: can have written (JSON with a delivery tag and delivery info) in the unacked index KEYS[1] (at
+#: time ARGV[1]) and hash KEYS[2]. Returns the messages, the list each came from (1-based) and
+#: whether each was recorded (1) or not (0).
 _TAKE = """
-local recorded = {}
 local function record(item)
   local ok, message = pcall(cjson.decode, item)
-  if not ok or type(message) ~= 'table' or type(message.properties) ~= 'table' then return end
-  local properties = message.properties
-  local info = properties.delivery_info
-  local tag = properties.delivery_tag
-  if type(tag) ~= 'string' or type(info) ~= 'table' then return end
+  if not ok or type(message) ~= 'table' or type(message.properties) ~= 'table' then return 0 end
+  local info = message.properties.delivery_info
+  local tag = message.properties.delivery_tag
+  if type(tag) ~= 'string' or type(info) ~= 'table' then return 0 end
   local entry = '[' .. item .. ',' .. cjson.encode(info.exchange) .. ','
     .. cjson.encode(info.routing_key) .. ']'
   redis.call('ZADD', KEYS[1], ARGV[1], tag)
   redis.call('HSET', KEYS[2], tag, entry)
-  recorded[#recorded + 1] = tag
+  return 1
 end
-record(ARGV[3])
 local wanted = tonumber(ARGV[2])
-local taken = {}
+local items, sources, recorded = {}, {}, {}
 for i = 3, #KEYS do
-  while #taken < wanted do
+  while #items < wanted do
     local item = redis.call('RPOP', KEYS[i])
     if not item then break end
-    record(item)
-    taken[#taken + 1] = item
+    items[#items + 1] = item
+    sources[#sources + 1] = i - 2
+    recorded[#recorded + 1] = record(item)
   end
 end
-return {taken, recorded}
+return {items, sources, recorded}
 """
 
-#: Called with a popped message kombu cannot read, and its queue (it was never recorded).
-Unreadable = Callable[[bytes, str], None]
+#: The wait after the first empty round, and the longest wait while the queues stay empty.
+FIRST_WAIT_S = 0.002
+LONGEST_WAIT_S = 0.064
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A message popped from `queue`: `message` is kombu's, held as unacknowledged, when kombu can
+    read it; `tag` is set when it was recorded as taken (kombu may still fail to read it)."""
+
+    queue: str
+    raw: bytes
+    tag: str | None
+    message: Message | None
 
 
 class BatchingQoS(kombu_redis.QoS):
-    """kombu's Redis acknowledgement emulation, skipping what the take script already recorded
-    and, inside `acknowledging_together`, forgetting acknowledged jobs in one round trip."""
+    """kombu's Redis acknowledgement emulation, holding what the take script already recorded and,
+    inside `acknowledging_together`, forgetting acknowledged jobs in one round trip."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
-        self.recorded: set[str] = set()
         self._acks: list[str] | None = None
 
-    def append(self, message: Any, delivery_tag: str) -> None:
-        if delivery_tag in self.recorded:
-            self.recorded.discard(delivery_tag)
-            virtual.QoS.append(self, message, delivery_tag)
-        else:
-            super().append(message, delivery_tag)  # type: ignore[no-untyped-call]
+    def hold(self, message: Message) -> None:
+        """Count `message` as delivered and unacknowledged (its Redis record already exists)."""
+        virtual.QoS.append(self, message, message.delivery_tag)
+
+    def forget(self, tag: str) -> None:
+        """Drop the record of a taken message kombu could not read (it was dead-lettered)."""
+        with self.channel.conn_or_acquire() as client:
+            client.pipeline(transaction=False).zrem(self.unacked_index_key, tag).hdel(
+                self.unacked_key, tag
+            ).execute()
 
     def ack(self, delivery_tag: str) -> None:
         if self._acks is None:
@@ -96,17 +119,17 @@ class BatchingQoS(kombu_redis.QoS):
 
 
 class BatchingChannel(kombu_redis.Channel):
-    """kombu's Redis channel, taking jobs in batches and building its Redis client once.
+    """kombu's Redis channel, taking jobs in rounds and building its Redis client once.
 
     kombu builds a new client object for each acknowledgement; at hundreds of jobs a second that
     construction costs more than the round trip. The client shares the channel's connection pool,
-    and a channel is used by one consumer thread, so one client is enough. A message that is not
-    kombu's goes to `unreadable` (when set) instead of failing the poll that popped it."""
+    and a channel is used by one consumer thread, so one client is enough."""
 
     QoS = BatchingQoS
-    unreadable: Unreadable | None = None
     _sync_client: Any = None
     _take_script: Any = None
+    _wait_s = FIRST_WAIT_S
+    _lists: dict[tuple[str, ...], list[tuple[str, str]]] | None = None
 
     @contextmanager
     def conn_or_acquire(self, client: Any = None) -> Iterator[Any]:
@@ -145,57 +168,64 @@ class BatchingChannel(kombu_redis.Channel):
         )
         return (routing_key or "", pattern or "", queue or "")
 
-    def _brpop_read(self, **options: Any) -> bool:
-        try:
-            try:
-                popped = self.client.parse_response(self.client.connection, "BRPOP", **options)
-            except self.connection_errors:
-                self.client.connection.disconnect()
-                raise
-        finally:
-            self._in_poll = False
-            self._flush_brpop_reauth()  # type: ignore[no-untyped-call]
-        if not popped:
-            raise Empty()
-        key, first = popped
-        queue = bytes_to_str(key).rsplit(self.sep, 1)[0]
-        self._queue_cycle.rotate(queue)
-        for item in (first, *self._take(queue, first)):
-            self._deliver(item, queue)
-        return True
-
-    def _take(self, queue: str, first: bytes) -> list[bytes]:
-        """Record `first` and take as many more from `queue` as the prefetch has room for."""
-        room = self.qos.can_consume_max_estimate()
-        wanted = 0 if room is None else max(0, room - 1)
-        keys = [self.unacked_index_key, self.unacked_key]
-        keys += [self._q_for_pri(queue, step) for step in self.priority_steps]  # type: ignore[no-untyped-call]
-        with self.conn_or_acquire() as client:
-            taken, recorded = self._take_script(
-                keys=keys, args=[time.time(), wanted, first], client=client
+    def take(self, queues: list[str], most: int, *, timeout_s: float) -> list[Taken]:
+        """Take up to `most` messages (and no more than the prefetch has room for) from `queues`,
+        most urgent first, each recorded as taken in the same step; wait up to `timeout_s` for
+        any to arrive, in rounds spaced as the module docstring says."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            taken = self._take_round(queues, most)
+            if taken:
+                self._wait_s = FIRST_WAIT_S
+                return taken
+            self.qos.restore_visible(
+                num=self.unacked_restore_limit, interval=self.unacked_restore_throttle
             )
-        self.qos.recorded.update(bytes_to_str(tag) for tag in recorded)
-        return list(taken)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return []
+            time.sleep(min(self._wait_s, left))
+            self._wait_s = min(self._wait_s * 2, LONGEST_WAIT_S)
 
-    def _deliver(self, item: bytes, queue: str) -> None:
-        """Hand a recorded message to kombu; anything else (never recorded) to `unreadable`."""
-        message = _kombu_message(item)
-        if message is not None and message["properties"]["delivery_tag"] in self.qos.recorded:
-            self.connection._deliver(message, queue)
-        elif self.unreadable is not None:
-            self.unreadable(item, queue)
-        else:
-            raise ValueError(f"not a kombu message in {queue}: {item[:80]!r}")
+    def _take_round(self, queues: list[str], most: int) -> list[Taken]:
+        room = self.qos.can_consume_max_estimate()
+        wanted = most if room is None else min(most, room)
+        if wanted <= 0 or not queues:
+            return []
+        lists = self._priority_lists(tuple(queues))
+        keys = [self.qos.unacked_index_key, self.qos.unacked_key, *(key for _, key in lists)]
+        with self.conn_or_acquire() as client:
+            items, sources, recorded = self._take_script(
+                keys=keys, args=[time.time(), wanted], client=client
+            )
+        return [
+            self._taken(lists[source - 1][0], item, bool(was_recorded))
+            for item, source, was_recorded in zip(items, sources, recorded, strict=True)
+        ]
 
+    def _priority_lists(self, queues: tuple[str, ...]) -> list[tuple[str, str]]:
+        """(queue, list) for every priority list of `queues`, most urgent first, as kombu names
+        them (kept: rounds come hundreds a second)."""
+        if self._lists is None:
+            self._lists = {}
+        lists = self._lists.get(queues)
+        if lists is None:
+            q_for_pri = self._q_for_pri
+            lists = [(q, q_for_pri(q, step)) for step in self.priority_steps for q in queues]  # type: ignore[no-untyped-call]
+            self._lists[queues] = lists
+        return lists
 
-def _kombu_message(item: bytes) -> dict[str, Any] | None:
-    try:
-        message = loads(bytes_to_str(item))
-    except ValueError:
-        return None
-    if not isinstance(message, dict) or not isinstance(message.get("properties"), dict):
-        return None
-    return message if isinstance(message["properties"].get("delivery_tag"), str) else None
+    def _taken(self, queue: str, raw: bytes, recorded: bool) -> Taken:
+        if not recorded:
+            return Taken(queue, raw, None, None)
+        payload = loads(bytes_to_str(raw))
+        tag = str(payload["properties"]["delivery_tag"])
+        try:
+            message = self.message_to_python(payload)  # type: ignore[no-untyped-call]
+        except Exception:  # noqa: BLE001 - any envelope kombu cannot read is handed over raw
+            return Taken(queue, raw, tag, None)
+        self.qos.hold(message)
+        return Taken(queue, raw, tag, message)
 
 
 class BatchingTransport(kombu_redis.Transport):

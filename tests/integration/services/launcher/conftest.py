@@ -14,11 +14,13 @@ from typing import Any
 
 import pytest
 import redis
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue
 
 from services.launcher import service
 from shared.messages import Job, LaunchEvent
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
-from shared.messaging.keys import RedisKeys
+from shared.messaging.keys import RedisKeys, job_queue
 from shared.settings import Settings
 from tests.support.kubesim import free_port
 from tests.support.services import InProcess, wait_ready
@@ -107,6 +109,22 @@ def wait_for_events(
 
 def publish(jobs: JobQueue, namespace: str, *batch: Job) -> None:
     jobs.publish((job, namespace) for job in batch)
+
+
+def publish_raw(redis_url: str, namespace: str, body: bytes) -> None:
+    """A message any kombu producer could send: here, one that is not a valid job."""
+    url = redis_url.replace("unix://", "redis+socket://")
+    with Connection(url) as connection:
+        exchange = Exchange("podrunner.jobs", type="direct", durable=True)
+        queue = Queue(job_queue(namespace), exchange=exchange, routing_key=namespace)
+        connection.Producer().publish(
+            body,
+            exchange=exchange,
+            routing_key=namespace,
+            declare=[queue],
+            content_type="application/json",
+            content_encoding="utf-8",
+        )
 
 
 def template(tmp_path: Path) -> Path:

@@ -6,31 +6,18 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
-from kombu.connection import Connection
-from kombu.entity import Exchange, Queue
 
 from shared.messages import LaunchOutcome
 from shared.messaging.jobqueue import JobQueue
 from shared.messaging.keys import RedisKeys, job_queue
-from tests.integration.services.launcher.conftest import launch_events, publish, wait_for_events
+from tests.integration.services.launcher.conftest import (
+    launch_events,
+    publish,
+    publish_raw,
+    wait_for_events,
+)
 from tests.support import builders
 from tests.support.cluster import Cluster
-
-
-def publish_raw(redis_url: str, namespace: str, body: bytes) -> None:
-    """A message any kombu producer could send: here, one that is not a valid job."""
-    url = redis_url.replace("unix://", "redis+socket://")
-    with Connection(url) as connection:
-        exchange = Exchange("podrunner.jobs", type="direct", durable=True)
-        queue = Queue(job_queue(namespace), exchange=exchange, routing_key=namespace)
-        connection.Producer().publish(
-            body,
-            exchange=exchange,
-            routing_key=namespace,
-            declare=[queue],
-            content_type="application/json",
-            content_encoding="utf-8",
-        )
 
 
 def test_bad_jobs_are_rejected_with_their_reasons_and_good_ones_still_run(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,7 @@ import redis
 import sqlalchemy
 from prometheus_client import CollectorRegistry
 
-from services.reconciler import drift, intake
+from services.reconciler import drift, intake, service
 from services.reconciler.applying import Applier, Outcome
 from services.reconciler.following import FollowUps, PodPolicy
 from services.reconciler.ledger import Rules
@@ -26,7 +26,10 @@ from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.messaging.keys import RedisKeys
 from shared.messaging.slots import SlotPool
 from shared.messaging.streams import GroupSettings, StreamConsumer
+from shared.settings import Settings
 from tests.support.cluster import Cluster
+from tests.support.kubesim import free_port
+from tests.support.services import InProcess
 
 
 @pytest.fixture
@@ -158,3 +161,35 @@ def kit(
         metrics=ReconcilerMetrics(CollectorRegistry()),
     )
     return Kit(cluster, namespace, instance, db, jobs, sweeper, follow_ups)
+
+
+@pytest.fixture
+def reconciler(
+    service_env: dict[str, str],
+    database_url: Any,
+    db: sqlalchemy.Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Callable[[], InProcess]]:
+    """Reconcilers on threads of this process (`db`: the rows they write are truncated after)."""
+    monkeypatch.setenv("PODRUNNER_DATABASE_URL", database_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("PODRUNNER_LEASE_TTL_S", "2")
+    monkeypatch.setenv("PODRUNNER_SWEEP_INTERVAL_S", "0.5")
+    started: list[InProcess] = []
+
+    def start() -> InProcess:
+        port = free_port()
+        monkeypatch.setenv("PODRUNNER_HEALTH_PORT", str(port))
+        running = InProcess(service.build(Settings()), port).start()
+        started.append(running)
+        return running
+
+    yield start
+    for each in started:
+        assert each.stop() == 0
+
+
+def wait_until(condition: Callable[[], bool], *, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.1)

@@ -101,6 +101,14 @@ BODIES = [
         id="nan-in-override",
     ),
     pytest.param(b'{"version": 1, "dag_id": "\\ud800"}', "(body)", "Invalid JSON", id="surrogate"),
+    *(
+        pytest.param(with_(pod_override=override), field, reason, id=f"override-{field}")
+        for override, field, reason in [
+            ({"spec": "x"}, "pod_override.spec", "must be an object"),
+            ({"metadata": {"labels": "x"}}, "pod_override.metadata.labels", "of strings"),
+            ({"spec": {"containers": "x"}}, "pod_override.spec.containers", "list of objects"),
+        ]
+    ),
 ]
 
 

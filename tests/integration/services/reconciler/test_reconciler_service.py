@@ -3,63 +3,27 @@ every pod-event stream found, and its figures on /metrics and /status."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 import redis
-import sqlalchemy
 
-from services.reconciler import service
 from shared.messages import SCHEMA_VERSION, PodEvent, PodPhase
 from shared.messaging import streams
 from shared.messaging.keys import RedisKeys
-from shared.settings import Settings
+from tests.integration.services.reconciler.conftest import wait_until
 from tests.support import builders
-from tests.support.kubesim import free_port
 from tests.support.services import InProcess
 
 pytestmark = pytest.mark.timeout(60)
 
 
-@pytest.fixture
-def reconciler(
-    service_env: dict[str, str],
-    database_url: Any,
-    db: sqlalchemy.Engine,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Callable[[], InProcess]]:
-    """Reconcilers on threads of this process (`db`: the rows they write are truncated after)."""
-    monkeypatch.setenv("PODRUNNER_DATABASE_URL", database_url.render_as_string(hide_password=False))
-    monkeypatch.setenv("PODRUNNER_LEASE_TTL_S", "2")
-    monkeypatch.setenv("PODRUNNER_SWEEP_INTERVAL_S", "0.5")
-    started: list[InProcess] = []
-
-    def start() -> InProcess:
-        port = free_port()
-        monkeypatch.setenv("PODRUNNER_HEALTH_PORT", str(port))
-        running = InProcess(service.build(Settings()), port).start()
-        started.append(running)
-        return running
-
-    yield start
-    for each in started:
-        assert each.stop() == 0
-
-
 def status(port: int) -> dict[str, Any]:
     body: dict[str, Any] = httpx.get(f"http://127.0.0.1:{port}/status", timeout=5).json()
     return body
-
-
-def wait_until(condition: Callable[[], bool], *, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never held"
-        time.sleep(0.1)
 
 
 def test_of_two_replicas_exactly_one_sweeps_and_the_other_takes_over(

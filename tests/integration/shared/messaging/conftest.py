@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -11,8 +12,10 @@ from shared.messaging.jobqueue import BrokerSettings, Delivery, JobQueue
 
 
 @pytest.fixture
-def queue(redis_url: str) -> JobQueue:
-    return JobQueue(BrokerSettings(url=redis_url, visibility_timeout_s=1.0))
+def queue(redis_url: str) -> Iterator[JobQueue]:
+    jobs = JobQueue(BrokerSettings(url=redis_url, visibility_timeout_s=1.0))
+    yield jobs
+    jobs.close()
 
 
 def take(queue: JobQueue, namespaces: list[str], count: int, *, timeout_s: float = 5) -> list[Job]:
