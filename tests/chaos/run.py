@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         scratch_database(options.database_url, say=say) as database_url,
         redis_process(options.workdir) as redis_server,
     ):
-        kubesim = start_kubesim(options.workdir, "--namespace", workload.NAMESPACE)
+        log = options.workdir / "kubesim.log"
+        kubesim = start_kubesim(options.workdir, "--namespace", workload.NAMESPACE, log=log)
         try:
             url = database_url.render_as_string(hide_password=False)
             account = Stack(options, redis_server, kubesim, url).run()

@@ -33,9 +33,12 @@ class KubesimProcess:
             self.process.wait()
 
 
-def start_kubesim(directory: Path, *extra: str) -> KubesimProcess:
-    """Run `podrunner kubesim` as a real process on a free loopback port; wait until it answers."""
+def start_kubesim(directory: Path, *extra: str, log: Path | None = None) -> KubesimProcess:
+    """Run `podrunner kubesim` as a real process on a free loopback port; wait until it answers.
+
+    Its output goes to `log` when given (else it is the caller's)."""
     port = free_port()
+    output = log.open("wb") if log is not None else None
     kubeconfig = directory / f"kubeconfig-{port}"
     process = subprocess.Popen(
         [
@@ -51,7 +54,11 @@ def start_kubesim(directory: Path, *extra: str) -> KubesimProcess:
             "1",
             *extra,
         ],
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not None else None,
     )
+    if output is not None:
+        output.close()  # the process has its own copy
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
