@@ -49,26 +49,26 @@ def make_router(
 ) -> APIRouter:
     """The `/api/v1` router: jobs, tasks and logs, behind the bearer token when one is given.
 
-        Wire it into the reconciler's health app next to the health endpoints, from the objects the
-        service already builds::
+    Wire it into the reconciler's health app next to the health endpoints, from the objects the
+    service already builds::
 
-            router = api.make_router(
-                engine=engine,
-                jobs=jobs,
-                pods=pods,
-                default_namespace=settings.namespace,
-                api_token=settings.api_token,
-                log_lines=settings.log_tail_lines,
-                served=settings.namespaces,
-            )
-            app = health.make_health_app(..., routers=[router])
+        router = api.make_router(
+            engine=engine,
+            jobs=jobs,
+            pods=pods,
+            default_namespace=settings.namespace,
+            api_token=settings.api_token,
+            log_lines=settings.log_tail_lines,
+            served=settings.namespaces,
+        )
+        app = health.make_health_app(..., routers=[router])
 
-        The app then serves `/docs` and `/openapi.json` as well. `log_lines` is how many lines
-        `…/logs` returns when the request does not say. `served` are the namespaces jobs may name
+    The app then serves `/docs` and `/openapi.json` as well. `log_lines` is how many lines
+    `…/logs` returns when the request does not say. `served` are the namespaces jobs may name
     (`PODRUNNER_NAMESPACES`; the default namespace alone when not given).
 
-        Raises:
-            ValueError: `api_token` is set but empty.
+    Raises:
+        ValueError: `api_token` is set but empty.
     """
     dependencies: list[params.Depends] = []
     responses: Responses = {}
