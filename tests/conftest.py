@@ -85,7 +85,14 @@ def db_engine(database_url: URL) -> Iterator[sqlalchemy.Engine]:
 
 @pytest.fixture
 def db(db_engine: sqlalchemy.Engine) -> Iterator[sqlalchemy.Engine]:
-    """The run's engine, with `task_instance` emptied after the test."""
+    """The run's engine, with `task_instance` empty when the test starts.
+
+    Emptied before rather than after: an end-to-end test's services stop after
+    this fixture's teardown, and a reconciler applying its last launch events can
+    write a row in between.
+    """
+    with db_engine.begin() as connection:
+        connection.execute(sqlalchemy.text("TRUNCATE task_instance"))
     yield db_engine
     with db_engine.begin() as connection:
         connection.execute(sqlalchemy.text("TRUNCATE task_instance"))
