@@ -25,7 +25,7 @@ _IMAGE_PULL_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull"})
 
 class Finding(enum.StrEnum):
     ORPHAN_POD = "orphan-pod"
-    """A pod of ours with no row at all: deleted."""
+    """A pod of ours with no row at all: adopted (its row made from it, see `adopting`)."""
     STALE_POD = "stale-pod"
     """A pod of an older try than its row's: deleted."""
     FINALIZER_LEAK = "finalizer-leak"
@@ -138,7 +138,7 @@ def _judge_pod(
     event = pod.event
     old = _older_than(pod.created_at, limits.grace_s, now)
     if row is None:
-        return _verdict(Finding.ORPHAN_POD, pod) if old else None
+        return _verdict(Finding.ORPHAN_POD, pod, event=pod.event) if old else None
     if event.try_number < row.try_number:
         return _verdict(Finding.STALE_POD, pod)
     if event.try_number > row.try_number:

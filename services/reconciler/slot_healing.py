@@ -1,8 +1,8 @@
 """Active-pod slots healed from the pods that exist, each sweep round.
 
 Slots are taken by launchers and freed by the follow-ups, but some ends never reach the
-follow-ups: a reconciler killed between its commit and its follow-ups, an orphan pod the sweep
-deletes, a job delivered again after its task ended, a Redis that forgot the hash. Left alone,
+follow-ups: a reconciler killed between its commit and its follow-ups, a pod the sweep deleted
+or adopted, a job delivered again after its task ended, a Redis that forgot the hash. Left alone,
 each leaked slot lowers the namespace's cap for good. So each round takes a census, page by page
 as the pods are listed, one Redis call a page:
 

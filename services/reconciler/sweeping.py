@@ -2,14 +2,14 @@
 
 Events are the fast path; the sweeps are the safety net for whatever events could not say: a
 pod removed by force, a stream trimmed while the reconciler was down, a job lost between its row
-and its queue, a pod that will never be scheduled. One replica runs them (a Redis lease, taken
-per round and renewed while a round lasts), every `PODRUNNER_SWEEP_INTERVAL_S`. Each round lists
-a namespace's pods page by page, reading each page's rows, then streams its live rows, lets
-`drift` name what disagrees, and acts on each finding through the same ledger rules and
-follow-ups as events do, re-reading the row under lock first: a finding that went stale
-meanwhile changes nothing. Memory stays bounded by a page, plus the keys of rows with a pod.
-The same pages heal the namespace's active-pod slots (`slot_healing`); a pod a launcher is
-creating right now is never deleted.
+and its queue, a pod that will never be scheduled, a pod whose row never came (adopted, see
+`adopting`). One replica runs them (a Redis lease, taken per round and renewed while a round
+lasts), every `PODRUNNER_SWEEP_INTERVAL_S`. Each round lists a namespace's pods page by page,
+reading each page's rows, then streams its live rows, lets `drift` name what disagrees, and acts
+on each finding through the same ledger rules and follow-ups as events do, re-reading the row
+under lock first: a finding that went stale meanwhile changes nothing. Memory stays bounded by a
+page, plus the keys of rows with a pod. The same pages heal the namespace's active-pod slots
+(`slot_healing`); a pod a launcher is creating right now is never deleted.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 import structlog
 from sqlalchemy import Engine, RowMapping, select, tuple_
 
-from services.reconciler import drift, ledger
+from services.reconciler import adopting, drift, ledger
 from services.reconciler.applying import TABLE, Applier, Outcome, key_of, revise
 from services.reconciler.drift import Finding, KeyTuple, Known, Observed, Verdict
 from services.reconciler.following import FollowUps
@@ -158,7 +158,9 @@ class Sweeper:
 
     def _act(self, verdict: Verdict, now: datetime) -> None:
         finding = verdict.finding
-        if finding in (Finding.ORPHAN_POD, Finding.STALE_POD):
+        if finding is Finding.ORPHAN_POD and verdict.event is not None:
+            self._follow_ups.run(adopting.adopt(self._engine, self._applier, verdict.event))
+        elif finding is Finding.STALE_POD:
             self._discard(verdict)
         elif finding is Finding.FINALIZER_LEAK:
             self._release(verdict)

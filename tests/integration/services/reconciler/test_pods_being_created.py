@@ -73,18 +73,6 @@ def test_a_pod_kept_for_a_launcher_is_let_go_by_the_finalizer_sweep_too(
     kit.wait_gone(pod)
 
 
-def test_an_orphan_pod_being_created_is_deleted_only_once_its_launcher_settled(
-    kit: Kit, launcher: SlotPool
-) -> None:
-    pod = kit.create_pod(builders.job(task_id="orphan", namespace=kit.namespace))
-    assert launcher.acquire(kit.namespace, pod, limit=10)
-    assert kit.sweep() == ["orphan-pod"]
-    assert kit.pod(pod) is not None
-    launcher.mark_created(kit.namespace, pod)
-    assert kit.sweep() == ["orphan-pod"]
-    kit.wait_gone(pod)
-
-
 def test_a_pod_kept_for_a_launcher_that_died_is_let_go_and_its_slot_freed_once_its_heartbeat_lapsed(
     kit: Kit, redis_client: redis.Redis, keys: RedisKeys
 ) -> None:

@@ -1,6 +1,6 @@
 """The sweep heals active-pod slots from the pods that exist: slots leaked by a job delivered
-again, by a reconciler killed between its commit and its follow-ups, or by an orphan pod's
-deletion are freed; a live pod without a slot gets one; a slot being created is left alone."""
+again, by a reconciler killed between its commit and its follow-ups, or by a pod adopted by the
+sweep are freed; a live pod without a slot gets one; a slot being created is left alone."""
 
 from __future__ import annotations
 
@@ -68,18 +68,19 @@ def test_a_slot_left_by_a_reconciler_killed_between_commit_and_follow_ups_is_fre
     assert launcher.count(kit.namespace) == 0
 
 
-def test_the_slot_of_an_orphan_pod_deleted_by_the_sweep_is_freed(
+def test_the_slot_of_a_pod_adopted_by_the_sweep_is_freed_once_its_end_is_recorded(
     kit: Kit, launcher: SlotPool
 ) -> None:
-    # Given a pod with no row, holding a slot
-    pod = kit.create_pod(builders.job(task_id="orphan", namespace=kit.namespace))
+    # Given a finished pod with no row, holding a slot
+    job = builders.job(task_id="adopted", namespace=kit.namespace)
+    pod = kit.create_pod(job)
     created(launcher, kit.namespace, pod)
-    # When the sweep deletes it, and runs on
-    assert "orphan-pod" in kit.sweep()
+    kit.wait_for_pod(pod, finished)
+    # When the sweep adopts it
+    assert kit.sweep() == ["orphan-pod"]
+    # Expect its end recorded, the pod let go and its slot freed
+    assert kit.row(job).state == "success"
     kit.wait_gone(pod)
-    kit.sweep()
-    kit.sweep()
-    # Expect its slot freed
     assert launcher.count(kit.namespace) == 0
 
 

@@ -1,4 +1,5 @@
-"""The drift scan cleans up pods that no live row explains, and records ends it missed."""
+"""The drift scan adopts pods that have no row, cleans up pods of older tries, and records ends
+it missed."""
 
 from __future__ import annotations
 
@@ -17,10 +18,38 @@ def finished(pod: dict[str, Any]) -> bool:
     return pod["status"].get("phase") in ("Succeeded", "Failed")
 
 
-def test_a_pod_with_no_row_is_deleted(kit: Kit) -> None:
-    name = kit.create_pod(builders.job(task_id="stray", namespace=kit.namespace))
-    assert "orphan-pod" in kit.sweep()
+def running(pod: dict[str, Any]) -> bool:
+    return bool(pod["status"].get("phase") == "Running")
+
+
+def test_a_finished_pod_with_no_row_is_adopted_its_end_recorded_and_the_pod_let_go(
+    kit: Kit,
+) -> None:
+    # Given a pod of ours that ran while its launch event never came
+    job = builders.job(task_id="stray", namespace=kit.namespace)
+    name = kit.create_pod(job)
+    kit.wait_for_pod(name, finished)
+    # When the sweep meets it
+    assert kit.sweep() == ["orphan-pod"]
+    # Expect a row made from the pod, its end recorded, and the pod let go
+    row = kit.row(job)
+    assert (row.state, row.try_number, row.pod_name) == ("success", 1, name)
+    assert row.job["task_id"] == "stray"
     kit.wait_gone(name)
+
+
+def test_a_running_pod_with_no_row_is_adopted_and_keeps_running(kit: Kit) -> None:
+    job = builders.job(
+        task_id="stray-running",
+        namespace=kit.namespace,
+        annotations={"kubesim.podrunner.io/run-seconds": "30"},
+    )
+    name = kit.create_pod(job)
+    kit.wait_for_pod(name, running)
+    assert kit.sweep() == ["orphan-pod"]
+    assert kit.row(job).state == "running"
+    assert kit.pod(name) is not None
+    assert kit.sweep() == [], "an adopted pod is an ordinary task's from then on"
 
 
 def test_a_pod_of_an_older_try_is_deleted(kit: Kit) -> None:
