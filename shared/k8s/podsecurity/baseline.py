@@ -123,7 +123,7 @@ def app_armor(pod: Mapping[str, Any]) -> Iterator[Violation]:
 def se_linux(pod: Mapping[str, Any]) -> Iterator[Violation]:
     for where, context in contexts(pod):
         options = mapping(context.get("seLinuxOptions"))
-        if options.get("type", "") not in SELINUX_TYPES:
+        if options.get("type") not in {None, *SELINUX_TYPES}:
             path = f"{where}.seLinuxOptions.type"
             yield Violation(
                 "seLinuxOptions", path, "must be container_t, container_init_t or container_kvm_t"

@@ -169,6 +169,9 @@ def test_a_capability_beyond_the_baseline_set_is_refused_at_baseline() -> None:
         pytest.param(with_context(procMount="Default"), id="proc-mount-default"),
         pytest.param(with_pod_context(seLinuxOptions={"type": "container_init_t"}), id="se-type"),
         pytest.param(
+            with_context(seLinuxOptions={"type": None, "level": "s0:c123,c456"}), id="se-level"
+        ),
+        pytest.param(
             with_context(appArmorProfile={"type": "Localhost", "localhostProfile": "p"}),
             id="apparmor-localhost",
         ),
