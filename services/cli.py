@@ -281,7 +281,8 @@ def _cleanup_pods(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _render_pod(args: argparse.Namespace, settings: Settings) -> int:
-    """Print the pod the launcher would create for this job; touch nothing."""
+    """Print the pod the launcher would create for this job and the pod-security verdict (a YAML
+    comment); a job the launcher would refuse exits 2 with its reason. Touches nothing."""
     import orjson
     import yaml
 
@@ -299,6 +300,7 @@ def _render_pod(args: argparse.Namespace, settings: Settings) -> int:
     if isinstance(prepared, preparing.Rejection):
         raise UsageError(prepared.reason)
     print(yaml.safe_dump(prepared.pod, sort_keys=False), end="")
+    print(f'# pod security "{settings.pod_security}": allowed')
     return EXIT_OK
 
 

@@ -20,6 +20,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.k8s import syntax
+from shared.k8s.podsecurity import Level, Placement, allowlists
 
 #: Settings holding a URL that may contain credentials.
 URL_FIELDS = ("redis_url", "database_url", "broker_url")
@@ -38,17 +39,6 @@ class LogLevel(enum.StrEnum):
     INFO = "INFO"
     WARNING = "WARNING"
     ERROR = "ERROR"
-
-
-class PolicyRule(enum.StrEnum):
-    """Pod-policy rules a job's `pod_override` is checked against (all denied by default)."""
-
-    PRIVILEGED = "privileged"
-    CAPABILITIES = "capabilities"
-    HOST_PATH = "hostPath"
-    HOST_NETWORK = "hostNetwork"
-    HOST_PID = "hostPID"
-    HOST_IPC = "hostIPC"
 
 
 def redact_url(url: str | None) -> str | None:
@@ -158,8 +148,32 @@ class Settings(BaseSettings):
     log_level: LogLevel = LogLevel.INFO
     """Least severe level logged."""
 
-    pod_policy_allow: Annotated[tuple[PolicyRule, ...], NoDecode] = ()
-    """Comma-separated pod-policy rules a job's override may break (e.g. `hostPath`)."""
+    pod_security: Level = Level.RESTRICTED
+    """Pod Security Standard every rendered pod must meet: `restricted`, `baseline` or
+    `privileged` (no control; the job allowlists below still apply)."""
+
+    job_service_accounts: Annotated[tuple[str, ...], NoDecode] = ()
+    """Comma-separated service accounts a job may run its pod as; by default none, so a pod keeps
+    the template's account (and a job may never turn `automountServiceAccountToken` on)."""
+
+    job_images: Annotated[tuple[str, ...], NoDecode] = ()
+    """Comma-separated shell-style patterns of the images a job may name (`registry.example/t/*`);
+    by default any tag or digest of PODRUNNER_WORKER_IMAGE's repository."""
+
+    job_volume_types: Annotated[tuple[str, ...], NoDecode] = tuple(
+        sorted(allowlists.DEFAULT_VOLUME_TYPES)
+    )
+    """Comma-separated volume types a job may add (`serviceAccountToken` for projected tokens); by
+    default restricted's list without `secret`."""
+
+    job_secrets: Annotated[tuple[str, ...], NoDecode] = ()
+    """Comma-separated Secrets a job may reference in volumes, env or envFrom; by default none."""
+
+    job_placement: Annotated[tuple[Placement, ...], NoDecode] = tuple(
+        sorted(allowlists.DEFAULT_PLACEMENT)
+    )
+    """Comma-separated node-placement fields a job may set: `nodeSelector`, `affinity`,
+    `tolerations`, `nodeName`; by default `affinity,nodeSelector`."""
 
     stream_maxlen: int = Field(default=1_000_000, ge=1000)
     """Approximate length each Redis stream is trimmed to."""
@@ -189,7 +203,15 @@ class Settings(BaseSettings):
     lease_ttl_s: float = Field(default=15.0, gt=0)
     """Time-to-live of a single-active lease; a dead holder is replaced within it."""
 
-    @field_validator("namespaces", "pod_policy_allow", mode="before")
+    @field_validator(
+        "namespaces",
+        "job_service_accounts",
+        "job_images",
+        "job_volume_types",
+        "job_secrets",
+        "job_placement",
+        mode="before",
+    )
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -213,12 +235,31 @@ class Settings(BaseSettings):
     def _namespaces_are_dns_labels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_dns_label(item) for item in value)
 
+    @field_validator("job_volume_types")
+    @classmethod
+    def _volume_types_are_known(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - allowlists.VOLUME_TYPES)
+        if unknown:
+            raise ValueError(f"unknown volume types: {', '.join(unknown)}")
+        return value
+
+    @field_validator("job_images")
+    @classmethod
+    def _image_patterns_have_no_spaces(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            if any(c.isspace() for c in pattern):
+                raise ValueError(f"{pattern!r} is not an image pattern (it has white space)")
+        return value
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if self.broker_url is None and self.redis_url is not None:
             object.__setattr__(self, "broker_url", self.redis_url)
         if not self.namespaces:
             object.__setattr__(self, "namespaces", (self.namespace,))
+        if "job_images" not in self.model_fields_set:
+            images = allowlists.image_patterns_for(self.worker_image)
+            object.__setattr__(self, "job_images", images)
         if "launch_prefetch" not in self.model_fields_set:
             object.__setattr__(self, "launch_prefetch", 4 * self.launch_concurrency)
         return self

@@ -27,9 +27,10 @@ from services.demo import embedded, report, stack
 from services.demo.client import ApiClient, ApiFailed
 from services.demo.progress import Progress
 from services.demo.states import count_by_state
-from services.demo.tasks import DAG_ID, DemoTask, demo_tasks, job
+from services.demo.tasks import DAG_ID, KINDS, DemoTask, demo_tasks, job
 from shared.db import engines, migrating
-from shared.settings import redact_url
+from shared.k8s.podsecurity import allowlists
+from shared.settings import Settings, redact_url
 
 TERMINAL = frozenset({"success", "failed"})
 #: How long the demo waits for its tasks: a base plus a little per task.
@@ -162,7 +163,16 @@ def _service_env(
         "PODRUNNER_LOG_FORMAT": "console",
         "PODRUNNER_DELETE_WORKER_PODS": "false" if keep_pods else "true",
         "PODRUNNER_MAX_ACTIVE_PODS": os.environ.get("PODRUNNER_MAX_ACTIVE_PODS", MAX_ACTIVE_PODS),
+        "PODRUNNER_JOB_IMAGES": os.environ.get("PODRUNNER_JOB_IMAGES", _job_images()),
     }
+
+
+def _job_images() -> str:
+    """The images a job may name: the worker image's repository, as by default, and the images
+    the demo's tasks name (the unpullable one must reach the kubelet to fail there)."""
+    worker = os.environ.get("PODRUNNER_WORKER_IMAGE", Settings.model_fields["worker_image"].default)
+    named = [kind.image for kind in KINDS if kind.image]
+    return ",".join([*allowlists.image_patterns_for(worker), *named])
 
 
 def _where(running: Stack, out: TextIO) -> None:

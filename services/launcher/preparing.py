@@ -2,10 +2,11 @@
 
 Everything that can be decided without the API server is decided here, once per delivery: the
 job must decode, fit its row (the same check as the API's), name a namespace this launcher serves
-(and match the queue it came from), pass the pod policy, and render. A rejection keeps whatever of
-the task key could be read, so the reconciler can fail the right row with the reason (and the
-job, when its row can hold it); a body with no readable key, or one no row can hold, is only
-dead-lettered.
+(and match the queue it came from), and render to a pod that passes pod security (the level's
+controls, the operator's allowlists and reserved keys: `shared.k8s.podsecurity`). A rejection
+keeps whatever of the task key could be read, so the reconciler can fail the right row with the
+reason (and the job, when its row can hold it); a body with no readable key, or one no row can
+hold, is only dead-lettered.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from typing import Any
 import orjson
 
 from shared import admission
-from shared.k8s import policy, rendering
+from shared.k8s import podsecurity, rendering
 from shared.k8s.rendering import RenderSettings, Templates
 from shared.messages import DecodeError, Job, TaskKey
-from shared.settings import PolicyRule
 
 #: The most of an unexpected error's message a rejection reason quotes.
 _MAX_DETAIL = 300
@@ -29,7 +29,7 @@ _MAX_DETAIL = 300
 class LaunchSettings:
     render: RenderSettings
     namespaces: frozenset[str]
-    policy_allow: tuple[PolicyRule, ...] = ()
+    security: podsecurity.PodSecurity
 
 
 @dataclass(frozen=True)
@@ -68,10 +68,14 @@ def prepare(
     except admission.Unfit as unfit:
         return _unfit(job, namespace, unfit)
     reason = _namespace_problem(namespace, queue_namespace, settings)
-    if reason is None:
-        reason = _policy_problem(job, settings)
     if reason is not None:
         return Rejection(reason, namespace, job.key, job.try_number, job)
+    return _render(job, namespace, settings, templates)
+
+
+def _render(
+    job: Job, namespace: str, settings: LaunchSettings, templates: Templates
+) -> Prepared | Rejection:
     try:
         pod = rendering.render_pod(job, settings=settings.render, templates=templates)
     except rendering.TemplateError as error:
@@ -80,6 +84,9 @@ def prepare(
         return Rejection(
             unexpected("rendering the pod", error), namespace, job.key, job.try_number, job
         )
+    reason = _security_problem(job, pod, settings, templates)
+    if reason is not None:
+        return Rejection(reason, namespace, job.key, job.try_number, job)
     return Prepared(job, namespace, pod)
 
 
@@ -110,16 +117,17 @@ def _namespace_problem(
     return None
 
 
-def _policy_problem(job: Job, settings: LaunchSettings) -> str | None:
-    if not job.pod_override:
-        return None
+def _security_problem(
+    job: Job, pod: dict[str, Any], settings: LaunchSettings, templates: Templates
+) -> str | None:
+    """The one-line refusal of `job`'s rendered pod, or None when it may be created."""
     try:
-        policy.check_override(job.pod_override, allow=settings.policy_allow)
-    except policy.PolicyViolation as violation:
-        return str(violation)
+        found = podsecurity.judge(
+            job, pod, security=settings.security, render=settings.render, templates=templates
+        )
     except Exception as error:  # noqa: BLE001 - one job's fault must not stop the launcher
-        return unexpected("checking the pod policy", error)
-    return None
+        return unexpected("checking pod security", error)
+    return podsecurity.refusal(settings.security.level, found) if found else None
 
 
 def _partial_key(body: bytes) -> tuple[TaskKey | None, int]:

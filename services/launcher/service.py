@@ -22,7 +22,7 @@ from services.launcher.creating import Creator
 from services.launcher.metrics import LauncherMetrics
 from services.launcher.throttling import TokenBucket
 from shared import health, running
-from shared.k8s import clients
+from shared.k8s import clients, podsecurity
 from shared.k8s.pods import PodApi
 from shared.k8s.rendering import RenderSettings, Templates
 from shared.messages import LaunchEvent
@@ -179,7 +179,16 @@ def launch_settings(settings: Settings) -> preparing.LaunchSettings:
             template_file=settings.pod_template_file,
         ),
         namespaces=frozenset(settings.namespaces),
-        policy_allow=settings.pod_policy_allow,
+        security=podsecurity.PodSecurity(
+            level=settings.pod_security,
+            allow=podsecurity.Allowlists(
+                images=settings.job_images,
+                service_accounts=frozenset(settings.job_service_accounts),
+                volume_types=frozenset(settings.job_volume_types),
+                secrets=frozenset(settings.job_secrets),
+                placement=frozenset(settings.job_placement),
+            ),
+        ),
     )
 
 

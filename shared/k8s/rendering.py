@@ -4,7 +4,10 @@ Three layers, each merged over the previous one by `merging.merge` (containers, 
 name):
 
 1. the pod template file: the job's own `pod_template_file`, else `PODRUNNER_POD_TEMPLATE_FILE`,
-   else a bare pod with one `base` container;
+   else a bare pod with one `base` container, hardened to pass the restricted Pod Security
+   Standard (non-root user 10001, RuntimeDefault seccomp, no privilege escalation, every
+   capability dropped, a read-only root filesystem with an emptyDir on /tmp, no service-account
+   token);
 2. podrunner's dynamic pod: name, namespace, the job's labels and annotations, the `base`
    container's command (and its image when the job names one), `restartPolicy: Never`;
 3. the job's `pod_override`.
@@ -123,8 +126,34 @@ def _at(error: yaml.MarkedYAMLError) -> str:
     return "" if mark is None else f" (line {mark.line + 1}, column {mark.column + 1})"
 
 
+#: The user and group the bare pod runs as: any non-root id works with the worker image.
+BARE_POD_USER = 10001
+
+
 def _bare_pod() -> dict[str, Any]:
-    return {"metadata": {}, "spec": {"containers": [{"name": BASE_CONTAINER}]}}
+    base = {
+        "name": BASE_CONTAINER,
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "readOnlyRootFilesystem": True,
+        },
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - the pod's own
+    }
+    return {
+        "metadata": {},
+        "spec": {
+            "automountServiceAccountToken": False,
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": BARE_POD_USER,
+                "runAsGroup": BARE_POD_USER,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "containers": [base],
+            "volumes": [{"name": "tmp", "emptyDir": {}}],
+        },
+    }
 
 
 def _dynamic_pod(job: Job) -> dict[str, Any]:

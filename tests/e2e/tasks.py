@@ -9,10 +9,13 @@ from typing import Any
 
 import httpx
 import sqlalchemy
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue
 
 from services.reconciler import intake
 from shared.messages import Job
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.messaging.keys import job_queue
 from tests.support import builders
 
 TERMINAL = ("success", "failed")
@@ -30,6 +33,21 @@ def submit(db: sqlalchemy.Engine, redis_url: str, jobs: Iterable[Job]) -> None:
     queue = JobQueue(BrokerSettings(url=redis_url))
     for each in jobs:
         intake.submit(db, queue, each, default_namespace="jobs")
+
+
+def publish_raw(redis_url: str, body: bytes) -> None:
+    """What any kombu producer could send to the `jobs` queue."""
+    with Connection(redis_url.replace("unix://", "redis+socket://")) as connection:
+        exchange = Exchange("podrunner.jobs", type="direct", durable=True)
+        queue = Queue(job_queue("jobs"), exchange=exchange, routing_key="jobs")
+        connection.Producer().publish(
+            body,
+            exchange=exchange,
+            routing_key="jobs",
+            declare=[queue],
+            content_type="application/json",
+            content_encoding="utf-8",
+        )
 
 
 def rows(db: sqlalchemy.Engine) -> dict[str, Any]:

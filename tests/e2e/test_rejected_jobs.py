@@ -9,29 +9,13 @@ from typing import Any
 import pytest
 import redis
 import sqlalchemy
-from kombu.connection import Connection
-from kombu.entity import Exchange, Queue
 
-from shared.messaging.keys import RedisKeys, job_queue
+from shared.messaging.keys import RedisKeys
 from tests.e2e import tasks
 from tests.e2e.conftest import Stack
+from tests.e2e.tasks import publish_raw
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def publish_raw(redis_url: str, body: bytes) -> None:
-    """What any kombu producer could send to the `jobs` queue."""
-    with Connection(redis_url.replace("unix://", "redis+socket://")) as connection:
-        exchange = Exchange("podrunner.jobs", type="direct", durable=True)
-        queue = Queue(job_queue("jobs"), exchange=exchange, routing_key="jobs")
-        connection.Producer().publish(
-            body,
-            exchange=exchange,
-            routing_key="jobs",
-            declare=[queue],
-            content_type="application/json",
-            content_encoding="utf-8",
-        )
 
 
 def body(task_id: str, field: str) -> bytes:

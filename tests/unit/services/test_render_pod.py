@@ -35,13 +35,21 @@ def test_it_applies_an_override_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert pod["spec"]["containers"][0]["resources"] == {"limits": {"memory": "1Gi"}}
 
 
-def test_a_policy_violation_exits_2_naming_the_rule(
+def test_it_prints_the_pod_security_verdict(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["render-pod", *JOB, "--", "true"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == '# pod security "restricted": allowed'
+
+
+def test_a_pod_security_violation_exits_2_naming_the_control_and_path(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     override = tmp_path / "override.json"
     override.write_text('{"spec": {"hostPID": true}}')
     assert cli.main(["render-pod", *JOB, "--pod-override", str(override), "--", "true"]) == 2
-    assert "violates pod policy 'hostPID'" in capsys.readouterr().err
+    assert 'pod security "restricted": hostNamespaces: spec.hostPID must be false' in (
+        capsys.readouterr().err
+    )
 
 
 def test_a_job_without_a_command_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

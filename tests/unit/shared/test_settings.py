@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from shared.settings import PolicyRule, Settings, redact_url
+from shared.k8s.podsecurity import Level, Placement
+from shared.settings import Settings, redact_url
 
 
 def settings(**values: Any) -> Settings:
@@ -44,9 +45,39 @@ def test_the_launch_prefetch_defaults_to_four_times_the_concurrency(
     assert Settings().launch_prefetch == 3
 
 
-def test_policy_allowances_are_rule_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PODRUNNER_POD_POLICY_ALLOW", "hostPath,hostNetwork")
-    assert Settings().pod_policy_allow == (PolicyRule.HOST_PATH, PolicyRule.HOST_NETWORK)
+def test_pods_must_be_restricted_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().pod_security is Level.RESTRICTED
+    monkeypatch.setenv("PODRUNNER_POD_SECURITY", "baseline")
+    assert Settings().pod_security is Level.BASELINE
+
+
+def test_a_job_may_name_only_the_worker_images_repository_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PODRUNNER_WORKER_IMAGE", "registry.example:5000/team/worker:1.2")
+    assert Settings().job_images == (
+        "registry.example:5000/team/worker",
+        "registry.example:5000/team/worker:*",
+        "registry.example:5000/team/worker@*",
+    )
+    monkeypatch.setenv("PODRUNNER_JOB_IMAGES", "registry.example/team/*, python:3.11-*")
+    assert Settings().job_images == ("registry.example/team/*", "python:3.11-*")
+
+
+def test_job_allowlists_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().job_service_accounts == ()
+    assert Settings().job_secrets == ()
+    assert "secret" not in Settings().job_volume_types
+    assert set(Settings().job_placement) == {Placement.NODE_SELECTOR, Placement.AFFINITY}
+    monkeypatch.setenv("PODRUNNER_JOB_SERVICE_ACCOUNTS", "etl,reports")
+    monkeypatch.setenv("PODRUNNER_JOB_SECRETS", "db-readonly")
+    monkeypatch.setenv("PODRUNNER_JOB_VOLUME_TYPES", "emptyDir,secret")
+    monkeypatch.setenv("PODRUNNER_JOB_PLACEMENT", "tolerations")
+    settings = Settings()
+    assert settings.job_service_accounts == ("etl", "reports")
+    assert settings.job_secrets == ("db-readonly",)
+    assert settings.job_volume_types == ("emptyDir", "secret")
+    assert settings.job_placement == (Placement.TOLERATIONS,)
 
 
 @pytest.mark.parametrize(
@@ -58,7 +89,10 @@ def test_policy_allowances_are_rule_names(monkeypatch: pytest.MonkeyPatch) -> No
         pytest.param("PODRUNNER_INSTANCE", "not a label!", id="instance-not-label-safe"),
         pytest.param("PODRUNNER_NAMESPACE", "Upper_Case", id="namespace-not-dns"),
         pytest.param("PODRUNNER_LOG_FORMAT", "xml", id="unknown-log-format"),
-        pytest.param("PODRUNNER_POD_POLICY_ALLOW", "everything", id="unknown-policy-rule"),
+        pytest.param("PODRUNNER_POD_SECURITY", "lenient", id="unknown-pod-security-level"),
+        pytest.param("PODRUNNER_JOB_VOLUME_TYPES", "emptyDir,magic", id="unknown-volume-type"),
+        pytest.param("PODRUNNER_JOB_PLACEMENT", "anywhere", id="unknown-placement-field"),
+        pytest.param("PODRUNNER_JOB_IMAGES", "a b", id="image-pattern-with-space"),
         pytest.param("PODRUNNER_HEALTH_PORT", "70000", id="port-out-of-range"),
     ],
 )

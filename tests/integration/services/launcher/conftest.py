@@ -129,9 +129,13 @@ def publish_raw(redis_url: str, namespace: str, body: bytes) -> None:
 
 def template(tmp_path: Path) -> Path:
     path = tmp_path / "template.yaml"
+    hardened = "securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}"
     path.write_text(
         "kind: Pod\nmetadata: {labels: {team: data}}\n"
-        "spec:\n  serviceAccountName: worker\n  containers:\n"
-        "  - {name: proxy, image: 'envoy:1'}\n  - {name: base, env: [{name: MODE, value: t}]}\n"
+        "spec:\n  serviceAccountName: worker\n"
+        "  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n"
+        "  containers:\n"
+        f"  - {{name: proxy, image: 'envoy:1', {hardened}}}\n"
+        f"  - {{name: base, env: [{{name: MODE, value: t}}], {hardened}}}\n"
     )
     return path

@@ -30,7 +30,9 @@ def test_bad_jobs_are_rejected_with_their_reasons_and_good_ones_still_run(
     redis_url: str,
 ) -> None:
     run_launcher()
-    invalid_name = {"spec": {"containers": [{"name": "Bad_Name", "image": "x"}]}}
+    hardened = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+    bad_name = {"name": "Bad_Name", "image": "python:3.11-slim", "securityContext": hardened}
+    invalid_name = {"spec": {"containers": [bad_name]}}
     privileged = {
         "spec": {"containers": [{"name": "base", "securityContext": {"privileged": True}}]}
     }
@@ -51,8 +53,8 @@ def test_bad_jobs_are_rejected_with_their_reasons_and_good_ones_still_run(
     assert invalid.reason.startswith("422 Invalid: Pod ")
     assert "spec.containers[2].name" in invalid.reason or "spec.containers" in invalid.reason
     assert events["privileged"].reason == (
-        "pod_override violates pod policy 'privileged': "
-        "spec.containers[0] (base).securityContext.privileged is true"
+        'pod security "restricted": privileged: '
+        "spec.containers[0].securityContext.privileged must be false"
     )
     assert events["empty"].outcome is LaunchOutcome.REJECTED
     assert events["empty"].reason.startswith("invalid Job: command: ")
