@@ -12,7 +12,7 @@ Rules, for `merge(base, overlay)`:
   whose key matches are merged into place, others are appended in the overlay's order;
 * any other value (scalars, other lists) is replaced by the overlay's.
 
-Neither input is modified.
+`merge` modifies neither input; `merge_into` merges into a base its caller owns.
 """
 
 from __future__ import annotations
@@ -38,24 +38,40 @@ MERGE_KEYS: dict[str, str] = {
 
 def merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     """A new mapping: `overlay` laid over `base` by the rules in the module docstring."""
-    merged = copy.deepcopy(base)
+    return _merge_into(copy.deepcopy(base), overlay)
+
+
+def merge_into(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """`overlay` laid over `base` in place (for a `base` the caller owns); returns `base`.
+    `overlay` is not modified, nor shared with the result."""
+    return _merge_into(base, overlay)
+
+
+def merge_named(base: list[Any], overlay: list[Any], *, key: str) -> list[Any]:
+    """`overlay`'s items merged into `base`'s by `key`; unmatched ones appended in order."""
+    return _merge_named_into(copy.deepcopy(base), overlay, key=key)
+
+
+# The base is copied once, at the top; below, the copy is merged into in place, so a pod is not
+# copied again at every level it nests.
+
+
+def _merge_into(merged: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     for field, value in overlay.items():
         if value is None:
             merged.pop(field, None)
         elif isinstance(value, dict) and isinstance(merged.get(field), dict):
-            merged[field] = merge(merged[field], value)
+            _merge_into(merged[field], value)
         elif (
             isinstance(value, list) and field in MERGE_KEYS and isinstance(merged.get(field), list)
         ):
-            merged[field] = merge_named(merged[field], value, key=MERGE_KEYS[field])
+            _merge_named_into(merged[field], value, key=MERGE_KEYS[field])
         else:
             merged[field] = copy.deepcopy(value)
     return merged
 
 
-def merge_named(base: list[Any], overlay: list[Any], *, key: str) -> list[Any]:
-    """`overlay`'s items merged into `base`'s by `key`; unmatched ones appended in order."""
-    merged = copy.deepcopy(base)
+def _merge_named_into(merged: list[Any], overlay: list[Any], *, key: str) -> list[Any]:
     index = {item.get(key): n for n, item in enumerate(merged) if isinstance(item, dict)}
     for item in overlay:
         if not isinstance(item, dict) or item.get(key) is None:
@@ -66,5 +82,5 @@ def merge_named(base: list[Any], overlay: list[Any], *, key: str) -> list[Any]:
             index[item[key]] = len(merged)
             merged.append(copy.deepcopy(item))
         else:
-            merged[position] = merge(merged[position], item)
+            _merge_into(merged[position], item)
     return merged

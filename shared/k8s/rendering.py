@@ -87,9 +87,9 @@ def render_pod(job: Job, *, settings: RenderSettings, templates: Templates) -> d
     """The pod manifest (Kubernetes JSON, camelCase) for `job`."""
     template_path = Path(job.pod_template_file) if job.pod_template_file else settings.template_file
     pod = templates.load(template_path) if template_path else _bare_pod()
-    pod = merging.merge(pod, _dynamic_pod(job))
+    merging.merge_into(pod, _dynamic_pod(job))  # a fresh pod: a template's is a copy
     if job.pod_override:
-        pod = merging.merge(pod, job.pod_override)
+        merging.merge_into(pod, job.pod_override)
     return _assert_ownership(pod, job=job, settings=settings)
 
 

@@ -15,13 +15,16 @@ CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 
 
 def mapping(value: Any) -> Mapping[str, Any]:
-    """`value` when it is an object, else an empty one."""
-    return value if isinstance(value, Mapping) else {}
+    """`value` when it is an object, else an empty one.
+
+    Manifests are decoded JSON or YAML, so an object is a `dict`: checked as such, several
+    times faster than asking the `Mapping` ABC, which matters at a few hundred checks a pod."""
+    return value if isinstance(value, dict) else {}
 
 
 def objects(value: Any) -> list[Mapping[str, Any]]:
     """The objects of `value` when it is a list, else none."""
-    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def spec_of(pod: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -41,7 +44,7 @@ def containers(pod: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]
         if not isinstance(items, list):
             continue
         for n, item in enumerate(items):
-            if isinstance(item, Mapping):
+            if isinstance(item, dict):
                 yield f"spec.{field}[{n}]", item
 
 
