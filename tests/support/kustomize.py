@@ -300,7 +300,7 @@ def _set_image(resources: list[Resource], image: object) -> None:
 
 
 def image_name(reference: str) -> str:
-    """The image's name without its tag or digest: `reg:5000/app:1.2@sha256:..` -> `reg:5000/app`."""
+    """The image's name without tag or digest: `reg:5000/app:1.2@sha256:..` is `reg:5000/app`."""
     name = reference.split("@", 1)[0]
     colon = name.rfind(":")
     return name[:colon] if colon > name.rfind("/") else name
