@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from tests.unit.deploy import test_compose_file as compose
+from tests.support import compose
+from tests.unit.deploy.test_compose_file import USES
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -68,13 +69,13 @@ def test_postgres_takes_its_password_from_a_variable_the_user_sets() -> None:
     assert postgres["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
 
 
-@pytest.mark.parametrize("name", sorted(compose.USES))
+@pytest.mark.parametrize("name", sorted(USES))
 def test_each_podrunner_process_connects_with_the_passwords_the_stores_require(name: str) -> None:
     env = compose.environment(name)
     redis_password = compose.required_value("REDIS_PASSWORD")
-    if "redis" in compose.USES[name]:
+    if "redis" in USES[name]:
         assert urlsplit(env["PODRUNNER_REDIS_URL"]).password == redis_password
-    if "postgres" in compose.USES[name]:
+    if "postgres" in USES[name]:
         database = urlsplit(env["PODRUNNER_DATABASE_URL"])
         assert database.password == compose.environment("postgres")["POSTGRES_PASSWORD"]
         assert database.password == compose.required_value("POSTGRES_PASSWORD")
