@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install check lint typecheck imports test test-unit test-integration chaos bench bench-kubesim bench-launcher bench-watcher bench-reconciler bench-pipeline demo clean
+.PHONY: install check lint typecheck imports pin-images test test-unit test-integration chaos bench bench-kubesim bench-launcher bench-watcher bench-reconciler bench-pipeline demo clean
 
 install: $(STAMP)
 
@@ -22,10 +22,17 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy shared services migrations tests
+	$(BIN)/mypy shared services migrations scripts tests
 
 imports: install
 	$(BIN)/lint-imports
+
+# After `docker push`, pin the Kubernetes manifests to the digests of what was pushed
+# (k8s/base/control-plane; a reference with @sha256:... is taken as is), e.g.
+#   make pin-images IMAGE=registry.example.com/podrunner:1.2.3 WORKER_IMAGE=python:3.11-slim
+pin-images: install
+	@test -n "$(IMAGE)$(WORKER_IMAGE)" || { echo "make pin-images: set IMAGE=... and/or WORKER_IMAGE=..." >&2; exit 2; }
+	$(BIN)/python -m scripts.pin_images $(if $(IMAGE),--podrunner $(IMAGE)) $(if $(WORKER_IMAGE),--worker $(WORKER_IMAGE))
 
 # pytest exits 5 when it collected nothing: a suite that ran no test has failed.
 test: install

@@ -151,7 +151,10 @@ def _add_job_options(command: argparse.ArgumentParser, *, wait: bool) -> None:
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     """Run everything locally, submit demo tasks, check each ended as it should."""
-    from services.demo import embedded, session
+    try:
+        from services.demo import embedded, session
+    except ModuleNotFoundError as error:
+        raise _left_out("the demo", error) from error
 
     if args.tasks < 1:
         raise UsageError("--tasks must be 1 or more")
@@ -378,7 +381,10 @@ def _configure_logging(name: str, settings: Settings) -> None:
 
 
 def _kubesim(args: argparse.Namespace, _settings: Settings) -> int:
-    from services.kubesim import server
+    try:
+        from services.kubesim import server
+    except ModuleNotFoundError as error:
+        raise _left_out("kubesim", error) from error
 
     settings = server.SimulatorSettings(
         host=args.host,
@@ -415,6 +421,13 @@ def _database_url(settings: Settings) -> str:
     if settings.database_url is None:
         raise UsageError("PODRUNNER_DATABASE_URL is not set")
     return settings.database_url
+
+
+def _left_out(what: str, error: ModuleNotFoundError) -> UsageError:
+    """The production image ships the services only (see the Dockerfile's `prod` stage)."""
+    if not (error.name or "").startswith("services."):
+        raise error
+    return UsageError(f"{what} is not in this image: it ships with the dev image only")
 
 
 def _first_error(error: ValidationError) -> str:

@@ -15,13 +15,16 @@ instead of being rendered wrongly. The subset, applied in kustomize's order:
   containerPort), every other list is replaced. Nested `$patch` / `$setElementOrder` directives
   are refused.
 * `namespace`: set on every namespaced object (a kind missing from both `NAMESPACED_KINDS` and
-  `CLUSTER_KINDS` is refused).
+  `CLUSTER_KINDS` is refused); a `Namespace` object is renamed to it, as kustomize does.
 * `replicas`: `name` + `count`, applied to the workload of that name.
+* `images`: `name` with any of `newName`, `newTag`, `digest`, applied to the `image` of every
+  container and init container of a pod or workload whose image name is `name` (a digest
+  replaces the tag: `newName@digest`).
 * Then, as kustomize's name-reference step does for ServiceAccounts: a RoleBinding's or
   ClusterRoleBinding's ServiceAccount subject that names a ServiceAccount of this build gets that
   ServiceAccount's namespace.
 
-Not supported (refused): remote resources, `components`, `bases`, generators, `images`,
+Not supported (refused): remote resources, `components`, `bases`, generators,
 `commonLabels`/`labels`, name prefixes and suffixes, JSON 6902 patches, patch `target`s.
 """
 
@@ -38,10 +41,11 @@ Resource = dict[str, Any]
 
 KUSTOMIZATION_FILE = "kustomization.yaml"
 SUPPORTED_FIELDS = frozenset(
-    {"apiVersion", "kind", "namespace", "resources", "patches", "replicas"}
+    {"apiVersion", "kind", "namespace", "resources", "patches", "replicas", "images"}
 )
 PATCH_FIELDS = frozenset({"path", "patch"})
 REPLICA_FIELDS = frozenset({"name", "count"})
+IMAGE_FIELDS = frozenset({"name", "newName", "newTag", "digest"})
 
 #: Kinds whose objects live in a namespace.
 NAMESPACED_KINDS = frozenset(
@@ -65,6 +69,8 @@ NAMESPACED_KINDS = frozenset(
 CLUSTER_KINDS = frozenset({"ClusterRole", "ClusterRoleBinding", "Namespace", "PriorityClass"})
 #: Kinds `replicas` can scale.
 SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet"})
+#: Kinds holding a pod template at `spec.template` (a Pod holds its pod spec at `spec`).
+POD_TEMPLATE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Job"})
 #: The patch merge key Kubernetes declares for list fields, by field name (the subset used here).
 MERGE_KEYS = {
     "containers": "name",
@@ -113,6 +119,8 @@ def build(directory: Path) -> list[Resource]:
         _set_namespace(resources, _text(kustomization["namespace"], "namespace"))
     for replica in kustomization.get("replicas", []):
         _set_replicas(resources, replica)
+    for image in kustomization.get("images", []):
+        _set_image(resources, image)
     _point_subjects_at_service_accounts(resources)
     return resources
 
@@ -251,6 +259,8 @@ def _set_namespace(resources: list[Resource], namespace: str) -> None:
         kind = resource["kind"]
         if kind in NAMESPACED_KINDS:
             resource["metadata"]["namespace"] = namespace
+        elif kind == "Namespace":
+            resource["metadata"]["name"] = namespace
         elif kind not in CLUSTER_KINDS:
             raise KustomizeError(f"{kind}: not known to be namespaced or cluster-wide")
 
@@ -270,6 +280,43 @@ def _set_replicas(resources: list[Resource], replica: object) -> None:
         raise KustomizeError(f"replicas: count for {replica['name']} must be a whole number")
     for target in targets:
         target.setdefault("spec", {})["replicas"] = count
+
+
+def _set_image(resources: list[Resource], image: object) -> None:
+    if not isinstance(image, dict) or "name" not in image or not set(image) <= IMAGE_FIELDS:
+        raise KustomizeError(f"an images entry needs name and newName/newTag/digest: {image!r}")
+    name = _text(image["name"], "images name")
+    for container in _containers(resources):
+        reference = _text(container.get("image"), "container image")
+        if image_name(reference) != name:
+            continue
+        new_name = image.get("newName", name)
+        if "digest" in image:
+            container["image"] = f"{new_name}@{_text(image['digest'], 'images digest')}"
+        elif "newTag" in image:
+            container["image"] = f"{new_name}:{_text(image['newTag'], 'images newTag')}"
+        else:
+            container["image"] = new_name + reference[len(image_name(reference)) :]
+
+
+def image_name(reference: str) -> str:
+    """The image's name without tag or digest: `reg:5000/app:1.2@sha256:..` is `reg:5000/app`."""
+    name = reference.split("@", 1)[0]
+    colon = name.rfind(":")
+    return name[:colon] if colon > name.rfind("/") else name
+
+
+def _containers(resources: list[Resource]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for resource in resources:
+        if resource["kind"] in POD_TEMPLATE_KINDS:
+            spec = resource.get("spec", {}).get("template", {}).get("spec", {})
+        elif resource["kind"] == "Pod":
+            spec = resource.get("spec", {})
+        else:
+            continue
+        found += spec.get("initContainers", []) + spec.get("containers", [])
+    return found
 
 
 def _point_subjects_at_service_accounts(resources: list[Resource]) -> None:

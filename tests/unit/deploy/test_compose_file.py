@@ -1,35 +1,32 @@
-"""docker-compose.yml, the Dockerfile and .dockerignore, held against the code they start.
+"""docker-compose.yml and .dockerignore, held against the code they start.
 
 No Docker engine is available where the tests run, so nothing here builds an image or starts a
 container, and `docker compose config` is not used either (the compose plugin need not be
 installed). Instead the files are read as data and checked against what they describe: the service
 list of the architecture brief, the settings of `shared.settings`, the subcommands `services.cli`
-parses, the health ports, the drain period of `shared.running`, the packages pyproject.toml ships.
-A renamed setting, a mistyped subcommand, a wait on a service that never reports health, a
-kubeconfig other containers cannot reach or an image running as root then fails here, in a second,
-rather than on somebody's `docker compose up`.
+parses, the health ports, the drain period of `shared.running`, what the image build copies.
+A renamed setting, a mistyped subcommand, a wait on a service that never reports health or a
+kubeconfig other containers cannot reach then fails here, in a second, rather than on somebody's
+`docker compose up`. (The Dockerfile itself: test_dockerfile.py.)
 """
 
 from __future__ import annotations
 
 import dataclasses
 import fnmatch
-import functools
-import json
 import os
 import re
-import tomllib
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 
 from services import cli
 from services.kubesim import server
 from shared import running
 from shared.settings import DEFAULT_HEALTH_PORTS, Settings
+from tests.support.compose import command, compose, compose_text, environment, service, services
 
 ROOT = Path(__file__).resolve().parents[3]
 IMAGE = "podrunner:dev"
@@ -50,89 +47,9 @@ USES = {
 }
 HEALTHY = "service_healthy"
 COMPLETED = "service_completed_successfully"
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 # --- reading the files ------------------------------------------------------------------------
-
-
-def with_defaults(text: str) -> str:
-    """`text` as compose interpolates it when no variable is set: `${NAME:-default}` -> default.
-
-    Only `${NAME}` and `${NAME:-default}` (defaults may nest) are accepted, so a form this helper
-    does not understand fails the tests instead of being checked wrongly.
-    """
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        if text.startswith("$$", i):
-            out.append("$")
-            i += 2
-        elif text.startswith("${", i):
-            end = _closing_brace(text, i + 2)
-            name, _, default = text[i + 2 : end].partition(":-")
-            assert _NAME.fullmatch(name), f"unsupported interpolation {text[i : end + 1]!r}"
-            out.append(with_defaults(default))
-            i = end + 1
-        else:
-            assert text[i] != "$", f"write ${{NAME}}, not a bare $ in {text!r}"
-            out.append(text[i])
-            i += 1
-    return "".join(out)
-
-
-def _closing_brace(text: str, start: int) -> int:
-    depth = 1
-    for index in range(start, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[index], 0)
-        if depth == 0:
-            return index
-    raise AssertionError(f"unbalanced braces in {text!r}")
-
-
-def _resolve(value: Any) -> Any:
-    if isinstance(value, str):
-        return with_defaults(value)
-    if isinstance(value, list):
-        return [_resolve(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _resolve(item) for key, item in value.items()}
-    return value
-
-
-@functools.cache
-def compose_text() -> str:
-    return (ROOT / "docker-compose.yml").read_text()
-
-
-@functools.cache
-def compose() -> dict[str, Any]:
-    """docker-compose.yml with every variable at its default."""
-    document = yaml.safe_load(compose_text())
-    assert isinstance(document, dict)
-    resolved: dict[str, Any] = _resolve(document)
-    return resolved
-
-
-def services() -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = compose()["services"]
-    return found
-
-
-def service(name: str) -> dict[str, Any]:
-    return services()[name]
-
-
-def environment(name: str) -> dict[str, str]:
-    env = service(name).get("environment", {})
-    assert isinstance(env, dict), f"{name}: write environment as a mapping"
-    return {key: str(value) for key, value in env.items()}
-
-
-def command(name: str) -> list[str]:
-    argv = service(name)["command"]
-    assert isinstance(argv, list), f"{name}: write command as a list (exec form)"
-    return [str(arg) for arg in argv]
 
 
 def podrunner_services() -> set[str]:
@@ -175,43 +92,6 @@ def probe_url(name: str) -> str:
     found = re.findall(r"urlopen\('([^']+)'", code)
     assert len(found) == 1, f"{name}: the healthcheck should open one URL"
     return str(found[0])
-
-
-Instruction = tuple[str, str]
-
-
-@functools.cache
-def dockerfile_stages() -> list[list[Instruction]]:
-    """The Dockerfile's instructions, continuation lines joined, grouped by stage."""
-    logical: list[str] = []
-    pending = ""
-    for line in (ROOT / "Dockerfile").read_text().splitlines():
-        stripped = line.strip()
-        if not pending and (not stripped or stripped.startswith("#")):
-            continue
-        if stripped.endswith("\\"):
-            pending += stripped[:-1] + " "
-            continue
-        logical.append(pending + stripped)
-        pending = ""
-    assert not pending, "the Dockerfile ends inside a continued line"
-    stages: list[list[Instruction]] = []
-    for text in logical:
-        keyword, _, rest = text.partition(" ")
-        if keyword.upper() == "FROM":
-            stages.append([])
-        assert stages, f"{keyword} before the first FROM"
-        stages[-1].append((keyword.upper(), rest.strip()))
-    return stages
-
-
-def instructions(stage: list[Instruction], keyword: str) -> list[str]:
-    return [rest for name, rest in stage if name == keyword]
-
-
-def stage_name(stage: list[Instruction]) -> str | None:
-    words = instructions(stage, "FROM")[0].split()
-    return words[2] if len(words) == 3 and words[1].upper() == "AS" else None
 
 
 # --- the services and how they start ----------------------------------------------------------
@@ -387,69 +267,6 @@ def test_kubesim_serves_the_namespace_jobs_default_to(monkeypatch: pytest.Monkey
     served = {"default", *parsed("kubesim").namespace}
     for name in WITH_HEALTH_APP:
         assert settings_of(name, monkeypatch).namespace in served, name
-
-
-# --- the Dockerfile -----------------------------------------------------------------------------
-
-
-def test_the_image_is_multi_stage_on_python_slim() -> None:
-    stages = dockerfile_stages()
-    assert len(stages) >= 2
-    for stage in stages:
-        assert instructions(stage, "FROM")[0].split()[0] == "python:3.11-slim"
-
-
-def test_the_final_stage_copies_only_from_the_builder_and_installs_nothing() -> None:
-    *builders, final = dockerfile_stages()
-    names = {stage_name(stage) for stage in builders}
-    copies = instructions(final, "COPY") + instructions(final, "ADD")
-    assert copies, "the final stage copies the virtual environment from the builder"
-    for copy in copies:
-        source = re.match(r"--from=(\S+)\s", copy)
-        assert source, f"not from a build stage: COPY {copy}"
-        assert source.group(1) in names, f"not from a build stage: COPY {copy}"
-    for run in instructions(final, "RUN"):
-        assert not re.search(r"\bpip\b|apt-get install|\bgcc\b|build-essential", run), run
-
-
-def test_the_image_runs_as_a_fixed_non_root_user() -> None:
-    users = instructions(dockerfile_stages()[-1], "USER")
-    assert users, "the final stage sets USER"
-    uid = users[-1].split(":")[0]
-    assert uid.isdigit(), "a numeric UID, so runAsNonRoot can verify it"
-    assert int(uid) != 0
-
-
-def test_the_image_runs_podrunner_unbuffered() -> None:
-    final = dockerfile_stages()[-1]
-    assert json.loads(instructions(final, "ENTRYPOINT")[-1]) == ["podrunner"]
-    assert json.loads(instructions(final, "CMD")[-1]) == ["--help"]
-    env = " ".join(instructions(final, "ENV"))
-    assert re.search(r"\bPYTHONUNBUFFERED=1\b", env)
-
-
-def test_the_image_exposes_every_port_the_services_listen_on() -> None:
-    exposed = {
-        int(port.split("/")[0])
-        for line in instructions(dockerfile_stages()[-1], "EXPOSE")
-        for port in line.split()
-    }
-    kubesim_port = cli.build_parser().parse_args(["kubesim"]).port
-    assert {*DEFAULT_HEALTH_PORTS.values(), kubesim_port} <= exposed
-
-
-def test_the_builder_copies_every_package_the_distribution_ships() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    wanted = {"pyproject.toml", project["project"]["readme"]}
-    wanted |= {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
-    copied = {
-        PurePosixPath(source).as_posix().strip("./")
-        for stage in dockerfile_stages()[:-1]
-        for copy in instructions(stage, "COPY")
-        if not copy.startswith("--from")
-        for source in copy.split()[:-1]
-    }
-    assert wanted <= copied, f"not copied into the build: {sorted(wanted - copied)}"
 
 
 # --- .dockerignore ------------------------------------------------------------------------------

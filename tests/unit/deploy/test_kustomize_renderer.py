@@ -76,9 +76,9 @@ def test_an_unsupported_kustomization_field_is_refused_by_name(tmp_path: Path) -
     _base(tmp_path)
     overlay = _write(
         tmp_path / "overlay",
-        {"kustomization.yaml": "resources: [../base]\nimages: [{name: app, newTag: v2}]\n"},
+        {"kustomization.yaml": "resources: [../base]\ncommonLabels: {team: a}\n"},
     )
-    with pytest.raises(kustomize.KustomizeError, match="images"):
+    with pytest.raises(kustomize.KustomizeError, match="commonLabels"):
         kustomize.build(overlay)
 
 
@@ -150,3 +150,46 @@ def test_a_kind_of_unknown_scope_is_refused_rather_than_guessed(tmp_path: Path) 
     )
     with pytest.raises(kustomize.KustomizeError, match="Widget"):
         kustomize.build(directory)
+
+
+def test_an_image_is_pinned_by_digest_in_place_of_its_tag_and_other_images_are_left_alone(
+    tmp_path: Path,
+) -> None:
+    _base(tmp_path)
+    digest = "sha256:" + "ab" * 32
+    overlay = _write(
+        tmp_path / "overlay",
+        {
+            "kustomization.yaml": "resources: [../base]\nimages:\n"
+            f"  - {{name: app, newName: registry.example.com/app, digest: '{digest}'}}\n"
+        },
+    )
+    (deployment, *_rest) = kustomize.build(overlay)
+    sidecar, main = deployment["spec"]["template"]["spec"]["containers"]
+    assert main["image"] == f"registry.example.com/app@{digest}"
+    assert sidecar["image"] == "proxy"
+
+
+@pytest.mark.parametrize(
+    ("reference", "name"),
+    [
+        pytest.param("app", "app", id="bare"),
+        pytest.param("app:1.2", "app", id="tag"),
+        pytest.param("reg:5000/team/app:1.2", "reg:5000/team/app", id="registry-port-and-tag"),
+        pytest.param("reg:5000/app@sha256:" + "0" * 64, "reg:5000/app", id="digest"),
+    ],
+)
+def test_an_image_is_matched_by_its_name_without_tag_or_digest(reference: str, name: str) -> None:
+    assert kustomize.image_name(reference) == name
+
+
+def test_a_namespace_object_is_renamed_to_the_kustomization_namespace(tmp_path: Path) -> None:
+    directory = _write(
+        tmp_path / "k",
+        {
+            "kustomization.yaml": "resources: [ns.yaml]\nnamespace: two\n",
+            "ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: one}\n",
+        },
+    )
+    (namespace,) = kustomize.build(directory)
+    assert namespace["metadata"] == {"name": "two"}

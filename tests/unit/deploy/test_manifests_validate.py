@@ -33,7 +33,7 @@ KUSTOMIZATIONS = {
 }
 #: Schemas of the oldest Kubernetes these manifests are meant for (shipped with the package).
 KUBERNETES_VERSION = "1.28.0"
-SECRET_EXAMPLE = K8S / "base" / "secret-example.yaml"
+SECRET_EXAMPLE = K8S / "base" / "control-plane" / "secret-example.yaml"
 COMMON_LABELS = (
     "app.kubernetes.io/name",
     "app.kubernetes.io/part-of",
@@ -58,11 +58,18 @@ def _deployments() -> Iterator[Any]:
                 yield pytest.param(name, resource, id=f"{name}:{resource['metadata']['name']}")
 
 
-def _kustomization(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(
-        (KUSTOMIZATIONS[name] / "kustomization.yaml").read_text()
-    )
+def _kustomization(directory: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((directory / "kustomization.yaml").read_text())
     return loaded
+
+
+def _namespaces(resources: list[Resource]) -> dict[str, str]:
+    """The rendered Namespaces by their component: {"control-plane": ..., "workers": ...}."""
+    return {
+        r["metadata"]["labels"]["app.kubernetes.io/component"]: r["metadata"]["name"]
+        for r in resources
+        if r["kind"] == "Namespace"
+    }
 
 
 def _find(resources: list[Resource], kind: str, name: str) -> Resource:
@@ -90,8 +97,6 @@ def _settings_env(resources: list[Resource], container: dict[str, Any]) -> dict[
     for variable in container.get("env", []):
         if "value" in variable:
             env[variable["name"]] = variable["value"]
-        elif variable["valueFrom"].get("fieldRef", {}).get("fieldPath") == "metadata.namespace":
-            env[variable["name"]] = "some-namespace"
         elif "secretKeyRef" in variable["valueFrom"]:
             env[variable["name"]] = _placeholder_secret(variable["name"])
     return env
@@ -117,15 +122,16 @@ def test_the_secret_example_matches_the_schema_and_holds_only_placeholders() -> 
 
 
 def test_the_secret_example_is_never_applied_with_the_base() -> None:
-    assert SECRET_EXAMPLE.name not in _kustomization("base")["resources"]
+    assert SECRET_EXAMPLE.name not in _kustomization(SECRET_EXAMPLE.parent)["resources"]
     assert not [r for r in RENDERED["base"] if r["kind"] == "Secret"]
 
 
 def test_every_manifest_file_is_used_by_a_kustomization() -> None:
     used = {SECRET_EXAMPLE}
-    for directory in KUSTOMIZATIONS.values():
-        used.add(directory / "kustomization.yaml")
-        kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    for path in K8S.rglob("kustomization.yaml"):
+        directory = path.parent
+        used.add(path)
+        kustomization = _kustomization(directory)
         used.update(directory / entry for entry in kustomization.get("resources", []))
         used.update(directory / p["path"] for p in kustomization.get("patches", []) if "path" in p)
     files = {path for path in K8S.rglob("*.y*ml")}
@@ -137,7 +143,7 @@ def test_each_deployment_runs_a_podrunner_command_the_cli_accepts(
     _overlay: str, deployment: Resource
 ) -> None:
     container = _container(deployment)
-    assert container["image"] == "podrunner:dev"
+    assert container["image"].startswith("podrunner@sha256:")
     assert "command" not in container, "the image's entrypoint is podrunner"
     args = cli.build_parser().parse_args(container["args"])
     assert args.command in DEFAULT_HEALTH_PORTS
@@ -168,7 +174,7 @@ def test_each_service_gets_valid_settings_from_its_configmap_secret_and_namespac
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     settings = Settings()
-    assert settings.namespace == "some-namespace"
+    assert settings.namespace == _namespaces(RENDERED[overlay])["workers"]
     assert settings.redis_url is not None
     if _service_of(deployment) == "reconciler":
         assert settings.database_url is not None
@@ -251,28 +257,38 @@ def test_every_object_carries_the_recommended_labels(resource: Resource) -> None
 
 
 @pytest.mark.parametrize("overlay", ["second-namespace", "all-namespaces"])
-def test_an_overlays_namespace_reaches_every_namespaced_object_and_binding_subject(
+def test_an_overlays_namespaces_reach_every_namespaced_object_of_their_half_and_the_subjects(
     overlay: str,
 ) -> None:
-    namespace = _kustomization(overlay).get("namespace") or _kustomization("base")["namespace"]
+    moved = {
+        _namespaces(RENDERED["base"])[half]: name
+        for half, name in _namespaces(RENDERED[overlay]).items()
+    }
+    control_plane = _namespaces(RENDERED[overlay])["control-plane"]
+    expected = {
+        (rid.kind, moved[rid.namespace], rid.name)
+        for rid in map(kustomize.resource_id, RENDERED["base"])
+        if rid.namespace is not None
+    }
     for resource in RENDERED[overlay]:
         rid = kustomize.resource_id(resource)
         if resource["kind"] in kustomize.CLUSTER_KINDS:
             assert rid.namespace is None, rid
         else:
-            assert rid.namespace == namespace, rid
+            assert (rid.kind, rid.namespace, rid.name) in expected, f"{rid} left its half"
         for subject in resource.get("subjects", []):
-            assert subject["namespace"] == namespace, rid
+            assert subject["namespace"] == control_plane, rid
 
 
-def test_the_second_namespace_runs_as_its_own_instance() -> None:
+def test_the_second_namespace_runs_as_its_own_instance_in_namespaces_of_its_own() -> None:
     def instance(overlay: str) -> str:
         value: str = _find(RENDERED[overlay], "ConfigMap", "podrunner-settings")["data"][
             "PODRUNNER_INSTANCE"
         ]
         return value
 
-    assert _kustomization("second-namespace")["namespace"] != _kustomization("base")["namespace"]
+    base, second = _namespaces(RENDERED["base"]), _namespaces(RENDERED["second-namespace"])
+    assert set(base.values()).isdisjoint(second.values())
     assert instance("second-namespace") != instance("base")
 
 

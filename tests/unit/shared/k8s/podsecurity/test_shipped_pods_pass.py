@@ -16,7 +16,7 @@ from shared.k8s.podsecurity import Level, violations
 from shared.k8s.rendering import RenderSettings, Templates
 from tests.support import builders
 
-K8S_TEMPLATE = Path(__file__).resolve().parents[5] / "k8s/base/configmap-pod-template.yaml"
+K8S_TEMPLATE = Path(__file__).resolve().parents[5] / "k8s/base/control-plane/configmap-pod-template.yaml"
 SETTINGS = RenderSettings(instance="prod", namespace="jobs", worker_image="python:3.11-slim")
 
 
