@@ -6,7 +6,9 @@
   server). Checks run concurrently with a timeout and their result is cached briefly, so probes
   and scrapes cannot flood the dependencies.
 * `/metrics` — the service's own Prometheus registry (never the process-global default one).
-* `/status` — what the service is doing, as JSON, with secrets redacted by the caller.
+* `/status` — what the service is doing, as JSON. The caller redacts its settings, and the app
+  scrubs the whole answer again (`redaction.scrub`): no URL in it shows a password, whatever
+  string it hides in (an error message quoting a URL included).
 
 A service may add routers of its own to the same app and port (the reconciler's HTTP API); the app
 then also serves Swagger UI at `/docs`, over the OpenAPI description every app has at
@@ -27,6 +29,8 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from shared import redaction
 
 #: A readiness check: returns when the dependency answers, raises (with a reason) when not.
 Check = Callable[[], None]
@@ -129,7 +133,7 @@ def make_health_app(
 
     @app.get("/status")
     def status_endpoint() -> JSONResponse:
-        return JSONResponse({"service": service, **status()})
+        return JSONResponse({"service": service, **redaction.scrub(dict(status()))})
 
     for router in routers:  # after the health endpoints, so no router can shadow one
         app.include_router(router)

@@ -29,7 +29,7 @@ from services.demo.progress import Progress
 from services.demo.states import count_by_state
 from services.demo.tasks import DAG_ID, DemoTask, demo_tasks, job
 from shared.db import engines, migrating
-from shared.settings import redact_url
+from shared.redaction import redact_url
 
 TERMINAL = frozenset({"success", "failed"})
 #: How long the demo waits for its tasks: a base plus a little per task.

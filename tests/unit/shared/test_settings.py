@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from shared.settings import PolicyRule, Settings, redact_url
+from shared.settings import PolicyRule, Settings
 
 
 def settings(**values: Any) -> Settings:
@@ -86,26 +86,14 @@ def test_passwords_and_tokens_never_appear_when_printed() -> None:
     loaded = settings(
         redis_url="redis://:hunter2@redis:6379/0",
         database_url="postgresql://app:s3cret@db:5432/podrunner",
-        api_token="tok-123",
+        api_token="tok-123-long-enough-now",
     )
     shown = f"{loaded!r} {loaded.redacted()}"
     assert "hunter2" not in shown
     assert "s3cret" not in shown
     assert "tok-123" not in shown
+    assert "long-enough" not in shown
     assert loaded.redacted()["database_url"] == "postgresql://app:***@db:5432/podrunner"
-
-
-@pytest.mark.parametrize(
-    ("url", "shown"),
-    [
-        pytest.param("redis://localhost:6379/0", "redis://localhost:6379/0", id="no-password"),
-        pytest.param("redis://:pw@h:1/0", "redis://:***@h:1/0", id="password-only"),
-        pytest.param("amqp://guest:guest@rabbit//", "amqp://guest:***@rabbit//", id="user-and-pw"),
-        pytest.param("unix:///tmp/redis.sock", "unix:///tmp/redis.sock", id="socket"),
-    ],
-)
-def test_redact_url_hides_only_the_password(url: str, shown: str) -> None:
-    assert redact_url(url) == shown
 
 
 def test_settings_are_frozen() -> None:
