@@ -15,12 +15,12 @@ later one, with where it stands; 413 past `MAX_JOB_BYTES`; 422 for anything else
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 from urllib.parse import quote
 
 import structlog
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request, Response, params
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -32,6 +32,7 @@ from services.reconciler.schemas import (
     ErrorBody,
     ErrorDetail,
     JobAccepted,
+    Responses,
 )
 from shared import admission
 from shared.db.models import TaskState
@@ -59,7 +60,15 @@ class JobEndpoints:
         self._default_namespace = default_namespace
         self._served = tuple(served or (default_namespace,))
 
-    def register(self, router: APIRouter) -> None:
+    def register(
+        self,
+        router: APIRouter,
+        *,
+        dependencies: Sequence[params.Depends] = (),
+        responses: Responses | None = None,
+    ) -> None:
+        """Add the route to `router`, behind `dependencies` (what a write needs), which may answer
+        `responses` too."""
         router.add_api_route(
             "/jobs",
             self.submit,
@@ -72,7 +81,9 @@ class JobEndpoints:
                 409: {"model": ErrorBody, "description": "The task has this try or a later one"},
                 413: {"model": ErrorBody, "description": "The body is too large"},
                 422: {"model": ErrorBody, "description": "Not a valid job"},
+                **(responses or {}),
             },
+            dependencies=list(dependencies),
             openapi_extra={"requestBody": {"required": True, "content": _job_content()}},
         )
 
