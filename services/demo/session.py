@@ -8,6 +8,7 @@ podrunner instance name and run id, so a shared Redis and Postgres are safe to u
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import secrets
 import signal
@@ -71,6 +72,8 @@ def run(options: Options, out: TextIO = sys.stdout) -> int:
     """
     if not (options.redis_url and options.database_url):
         embedded.check_available()
+    # the demo's API is closed like any other: it makes up its own token unless given one
+    options = dataclasses.replace(options, api_token=options.api_token or secrets.token_urlsafe(32))
     instance = f"demo-{secrets.token_hex(4)}"
     workdir = Path(tempfile.mkdtemp(prefix=f"podrunner-{instance}-"))
     print(f"podrunner demo: {options.tasks} tasks, instance {instance}", file=out)
@@ -160,6 +163,8 @@ def _service_env(
         "PODRUNNER_NAMESPACES": options.namespace,
         "PODRUNNER_HEALTH_HOST": "127.0.0.1",
         "PODRUNNER_LOG_FORMAT": "console",
+        "PODRUNNER_API_AUTH": "token",
+        "PODRUNNER_API_TOKEN": options.api_token or "",
         "PODRUNNER_DELETE_WORKER_PODS": "false" if keep_pods else "true",
         "PODRUNNER_MAX_ACTIVE_PODS": os.environ.get("PODRUNNER_MAX_ACTIVE_PODS", MAX_ACTIVE_PODS),
     }

@@ -67,6 +67,7 @@ from tests.benchmarks import common
 from tests.benchmarks.scratch import scratch_database
 from tests.support import builders
 from tests.support.kubesim import KubesimProcess, free_port, start_kubesim
+from tests.support.services import API_HEADERS, API_TOKEN
 
 #: One namespace (so one job queue) per benchmark process: runs by others sharing Redis stay apart.
 NAMESPACE = f"bench-{uuid.uuid4().hex[:8]}"
@@ -163,6 +164,7 @@ def service_env(sim: KubesimProcess, redis_url: str, database: URL, **extra: str
         "PODRUNNER_NAMESPACES": NAMESPACE,
         "PODRUNNER_HEALTH_HOST": "127.0.0.1",
         "PODRUNNER_LAUNCH_QPS": "100000",
+        "PODRUNNER_API_TOKEN": API_TOKEN,
         **extra,
     }
 
@@ -274,7 +276,9 @@ class Submitter:
 
     def _one(self, job: Job) -> tuple[str, float]:
         if self._how == "http":
-            client = self._thread_own("client", lambda: httpx.Client(timeout=30))
+            client = self._thread_own(
+                "client", lambda: httpx.Client(timeout=30, headers=API_HEADERS)
+            )
             response = client.post(f"{self._api_url}/api/v1/jobs", json=job.to_dict())
             if response.status_code not in (201, 202):
                 raise RuntimeError(f"submit refused: {response.status_code} {response.text[:200]}")
