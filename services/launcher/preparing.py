@@ -2,10 +2,10 @@
 
 Everything that can be decided without the API server is decided here, once per delivery: the
 job must decode, fit its row (the same check as the API's), name a namespace this launcher serves
-(and match the queue it came from), pass the pod policy, and render. A rejection keeps whatever of
-the task key could be read, so the reconciler can fail the right row with the reason (and the
-job, when its row can hold it); a body with no readable key, or one no row can hold, is only
-dead-lettered.
+(and match the queue it came from), name a template only from the template directory, pass the
+pod policy, and render. A rejection keeps whatever of the task key could be read, so the
+reconciler can fail the right row with the reason (and the job, when its row can hold it); a body
+with no readable key, or one no row can hold, is only dead-lettered.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from typing import Any
 import orjson
 
 from shared import admission
-from shared.k8s import policy, rendering
-from shared.k8s.rendering import RenderSettings, Templates
+from shared.k8s import policy, rendering, template_files
+from shared.k8s.rendering import RenderSettings
+from shared.k8s.template_files import Templates
 from shared.messages import DecodeError, Job, TaskKey
 from shared.settings import PolicyRule
 
@@ -69,12 +70,14 @@ def prepare(
         return _unfit(job, namespace, unfit)
     reason = _namespace_problem(namespace, queue_namespace, settings)
     if reason is None:
+        reason = _template_problem(job, templates)
+    if reason is None:
         reason = _policy_problem(job, settings)
     if reason is not None:
         return Rejection(reason, namespace, job.key, job.try_number, job)
     try:
         pod = rendering.render_pod(job, settings=settings.render, templates=templates)
-    except rendering.TemplateError as error:
+    except template_files.TemplateError as error:
         return Rejection(str(error), namespace, job.key, job.try_number, job)
     except Exception as error:  # noqa: BLE001 - one job's fault must not stop the launcher
         return Rejection(
@@ -107,6 +110,15 @@ def _namespace_problem(
         return f"namespace {namespace!r} is not served by this podrunner (serves: {served})"
     if namespace != queue_namespace:
         return f"job for namespace {namespace!r} arrived on the queue of {queue_namespace!r}"
+    return None
+
+
+def _template_problem(job: Job, templates: Templates) -> str | None:
+    """The rule a job's own template name breaks (the same check as the API's), if any."""
+    try:
+        admission.check_template_name(job.pod_template_file, template_dir=templates.directory)
+    except admission.Refused as refused:
+        return str(refused)
     return None
 
 

@@ -14,6 +14,7 @@ Every error answer has one JSON shape (`schemas.ErrorBody`), request validation 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Coroutine
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -46,6 +47,7 @@ def make_router(
     api_auth: ApiAuth = ApiAuth.TOKEN,
     log_lines: int = 100,
     served: Collection[str] | None = None,
+    template_dir: Path | None = None,
 ) -> APIRouter:
     """The `/api/v1` router: jobs, tasks and logs, behind the bearer token when one is given.
 
@@ -61,13 +63,16 @@ def make_router(
             api_auth=settings.api_auth,
             log_lines=settings.log_tail_lines,
             served=settings.namespaces,
+            template_dir=settings.pod_template_dir,
         )
         app = health.make_health_app(..., routers=[router])
 
     The app then serves `/docs` and `/openapi.json` as well. `log_lines` is how many lines
     `…/logs` returns when the request does not say. `served` are the namespaces jobs may name
-    (`PODRUNNER_NAMESPACES`; the default namespace alone when not given). Without `api_token`,
-    writes are refused unless `api_auth` is `none` (see `auth`); every write needs a JSON body.
+    (`PODRUNNER_NAMESPACES`; the default namespace alone when not given); `template_dir`, the
+    directory a job's `pod_template_file` names a file of (`PODRUNNER_POD_TEMPLATE_DIR`).
+    Without `api_token`, writes are refused unless `api_auth` is `none` (see `auth`); every
+    write needs a JSON body.
 
     Raises:
         ValueError: `api_token` is set but empty.
@@ -80,7 +85,11 @@ def make_router(
         responses=guards.every_route_answers,
     )
     JobEndpoints(
-        engine=engine, jobs=jobs, default_namespace=default_namespace, served=served
+        engine=engine,
+        jobs=jobs,
+        default_namespace=default_namespace,
+        served=served,
+        template_dir=template_dir,
     ).register(router, dependencies=guards.writes, responses=guards.write_answers)
     TaskEndpoints(engine=engine, pods=pods, log_lines=log_lines).register(router)
     return router

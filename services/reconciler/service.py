@@ -204,6 +204,7 @@ def build(settings: Settings) -> running.Service:
         api_token=settings.api_token,
         log_lines=settings.log_tail_lines,
         served=settings.namespaces,
+        template_dir=settings.pod_template_dir,
     )
     app = health.make_health_app(
         service="reconciler",

@@ -60,7 +60,8 @@ from services.reconciler import intake
 from services.reconciler.applying import TABLE
 from shared.db import engines
 from shared.db.models import TaskState
-from shared.k8s.rendering import RenderSettings, Templates, render_pod
+from shared.k8s.rendering import RenderSettings, render_pod
+from shared.k8s.template_files import Templates
 from shared.messages import Job
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from tests.benchmarks import common

@@ -21,7 +21,8 @@ import pytest
 import yaml
 
 from services import cli
-from shared.k8s.rendering import BASE_CONTAINER, Templates
+from shared.k8s.rendering import BASE_CONTAINER
+from shared.k8s.template_files import Templates
 from shared.settings import DEFAULT_HEALTH_PORTS, Settings
 from tests.support import kustomize
 

@@ -17,7 +17,8 @@ from services.reconciler import api
 from shared import health
 from shared.k8s import clients, naming
 from shared.k8s.pods import PodApi
-from shared.k8s.rendering import RenderSettings, Templates, render_pod
+from shared.k8s.rendering import RenderSettings, render_pod
+from shared.k8s.template_files import Templates
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.settings import ApiAuth
 from tests.support import builders
