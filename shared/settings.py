@@ -71,6 +71,7 @@ class Settings(BaseSettings):
         frozen=True,
         extra="ignore",
         use_attribute_docstrings=True,
+        hide_input_in_errors=True,  # a refused value may be a secret (a short token)
     )
 
     redis_url: str | None = None

@@ -101,7 +101,7 @@ def _settings_env(resources: list[Resource], container: dict[str, Any]) -> dict[
 def _placeholder_secret(name: str) -> str:
     if name.endswith("_URL"):
         return "postgresql://user:pw@db:5432/db" if "DATABASE" in name else "redis://r:6379/0"
-    return "token"
+    return "placeholder-token-of-32-characters"
 
 
 @pytest.mark.parametrize("resource", list(_objects()))
