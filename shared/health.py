@@ -30,7 +30,8 @@ from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from shared import redaction
+from shared import http_limits, redaction
+from shared.http_limits import HttpLimits
 
 #: A readiness check: returns when the dependency answers, raises (with a reason) when not.
 Check = Callable[[], None]
@@ -141,10 +142,22 @@ def make_health_app(
 
 
 class HealthServer:
-    """Serves a health app with uvicorn on a background thread, so work loops own the main one."""
+    """Serves a health app with uvicorn on a background thread, so work loops own the main one.
 
-    def __init__(self, app: FastAPI, *, host: str, port: int) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    Clients too slow to send a request are cut (`http_limits`): probes must not queue behind them.
+    """
+
+    def __init__(
+        self, app: FastAPI, *, host: str, port: int, limits: HttpLimits | None = None
+    ) -> None:
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            **http_limits.uvicorn_options(limits or HttpLimits()),
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="health-server", daemon=True)
 

@@ -22,6 +22,7 @@ from services.launcher.creating import Creator
 from services.launcher.metrics import LauncherMetrics
 from services.launcher.throttling import TokenBucket
 from shared import health, running
+from shared.http_limits import HttpLimits
 from shared.k8s import clients
 from shared.k8s.pods import PodApi
 from shared.k8s.rendering import RenderSettings
@@ -142,7 +143,10 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
         name="launcher",
         loops=loops,
         health=health.HealthServer(
-            app, host=settings.health_host, port=settings.health_port_for("launcher")
+            app,
+            host=settings.health_host,
+            port=settings.health_port_for("launcher"),
+            limits=HttpLimits.of(settings),
         ),
         stop=stop,
         cleanup=[pool.shutdown, jobs.close, readiness.close, api_client.close, redis_client.close],

@@ -28,6 +28,7 @@ from services.reconciler.strays import StrayJobs
 from services.reconciler.sweeping import Sweeper, SweepSettings
 from shared import health, running
 from shared.db import engines
+from shared.http_limits import HttpLimits
 from shared.k8s import clients, naming
 from shared.k8s.pods import PodApi
 from shared.messages import Job, LaunchEvent
@@ -221,7 +222,10 @@ def build(settings: Settings) -> running.Service:
             running.Loop("sweep", sweep_loop.run),
         ],
         health=health.HealthServer(
-            app, host=settings.health_host, port=settings.health_port_for("reconciler")
+            app,
+            host=settings.health_host,
+            port=settings.health_port_for("reconciler"),
+            limits=HttpLimits.of(settings),
         ),
         cleanup=[
             follow_ups.close,

@@ -60,6 +60,14 @@ def test_policy_allowances_are_rule_names(monkeypatch: pytest.MonkeyPatch) -> No
         pytest.param("PODRUNNER_LOG_FORMAT", "xml", id="unknown-log-format"),
         pytest.param("PODRUNNER_POD_POLICY_ALLOW", "everything", id="unknown-policy-rule"),
         pytest.param("PODRUNNER_HEALTH_PORT", "70000", id="port-out-of-range"),
+        pytest.param("PODRUNNER_API_AUTH", "maybe", id="unknown-api-auth"),
+        pytest.param("PODRUNNER_API_TOKEN", "", id="empty-token"),
+        pytest.param("PODRUNNER_API_TOKEN", "x" * 15, id="short-token"),
+        pytest.param("PODRUNNER_POD_TEMPLATE_DIR", "templates", id="relative-template-dir"),
+        pytest.param("PODRUNNER_POD_TEMPLATE_FILE", "pod.yaml", id="relative-template-file"),
+        pytest.param("PODRUNNER_POD_TEMPLATE_MAX_BYTES", "0", id="template-cap-zero"),
+        pytest.param("PODRUNNER_HTTP_HEADER_TIMEOUT_S", "0", id="header-timeout-zero"),
+        pytest.param("PODRUNNER_HTTP_BODY_TIMEOUT_S", "-1", id="body-timeout-negative"),
     ],
 )
 def test_invalid_values_are_refused_at_start_up(
@@ -100,3 +108,20 @@ def test_settings_are_frozen() -> None:
     loaded = settings()
     with pytest.raises(ValidationError):
         loaded.instance = "other"  # type: ignore[misc]
+
+
+def test_a_token_of_16_characters_is_enough_and_never_shown() -> None:
+    loaded = settings(api_token="x" * 16)
+    assert loaded.api_token is not None
+    assert loaded.redacted()["api_token"] == "***"
+
+
+def test_auth_none_and_a_token_together_are_refused() -> None:
+    with pytest.raises(ValidationError, match="choose one"):
+        settings(api_auth="none", api_token="x" * 16)
+
+
+def test_a_database_url_with_a_password_in_its_query_is_redacted() -> None:
+    loaded = settings(database_url="postgresql://u@h/db?password=hunter2")
+    assert loaded.redacted()["database_url"] == "postgresql://u@h/db?password=***"
+    assert "hunter2" not in repr(loaded)
