@@ -118,7 +118,7 @@ def _hide_parameters(rest: str) -> str:
 
 
 def _hide_pairs(query: str) -> str:
-    pieces = re.split(r"([&;])", query)
+    pieces = re.split(r"([&;?])", query)  # a stray `?` may start a parameter too
     return "".join(_hide_pair(piece) for piece in pieces)
 
 

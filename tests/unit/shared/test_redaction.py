@@ -57,6 +57,11 @@ from shared.redaction import redact_text, redact_url, scrub
             id="token-and-key-parameters",
         ),
         pytest.param("https://h/x#token=t", "https://h/x#token=***", id="fragment-token"),
+        pytest.param(
+            "postgresql://u@/db?host=/tmp/s?password=pw",
+            "postgresql://u@/db?host=/tmp/s?password=***",
+            id="second-question-mark",
+        ),
         pytest.param("redis://:p@ss@h:1/0", "redis://:***@h:1/0", id="unescaped-at"),
         pytest.param("redis://:pa/ss@h:1/0", "redis://:***@h:1/0", id="unescaped-slash"),
         pytest.param("redis://:pa?ss@h:1/0", "redis://:***@h:1/0", id="unescaped-question"),
