@@ -114,14 +114,16 @@ def make_health_app(
     docs_url = "/docs" if routers else None
     app = FastAPI(title=f"podrunner {service}", docs_url=docs_url, redoc_url=None)
 
-    @app.get("/healthz")
+    unavailable: dict[int | str, dict[str, Any]] = {503: {"description": "Not live or not ready"}}
+
+    @app.get("/healthz", responses=unavailable)
     def healthz() -> JSONResponse:
         loops = {beat.name: round(beat.age_s(), 3) for beat in heartbeats}
         stalled = [beat.name for beat in heartbeats if not beat.is_alive()]
         body = {"status": "stalled" if stalled else "ok", "stalled": stalled, "loop_age_s": loops}
         return JSONResponse(body, status_code=503 if stalled else 200)
 
-    @app.get("/readyz")
+    @app.get("/readyz", responses=unavailable)
     def readyz() -> JSONResponse:
         checks = readiness.results()
         ready = all(result == "ok" for result in checks.values())
