@@ -96,7 +96,7 @@ def _run(
     began = time.monotonic()
     running = _start(options, instance, workdir, resources, out)
     print(f"started in {time.monotonic() - began:.1f}s", file=out)
-    _where(running, out)
+    _where(running, _keep_token(workdir, options.api_token or ""), out)
     tasks = demo_tasks(options.tasks)
     client = ApiClient(running.services["reconciler"].url, token=options.api_token)
     submitted_at = time.monotonic()
@@ -170,11 +170,20 @@ def _service_env(
     }
 
 
-def _where(running: Stack, out: TextIO) -> None:
+def _keep_token(workdir: Path, token: str) -> Path:
+    """Write the API token to a file only its owner reads, so it is shown nowhere."""
+    path = workdir / "api-token"
+    path.touch(mode=0o600)
+    path.write_text(token)
+    return path
+
+
+def _where(running: Stack, token_file: Path, out: TextIO) -> None:
     api = running.services["reconciler"].url
     lines = [
         f"  kubesim (process mode: pods run here as subprocesses): {running.kubesim.url}",
         f"  tasks:   {api}/api/v1/tasks?run_id={running.instance}   (API docs: {api}/docs)",
+        f'           curl -H "Authorization: Bearer $(cat {token_file})" ...',
         "  metrics: " + "  ".join(f"{s.name} {s.url}/metrics" for s in running.services.values()),
         f"  logs:    {running.workdir}/",
         "  (these URLs answer while the demo runs; everything stops when it ends)",
