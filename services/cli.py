@@ -143,6 +143,11 @@ def _add_job_options(command: argparse.ArgumentParser, *, wait: bool) -> None:
     command.add_argument("--namespace")
     command.add_argument("--image")
     command.add_argument("--pod-override", metavar="FILE")
+    command.add_argument(
+        "--pod-template-file",
+        metavar="NAME",
+        help="a template of PODRUNNER_POD_TEMPLATE_DIR, named relative to it",
+    )
     command.add_argument("--priority", type=int, default=0)
     if wait:
         command.add_argument("--wait", action="store_true")
@@ -215,7 +220,12 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
     queue = JobQueue(BrokerSettings(settings.broker_url, settings.broker_visibility_timeout_s))
     try:
         submitted = intake.submit(
-            engine, queue, job, default_namespace=settings.namespace, served=settings.namespaces
+            engine,
+            queue,
+            job,
+            default_namespace=settings.namespace,
+            served=settings.namespaces,
+            template_dir=settings.pod_template_dir,
         )
     except admission.Refused as error:
         raise UsageError(str(error)) from error
@@ -290,7 +300,6 @@ def _render_pod(args: argparse.Namespace, settings: Settings) -> int:
     import yaml
 
     from services.launcher import preparing, service
-    from shared.k8s.rendering import Templates
 
     body = orjson.dumps(_job_from_args(args))
     namespace = args.namespace or settings.namespace
@@ -298,7 +307,7 @@ def _render_pod(args: argparse.Namespace, settings: Settings) -> int:
         body,
         queue_namespace=namespace,
         settings=service.launch_settings(settings),
-        templates=Templates(),
+        templates=service.templates_of(settings),
     )
     if isinstance(prepared, preparing.Rejection):
         raise UsageError(prepared.reason)
@@ -322,7 +331,7 @@ def _job_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "command": command,
         "priority": args.priority,
     }
-    for field in ("namespace", "image"):
+    for field in ("namespace", "image", "pod_template_file"):
         if getattr(args, field):
             job[field] = getattr(args, field)
     if args.pod_override:

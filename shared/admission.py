@@ -6,12 +6,19 @@ insert, deep in a transaction it shares with innocent jobs. So the API, `podrunn
 launcher and the reconciler all ask the same questions here, before anything is written, and
 refuse with the field at fault. Intake also refuses a namespace no podrunner serves, since no
 launcher would ever take its job.
+
+A job may name a pod template file only as a relative name inside the operator's template
+directory (`PODRUNNER_POD_TEMPLATE_DIR`), and only when one is set: `check_template_name` is
+the syntax half of that rule, judged on the name alone so that its answer reveals nothing about
+the launcher's files; `shared.k8s.template_files` enforces the rest where the file is read.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Iterator
+from pathlib import Path
 from typing import Any
 
 from shared.messages import EventKey, Job, TaskKey
@@ -22,6 +29,13 @@ INT_MIN = -(2**31)
 #: Job fields stored in `integer` columns.
 INTEGER_FIELDS = ("map_index", "try_number", "priority")
 _KEY_TEXT = ("dag_id", "task_id", "run_id")
+#: Longest template name a job may give.
+TEMPLATE_NAME_MAX = 255
+#: A template name: `/`-separated segments of letters, digits, `.`, `_`, `-`, none starting with
+#: `.` (so no `..`, no hidden files, no Kubernetes `..data` link of a mounted ConfigMap).
+_TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
+#: The field a template name is given in.
+TEMPLATE_FIELD = "pod_template_file"
 
 
 class Refused(ValueError):
@@ -80,6 +94,34 @@ def check_integer(field: str, value: int) -> None:
     """Raises `Unfit` when `value` does not fit a Postgres `integer`."""
     if not INT_MIN <= value <= INT_MAX:
         raise Unfit(field, f"must be between {INT_MIN} and {INT_MAX}")
+
+
+def check_template_name(name: str | None, *, template_dir: Path | None) -> None:
+    """Refuse a job's `pod_template_file` that is not a plain relative name in the template
+    directory, or any name while there is no such directory.
+
+    Raises:
+        Refused: naming `pod_template_file` and the rule broken (never anything on disk).
+    """
+    if name is None:
+        return
+    if template_dir is None:
+        raise Refused(
+            TEMPLATE_FIELD,
+            "jobs may not name a pod template here (PODRUNNER_POD_TEMPLATE_DIR is not set)",
+        )
+    if name.startswith("/"):
+        raise Refused(
+            TEMPLATE_FIELD, "must be a name inside the template directory, not an absolute path"
+        )
+    if ".." in name.split("/"):
+        raise Refused(TEMPLATE_FIELD, "must not contain '..'")
+    if len(name) > TEMPLATE_NAME_MAX or _TEMPLATE_NAME.fullmatch(name) is None:
+        raise Refused(
+            TEMPLATE_FIELD,
+            f"must be at most {TEMPLATE_NAME_MAX} characters of "
+            "'/'-separated letters, digits, '.', '_' and '-', no part starting with '.'",
+        )
 
 
 def served_namespace(job: Job, *, default: str, served: Collection[str]) -> str:

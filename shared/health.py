@@ -6,7 +6,9 @@
   server). Checks run concurrently with a timeout and their result is cached briefly, so probes
   and scrapes cannot flood the dependencies.
 * `/metrics` — the service's own Prometheus registry (never the process-global default one).
-* `/status` — what the service is doing, as JSON, with secrets redacted by the caller.
+* `/status` — what the service is doing, as JSON. The caller redacts its settings, and the app
+  scrubs the whole answer again (`redaction.scrub`): no URL in it shows a password, whatever
+  string it hides in (an error message quoting a URL included).
 
 A service may add routers of its own to the same app and port (the reconciler's HTTP API); the app
 then also serves Swagger UI at `/docs`, over the OpenAPI description every app has at
@@ -27,6 +29,9 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from shared import http_limits, redaction
+from shared.http_limits import HttpLimits
 
 #: A readiness check: returns when the dependency answers, raises (with a reason) when not.
 Check = Callable[[], None]
@@ -109,14 +114,16 @@ def make_health_app(
     docs_url = "/docs" if routers else None
     app = FastAPI(title=f"podrunner {service}", docs_url=docs_url, redoc_url=None)
 
-    @app.get("/healthz")
+    unavailable: dict[int | str, dict[str, Any]] = {503: {"description": "Not live or not ready"}}
+
+    @app.get("/healthz", responses=unavailable)
     def healthz() -> JSONResponse:
         loops = {beat.name: round(beat.age_s(), 3) for beat in heartbeats}
         stalled = [beat.name for beat in heartbeats if not beat.is_alive()]
         body = {"status": "stalled" if stalled else "ok", "stalled": stalled, "loop_age_s": loops}
         return JSONResponse(body, status_code=503 if stalled else 200)
 
-    @app.get("/readyz")
+    @app.get("/readyz", responses=unavailable)
     def readyz() -> JSONResponse:
         checks = readiness.results()
         ready = all(result == "ok" for result in checks.values())
@@ -129,7 +136,7 @@ def make_health_app(
 
     @app.get("/status")
     def status_endpoint() -> JSONResponse:
-        return JSONResponse({"service": service, **status()})
+        return JSONResponse({"service": service, **redaction.scrub(dict(status()))})
 
     for router in routers:  # after the health endpoints, so no router can shadow one
         app.include_router(router)
@@ -137,10 +144,22 @@ def make_health_app(
 
 
 class HealthServer:
-    """Serves a health app with uvicorn on a background thread, so work loops own the main one."""
+    """Serves a health app with uvicorn on a background thread, so work loops own the main one.
 
-    def __init__(self, app: FastAPI, *, host: str, port: int) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    Clients too slow to send a request are cut (`http_limits`): probes must not queue behind them.
+    """
+
+    def __init__(
+        self, app: FastAPI, *, host: str, port: int, limits: HttpLimits | None = None
+    ) -> None:
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            **http_limits.uvicorn_options(limits or HttpLimits()),
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="health-server", daemon=True)
 

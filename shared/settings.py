@@ -6,7 +6,7 @@ module global. Field names map to `PODRUNNER_<NAME>` variables, which are a cont
 architecture brief, §4), so renaming a field is a breaking change.
 
 URLs can carry passwords. `redacted()` and `repr()` never show them: anything printed, logged or
-served on `/status` goes through `redact_url`.
+served on `/status` goes through `redaction.redact_url`.
 """
 
 from __future__ import annotations
@@ -14,16 +14,19 @@ from __future__ import annotations
 import enum
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.k8s import syntax
 from shared.k8s.podsecurity import Level, Placement, allowlists
+from shared.redaction import HIDDEN, redact_url
 
 #: Settings holding a URL that may contain credentials.
 URL_FIELDS = ("redis_url", "database_url", "broker_url")
+
+#: Fewest characters of `PODRUNNER_API_TOKEN`: anything shorter is guessable.
+MIN_API_TOKEN_CHARS = 16
 
 #: Health-app ports when `PODRUNNER_HEALTH_PORT` is not set.
 DEFAULT_HEALTH_PORTS = {"launcher": 8081, "watcher": 8082, "reconciler": 8083}
@@ -41,18 +44,13 @@ class LogLevel(enum.StrEnum):
     ERROR = "ERROR"
 
 
-def redact_url(url: str | None) -> str | None:
-    """Return `url` with any password replaced by `***` (user names and hosts stay readable)."""
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    netloc = f"{user}:***@{host}{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+class ApiAuth(enum.StrEnum):
+    """How the reconciler's API admits writes."""
+
+    TOKEN = "token"  # noqa: S105 - the name of a mode, not a secret
+    """Writes need `PODRUNNER_API_TOKEN` as a bearer token; refused while no token is set."""
+    NONE = "none"
+    """Anyone who reaches the port may write: only for a network nobody else can reach."""
 
 
 class Settings(BaseSettings):
@@ -63,6 +61,7 @@ class Settings(BaseSettings):
         frozen=True,
         extra="ignore",
         use_attribute_docstrings=True,
+        hide_input_in_errors=True,  # a refused value may be a secret (a short token)
     )
 
     redis_url: str | None = None
@@ -84,7 +83,14 @@ class Settings(BaseSettings):
     """Comma-separated namespaces served; defaults to `PODRUNNER_NAMESPACE` alone."""
 
     pod_template_file: Path | None = None
-    """YAML pod template every pod starts from (a job may name its own)."""
+    """Absolute path of the YAML pod template every pod starts from (the operator's own)."""
+
+    pod_template_dir: Path | None = None
+    """Absolute path of the directory whose files a job may name as its `pod_template_file`;
+    unset, jobs may not name a template."""
+
+    pod_template_max_bytes: int = Field(default=256 * 1024, ge=1, le=16 * 1024 * 1024)
+    """Largest pod template file read, in bytes (both the operator's and a job's)."""
 
     worker_image: str = "python:3.11-slim"
     """Image of the `base` container when neither the job nor its override names one."""
@@ -139,8 +145,22 @@ class Settings(BaseSettings):
     health_host: str = "0.0.0.0"  # noqa: S104 - probes reach the pod's IP, not its loopback
     """Address the health app listens on."""
 
+    api_auth: ApiAuth = ApiAuth.TOKEN
+    """`token`: the reconciler's API takes writes only with `PODRUNNER_API_TOKEN` (and refuses
+    them while it is unset); `none`: the API is open to anyone reaching it, logged at start."""
+
     api_token: SecretStr | None = None
-    """Bearer token the reconciler's API requires when set."""
+    """Bearer token of the reconciler's API (at least 16 characters): every `/api/v1` route
+    requires it when set."""
+
+    http_header_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    """A client of an HTTP app must send a request's headers within this long (else it is cut)."""
+
+    http_body_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    """A client of an HTTP app must send a request's body within this long (else 408)."""
+
+    http_keepalive_s: float = Field(default=5.0, gt=0, le=300)
+    """An idle keep-alive connection to an HTTP app is closed after this long."""
 
     log_format: LogFormat = LogFormat.JSON
     """`json` for machines, `console` for people."""
@@ -218,6 +238,20 @@ class Settings(BaseSettings):
             return tuple(item.strip() for item in value.split(",") if item.strip())
         return value
 
+    @field_validator("api_token")
+    @classmethod
+    def _token_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_API_TOKEN_CHARS:
+            raise ValueError(f"must be at least {MIN_API_TOKEN_CHARS} characters (it is shorter)")
+        return value
+
+    @field_validator("pod_template_file", "pod_template_dir")
+    @classmethod
+    def _path_is_absolute(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_absolute():
+            raise ValueError("must be an absolute path")
+        return value
+
     @field_validator("instance")
     @classmethod
     def _instance_is_label_safe(cls, value: str) -> str:
@@ -265,6 +299,14 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _one_way_of_auth(self) -> Settings:
+        if self.api_auth is ApiAuth.NONE and self.api_token is not None:
+            raise ValueError(
+                "PODRUNNER_API_AUTH=none and PODRUNNER_API_TOKEN are both set: choose one"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _retention_outlasts_redelivery(self) -> Settings:
         if self.finished_pod_retention_s <= self.broker_visibility_timeout_s:
             raise ValueError(
@@ -284,7 +326,7 @@ class Settings(BaseSettings):
         values = self.model_dump(mode="json")
         for name in URL_FIELDS:
             values[name] = redact_url(values[name])
-        values["api_token"] = "***" if self.api_token is not None else None
+        values["api_token"] = HIDDEN if self.api_token is not None else None
         return values
 
     def __repr_args__(self) -> Any:

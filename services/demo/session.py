@@ -8,6 +8,7 @@ podrunner instance name and run id, so a shared Redis and Postgres are safe to u
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import secrets
 import signal
@@ -30,7 +31,8 @@ from services.demo.states import count_by_state
 from services.demo.tasks import DAG_ID, KINDS, DemoTask, demo_tasks, job
 from shared.db import engines, migrating
 from shared.k8s.podsecurity import allowlists
-from shared.settings import Settings, redact_url
+from shared.redaction import redact_url
+from shared.settings import Settings
 
 TERMINAL = frozenset({"success", "failed"})
 #: How long the demo waits for its tasks: a base plus a little per task.
@@ -72,6 +74,8 @@ def run(options: Options, out: TextIO = sys.stdout) -> int:
     """
     if not (options.redis_url and options.database_url):
         embedded.check_available()
+    # the demo's API is closed like any other: it makes up its own token unless given one
+    options = dataclasses.replace(options, api_token=options.api_token or secrets.token_urlsafe(32))
     instance = f"demo-{secrets.token_hex(4)}"
     workdir = Path(tempfile.mkdtemp(prefix=f"podrunner-{instance}-"))
     print(f"podrunner demo: {options.tasks} tasks, instance {instance}", file=out)
@@ -94,7 +98,7 @@ def _run(
     began = time.monotonic()
     running = _start(options, instance, workdir, resources, out)
     print(f"started in {time.monotonic() - began:.1f}s", file=out)
-    _where(running, out)
+    _where(running, _keep_token(workdir, options.api_token or ""), out)
     tasks = demo_tasks(options.tasks)
     client = ApiClient(running.services["reconciler"].url, token=options.api_token)
     submitted_at = time.monotonic()
@@ -161,6 +165,8 @@ def _service_env(
         "PODRUNNER_NAMESPACES": options.namespace,
         "PODRUNNER_HEALTH_HOST": "127.0.0.1",
         "PODRUNNER_LOG_FORMAT": "console",
+        "PODRUNNER_API_AUTH": "token",
+        "PODRUNNER_API_TOKEN": options.api_token or "",
         "PODRUNNER_DELETE_WORKER_PODS": "false" if keep_pods else "true",
         "PODRUNNER_MAX_ACTIVE_PODS": os.environ.get("PODRUNNER_MAX_ACTIVE_PODS", MAX_ACTIVE_PODS),
         "PODRUNNER_JOB_IMAGES": os.environ.get("PODRUNNER_JOB_IMAGES", _job_images()),
@@ -175,11 +181,20 @@ def _job_images() -> str:
     return ",".join([*allowlists.image_patterns_for(worker), *named])
 
 
-def _where(running: Stack, out: TextIO) -> None:
+def _keep_token(workdir: Path, token: str) -> Path:
+    """Write the API token to a file only its owner reads, so it is shown nowhere."""
+    path = workdir / "api-token"
+    path.touch(mode=0o600)
+    path.write_text(token)
+    return path
+
+
+def _where(running: Stack, token_file: Path, out: TextIO) -> None:
     api = running.services["reconciler"].url
     lines = [
         f"  kubesim (process mode: pods run here as subprocesses): {running.kubesim.url}",
         f"  tasks:   {api}/api/v1/tasks?run_id={running.instance}   (API docs: {api}/docs)",
+        f'           curl -H "Authorization: Bearer $(cat {token_file})" ...',
         "  metrics: " + "  ".join(f"{s.name} {s.url}/metrics" for s in running.services.values()),
         f"  logs:    {running.workdir}/",
         "  (these URLs answer while the demo runs; everything stops when it ends)",

@@ -2,11 +2,11 @@
 
 Everything that can be decided without the API server is decided here, once per delivery: the
 job must decode, fit its row (the same check as the API's), name a namespace this launcher serves
-(and match the queue it came from), and render to a pod that passes pod security (the level's
-controls, the operator's allowlists and reserved keys: `shared.k8s.podsecurity`). A rejection
-keeps whatever of the task key could be read, so the reconciler can fail the right row with the
-reason (and the job, when its row can hold it); a body with no readable key, or one no row can
-hold, is only dead-lettered.
+(and match the queue it came from), name a template only from the template directory, and
+render to a pod that passes pod security (the level's controls, the operator's allowlists and
+reserved keys: `shared.k8s.podsecurity`). A rejection keeps whatever of the task key could be
+read, so the reconciler can fail the right row with the reason (and the job, when its row can
+hold it); a body with no readable key, or one no row can hold, is only dead-lettered.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import Any
 import orjson
 
 from shared import admission
-from shared.k8s import podsecurity, rendering
-from shared.k8s.rendering import RenderSettings, Templates
+from shared.k8s import podsecurity, rendering, template_files
+from shared.k8s.rendering import RenderSettings
+from shared.k8s.template_files import Templates
 from shared.messages import DecodeError, Job, TaskKey
 
 #: The most of an unexpected error's message a rejection reason quotes.
@@ -68,6 +69,8 @@ def prepare(
     except admission.Unfit as unfit:
         return _unfit(job, namespace, unfit)
     reason = _namespace_problem(namespace, queue_namespace, settings)
+    if reason is None:
+        reason = _template_problem(job, templates)
     if reason is not None:
         return Rejection(reason, namespace, job.key, job.try_number, job)
     return _render(job, namespace, settings, templates)
@@ -78,7 +81,7 @@ def _render(
 ) -> Prepared | Rejection:
     try:
         pod = rendering.render_pod(job, settings=settings.render, templates=templates)
-    except rendering.TemplateError as error:
+    except template_files.TemplateError as error:
         return Rejection(str(error), namespace, job.key, job.try_number, job)
     except Exception as error:  # noqa: BLE001 - one job's fault must not stop the launcher
         return Rejection(
@@ -114,6 +117,15 @@ def _namespace_problem(
         return f"namespace {namespace!r} is not served by this podrunner (serves: {served})"
     if namespace != queue_namespace:
         return f"job for namespace {namespace!r} arrived on the queue of {queue_namespace!r}"
+    return None
+
+
+def _template_problem(job: Job, templates: Templates) -> str | None:
+    """The rule a job's own template name breaks (the same check as the API's), if any."""
+    try:
+        admission.check_template_name(job.pod_template_file, template_dir=templates.directory)
+    except admission.Refused as refused:
+        return str(refused)
     return None
 
 

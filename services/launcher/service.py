@@ -22,9 +22,11 @@ from services.launcher.creating import Creator
 from services.launcher.metrics import LauncherMetrics
 from services.launcher.throttling import TokenBucket
 from shared import health, running
+from shared.http_limits import HttpLimits
 from shared.k8s import clients, podsecurity
 from shared.k8s.pods import PodApi
-from shared.k8s.rendering import RenderSettings, Templates
+from shared.k8s.rendering import RenderSettings
+from shared.k8s.template_files import Templates
 from shared.messages import LaunchEvent
 from shared.messaging import connections, keys, streams
 from shared.messaging.connections import MessagingError
@@ -74,7 +76,7 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
     )
     pool = ThreadPoolExecutor(settings.launch_concurrency, thread_name_prefix="create")
     launch = launch_settings(settings)
-    templates = Templates()
+    templates = templates_of(settings)
 
     def prepare(body: bytes, namespace: str) -> preparing.Prepared | preparing.Rejection:
         return preparing.prepare(
@@ -141,7 +143,10 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
         name="launcher",
         loops=loops,
         health=health.HealthServer(
-            app, host=settings.health_host, port=settings.health_port_for("launcher")
+            app,
+            host=settings.health_host,
+            port=settings.health_port_for("launcher"),
+            limits=HttpLimits.of(settings),
         ),
         stop=stop,
         cleanup=[pool.shutdown, jobs.close, readiness.close, api_client.close, redis_client.close],
@@ -167,6 +172,11 @@ def _keep_alive(
             stop.wait(HEARTBEAT_TTL_S / 3)
 
     return keep_alive
+
+
+def templates_of(settings: Settings) -> Templates:
+    """The template reader: jobs may name files of `PODRUNNER_POD_TEMPLATE_DIR`, none too big."""
+    return Templates(directory=settings.pod_template_dir, max_bytes=settings.pod_template_max_bytes)
 
 
 def launch_settings(settings: Settings) -> preparing.LaunchSettings:

@@ -14,9 +14,10 @@ Every error answer has one JSON shape (`schemas.ErrorBody`), request validation 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Coroutine
+from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response, params
+from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -31,10 +32,9 @@ from services.reconciler.schemas import (
     ApiError,
     ErrorBody,
     ErrorDetail,
-    Responses,
-    error_answer,
 )
 from shared.messaging.jobqueue import JobQueue
+from shared.settings import ApiAuth
 
 
 def make_router(
@@ -44,8 +44,10 @@ def make_router(
     pods: Pods,
     default_namespace: str,
     api_token: SecretStr | None,
+    api_auth: ApiAuth = ApiAuth.TOKEN,
     log_lines: int = 100,
     served: Collection[str] | None = None,
+    template_dir: Path | None = None,
 ) -> APIRouter:
     """The `/api/v1` router: jobs, tasks and logs, behind the bearer token when one is given.
 
@@ -58,29 +60,37 @@ def make_router(
             pods=pods,
             default_namespace=settings.namespace,
             api_token=settings.api_token,
+            api_auth=settings.api_auth,
             log_lines=settings.log_tail_lines,
             served=settings.namespaces,
+            template_dir=settings.pod_template_dir,
         )
         app = health.make_health_app(..., routers=[router])
 
     The app then serves `/docs` and `/openapi.json` as well. `log_lines` is how many lines
     `…/logs` returns when the request does not say. `served` are the namespaces jobs may name
-    (`PODRUNNER_NAMESPACES`; the default namespace alone when not given).
+    (`PODRUNNER_NAMESPACES`; the default namespace alone when not given); `template_dir`, the
+    directory a job's `pod_template_file` names a file of (`PODRUNNER_POD_TEMPLATE_DIR`).
+    Without `api_token`, writes are refused unless `api_auth` is `none` (see `auth`); every
+    write needs a JSON body.
 
     Raises:
         ValueError: `api_token` is set but empty.
     """
-    dependencies: list[params.Depends] = []
-    responses: Responses = {}
-    if api_token is not None:
-        dependencies = [Depends(auth.bearer(api_token))]
-        responses = {401: error_answer("No valid bearer token")}
+    guards = auth.guards(api_auth=api_auth, api_token=api_token)
     router = APIRouter(
-        prefix=PREFIX, route_class=ApiRoute, dependencies=dependencies, responses=responses
+        prefix=PREFIX,
+        route_class=ApiRoute,
+        dependencies=guards.every_route,
+        responses=guards.every_route_answers,
     )
     JobEndpoints(
-        engine=engine, jobs=jobs, default_namespace=default_namespace, served=served
-    ).register(router)
+        engine=engine,
+        jobs=jobs,
+        default_namespace=default_namespace,
+        served=served,
+        template_dir=template_dir,
+    ).register(router, dependencies=guards.writes, responses=guards.write_answers)
     TaskEndpoints(engine=engine, pods=pods, log_lines=log_lines).register(router)
     return router
 

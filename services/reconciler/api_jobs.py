@@ -5,8 +5,9 @@ API accepts exactly what the queue does and a rejection names the field and the 
 also fit its row: Postgres `integer` columns hold 32 bits and text can hold no NUL character, so
 either is refused here as a 422 rather than failing at the insert as a 500. So is a namespace
 (the job's, else the default) that is not one of `PODRUNNER_NAMESPACES`: no launcher would take
-its job. The job's schema is
-published in OpenAPI from the model itself, with `version` required as it is on the wire.
+its job; and a `pod_template_file` that is not a plain name in `PODRUNNER_POD_TEMPLATE_DIR`.
+The job's schema is published in OpenAPI from the model itself, with `version` required as it is
+on the wire.
 
 Answers: 201 recorded and published; 202 recorded but not published (the broker failed; the row is
 the outbox and the stuck-queued sweep publishes it); 409 when the task already has this try or a
@@ -15,12 +16,13 @@ later one, with where it stands; 413 past `MAX_JOB_BYTES`; 422 for anything else
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import structlog
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request, Response, params
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -32,6 +34,7 @@ from services.reconciler.schemas import (
     ErrorBody,
     ErrorDetail,
     JobAccepted,
+    Responses,
 )
 from shared import admission
 from shared.db.models import TaskState
@@ -53,13 +56,23 @@ class JobEndpoints:
         jobs: JobQueue,
         default_namespace: str,
         served: Collection[str] | None = None,
+        template_dir: Path | None = None,
     ) -> None:
         self._engine = engine
+        self._template_dir = template_dir
         self._jobs = jobs
         self._default_namespace = default_namespace
         self._served = tuple(served or (default_namespace,))
 
-    def register(self, router: APIRouter) -> None:
+    def register(
+        self,
+        router: APIRouter,
+        *,
+        dependencies: Sequence[params.Depends] = (),
+        responses: Responses | None = None,
+    ) -> None:
+        """Add the route to `router`, behind `dependencies` (what a write needs), which may answer
+        `responses` too."""
         router.add_api_route(
             "/jobs",
             self.submit,
@@ -72,7 +85,9 @@ class JobEndpoints:
                 409: {"model": ErrorBody, "description": "The task has this try or a later one"},
                 413: {"model": ErrorBody, "description": "The body is too large"},
                 422: {"model": ErrorBody, "description": "Not a valid job"},
+                **(responses or {}),
             },
+            dependencies=list(dependencies),
             openapi_extra={"requestBody": {"required": True, "content": _job_content()}},
         )
 
@@ -89,6 +104,7 @@ class JobEndpoints:
                 job,
                 default_namespace=self._default_namespace,
                 served=self._served,
+                template_dir=self._template_dir,
             )
         except admission.Refused as refused:
             raise _invalid(refused.field, refused.reason) from refused

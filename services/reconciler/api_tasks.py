@@ -96,6 +96,10 @@ class TaskEndpoints:
             response_class=PlainTextResponse,
             responses={**invalid, **_NOT_FOUND, 200: _LOG_RESPONSE},
         )
+        # last, so it answers only paths no route above matched: a key part holding `/`
+        router.add_api_route(
+            "/tasks/{rest:path}", no_such_path, methods=["GET"], include_in_schema=False
+        )
 
     def list_tasks(
         self,
@@ -155,6 +159,15 @@ class TaskEndpoints:
             return stored
         except errors.KubeError as error:
             return TaskLog(stored.text, stored.source, pod_error=type(error).__name__)
+
+
+def no_such_path(rest: str) -> None:  # noqa: ARG001 - the part matched, never echoed
+    """The declared 404 for a task path of the wrong shape (a key part holding `/`, say)."""
+    message = (
+        "no task at this path: a task is /tasks/{dag_id}/{task_id}/{run_id}/{map_index}, and a "
+        "key part holding '/' cannot be read by path (list with ?dag_id= and ?run_id= instead)"
+    )
+    raise ApiError(404, ErrorDetail(code="not_found", message=message))
 
 
 def _last_lines(text: str, count: int) -> str:

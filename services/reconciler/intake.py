@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, select
@@ -62,17 +63,20 @@ def submit(
     *,
     default_namespace: str,
     served: Collection[str] | None = None,
+    template_dir: Path | None = None,
 ) -> Submitted:
     """Record `job` as queued, then publish it. `served` are the namespaces launchers take jobs
     for (`PODRUNNER_NAMESPACES`); as in the settings, the default namespace alone when not given.
+    `template_dir` is `PODRUNNER_POD_TEMPLATE_DIR`: without it a job may not name a template.
 
     Raises:
-        Refused: the job's row could not hold it (`Unfit`), or no launcher serves its namespace
-            (`Unserved`).
+        Refused: the job's row could not hold it (`Unfit`), no launcher serves its namespace
+            (`Unserved`), or it names a template it may not.
         AlreadySubmitted: the task has a row for this try or a later one.
         MessagingError: the broker refused the job; its row stays queued (the outbox).
     """
     admission.check_fits(job)
+    admission.check_template_name(job.pod_template_file, template_dir=template_dir)
     namespace = admission.served_namespace(
         job, default=default_namespace, served=served or (default_namespace,)
     )

@@ -28,6 +28,7 @@ from services.reconciler.strays import StrayJobs
 from services.reconciler.sweeping import Sweeper, SweepSettings
 from shared import health, running
 from shared.db import engines
+from shared.http_limits import HttpLimits
 from shared.k8s import clients, naming
 from shared.k8s.pods import PodApi
 from shared.messages import Job, LaunchEvent
@@ -37,7 +38,7 @@ from shared.messaging.leases import Lease
 from shared.messaging.slots import SlotPool
 from shared.messaging.streams import GroupSettings, StreamConsumer
 from shared.outages import Outages
-from shared.settings import Settings
+from shared.settings import ApiAuth, Settings
 
 log = structlog.get_logger()
 APPLY_DEADLINE_S = 60.0
@@ -51,6 +52,7 @@ class ConfigurationError(ValueError):
 def build(settings: Settings) -> running.Service:
     if settings.redis_url is None or settings.database_url is None or settings.broker_url is None:
         raise ConfigurationError("PODRUNNER_REDIS_URL and PODRUNNER_DATABASE_URL must be set")
+    _warn_about_api_access(settings)
     redis_client = connections.connect_redis(settings.redis_url)
     redis_keys = keys.RedisKeys(settings.instance)
     engine = engines.make_engine(settings.database_url)
@@ -203,6 +205,7 @@ def build(settings: Settings) -> running.Service:
         api_token=settings.api_token,
         log_lines=settings.log_tail_lines,
         served=settings.namespaces,
+        template_dir=settings.pod_template_dir,
     )
     app = health.make_health_app(
         service="reconciler",
@@ -219,7 +222,10 @@ def build(settings: Settings) -> running.Service:
             running.Loop("sweep", sweep_loop.run),
         ],
         health=health.HealthServer(
-            app, host=settings.health_host, port=settings.health_port_for("reconciler")
+            app,
+            host=settings.health_host,
+            port=settings.health_port_for("reconciler"),
+            limits=HttpLimits.of(settings),
         ),
         cleanup=[
             follow_ups.close,
@@ -230,6 +236,23 @@ def build(settings: Settings) -> running.Service:
             engine.dispose,
         ],
     )
+
+
+def _warn_about_api_access(settings: Settings) -> None:
+    """Say at start when the API is open to anyone, or closed to writes for want of a token."""
+    if settings.api_token is not None:
+        return
+    port = settings.health_port_for("reconciler")
+    if settings.api_auth is ApiAuth.NONE:
+        log.warning(
+            "api_open_without_authentication",
+            detail=f"PODRUNNER_API_AUTH=none: anyone reaching port {port} may submit jobs",
+        )
+    else:
+        log.warning(
+            "api_closed_to_writes",
+            detail="PODRUNNER_API_TOKEN is not set: the API refuses job submissions",
+        )
 
 
 def _group(settings: Settings, holder: str) -> GroupSettings:

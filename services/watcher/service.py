@@ -18,6 +18,7 @@ from services.watcher.leading import Leader
 from services.watcher.metrics import WatcherMetrics
 from services.watcher.watching import WatchLoop
 from shared import health, running
+from shared.http_limits import HttpLimits
 from shared.k8s import clients
 from shared.k8s.pods import PodApi
 from shared.messages import PodEvent
@@ -115,7 +116,10 @@ def build(settings: Settings, namespaces: list[str], *, all_namespaces: bool) ->
         name="watcher",
         loops=[running.Loop(f"watch-{leader.scope_name}", leader.run) for leader in leaders],
         health=health.HealthServer(
-            app, host=settings.health_host, port=settings.health_port_for("watcher")
+            app,
+            host=settings.health_host,
+            port=settings.health_port_for("watcher"),
+            limits=HttpLimits.of(settings),
         ),
         cleanup=[readiness.close, api_client.close, redis_client.close],
     )

@@ -3,11 +3,12 @@
 Three layers, each merged over the previous one by `merging.merge` (containers, env and volumes by
 name):
 
-1. the pod template file: the job's own `pod_template_file`, else `PODRUNNER_POD_TEMPLATE_FILE`,
-   else a bare pod with one `base` container, hardened to pass the restricted Pod Security
-   Standard (non-root user 10001, RuntimeDefault seccomp, no privilege escalation, every
-   capability dropped, a read-only root filesystem with an emptyDir on /tmp, no service-account
-   token);
+1. the pod template file: the one the job names from `PODRUNNER_POD_TEMPLATE_DIR`, else
+   `PODRUNNER_POD_TEMPLATE_FILE`, else a bare pod with one `base` container, hardened to pass the
+   restricted Pod Security Standard (non-root user 10001, RuntimeDefault seccomp, no privilege
+   escalation, every capability dropped, a read-only root filesystem with an emptyDir on /tmp,
+   no service-account token); files are read by `template_files`, which confines what a job may
+   name;
 2. podrunner's dynamic pod: name, namespace, the job's labels and annotations, the `base`
    container's command (and its image when the job names one), `restartPolicy: Never`;
 3. the job's `pod_override`.
@@ -21,14 +22,11 @@ the job's, else the one merged from template and override, else `PODRUNNER_WORKE
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from shared.k8s import merging, naming, shapes
+from shared.k8s import merging, naming, template_files
 from shared.messages import Job
 
 BASE_CONTAINER = "base"
@@ -46,10 +44,6 @@ _SERVER_SET_METADATA = (
 )
 
 
-class TemplateError(ValueError):
-    """A pod template file is missing, unreadable, or not a pod."""
-
-
 @dataclass(frozen=True)
 class RenderSettings:
     """What rendering needs from the settings."""
@@ -60,33 +54,20 @@ class RenderSettings:
     template_file: Path | None = None
 
 
-@dataclass
-class Templates:
-    """Pod templates read from disk, cached until the file changes."""
+def render_pod(
+    job: Job, *, settings: RenderSettings, templates: template_files.Templates
+) -> dict[str, Any]:
+    """The pod manifest (Kubernetes JSON, camelCase) for `job`.
 
-    _cache: dict[Path, tuple[int, dict[str, Any]]] = field(default_factory=dict)
-
-    def load(self, path: Path) -> dict[str, Any]:
-        """The pod in `path`, as a fresh copy.
-
-        Raises:
-            TemplateError: naming the file and what is wrong with it.
-        """
-        try:
-            mtime = path.stat().st_mtime_ns
-        except OSError as error:
-            raise TemplateError(f"pod template file {path}: {error.strerror}") from error
-        cached = self._cache.get(path)
-        if cached is None or cached[0] != mtime:
-            cached = (mtime, _read_template(path))
-            self._cache[path] = cached
-        return copy.deepcopy(cached[1])
-
-
-def render_pod(job: Job, *, settings: RenderSettings, templates: Templates) -> dict[str, Any]:
-    """The pod manifest (Kubernetes JSON, camelCase) for `job`."""
-    template_path = Path(job.pod_template_file) if job.pod_template_file else settings.template_file
-    pod = templates.load(template_path) if template_path else _bare_pod()
+    Raises:
+        TemplateError: the template file cannot be used (see `template_files`).
+    """
+    if job.pod_template_file:
+        pod = templates.load_named(job.pod_template_file)
+    elif settings.template_file:
+        pod = templates.load(settings.template_file)
+    else:
+        pod = _bare_pod()
     merging.merge_into(pod, _dynamic_pod(job))  # a fresh pod: a template's is a copy
     if job.pod_override:
         merging.merge_into(pod, job.pod_override)
@@ -95,35 +76,6 @@ def render_pod(job: Job, *, settings: RenderSettings, templates: Templates) -> d
 
 def namespace_of(job: Job, *, default: str) -> str:
     return job.namespace or default
-
-
-def _read_template(path: Path) -> dict[str, Any]:
-    """The pod in `path`; any problem reading or parsing it is a `TemplateError` with a one-line
-    reason that does not quote the file (it may be anything, a binary included)."""
-    try:
-        loaded = yaml.safe_load(path.read_bytes().decode("utf-8"))
-    except OSError as error:
-        raise TemplateError(f"pod template file {path}: {error.strerror}") from error
-    except UnicodeDecodeError as error:
-        raise TemplateError(f"pod template file {path}: not UTF-8 text") from error
-    except yaml.MarkedYAMLError as error:
-        raise TemplateError(f"pod template file {path}: not valid YAML{_at(error)}") from error
-    except (yaml.YAMLError, ValueError, RecursionError) as error:
-        raise TemplateError(f"pod template file {path}: not valid YAML") from error
-    if not isinstance(loaded, dict) or loaded.get("kind", "Pod") != "Pod":
-        raise TemplateError(f"pod template file {path}: not a Pod manifest")
-    if not isinstance(loaded.get("spec"), dict):
-        raise TemplateError(f"pod template file {path}: has no spec")
-    try:
-        shapes.check_pod(loaded)
-    except shapes.ShapeError as error:
-        raise TemplateError(f"pod template file {path}: {error}") from error
-    return loaded
-
-
-def _at(error: yaml.MarkedYAMLError) -> str:
-    mark = error.problem_mark or error.context_mark
-    return "" if mark is None else f" (line {mark.line + 1}, column {mark.column + 1})"
 
 
 #: The user and group the bare pod runs as: any non-root id works with the worker image.

@@ -60,13 +60,15 @@ from services.reconciler import intake
 from services.reconciler.applying import TABLE
 from shared.db import engines
 from shared.db.models import TaskState
-from shared.k8s.rendering import RenderSettings, Templates, render_pod
+from shared.k8s.rendering import RenderSettings, render_pod
+from shared.k8s.template_files import Templates
 from shared.messages import Job
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from tests.benchmarks import common
 from tests.benchmarks.scratch import scratch_database
 from tests.support import builders
 from tests.support.kubesim import KubesimProcess, free_port, start_kubesim
+from tests.support.services import API_HEADERS, API_TOKEN
 
 #: One namespace (so one job queue) per benchmark process: runs by others sharing Redis stay apart.
 NAMESPACE = f"bench-{uuid.uuid4().hex[:8]}"
@@ -163,6 +165,7 @@ def service_env(sim: KubesimProcess, redis_url: str, database: URL, **extra: str
         "PODRUNNER_NAMESPACES": NAMESPACE,
         "PODRUNNER_HEALTH_HOST": "127.0.0.1",
         "PODRUNNER_LAUNCH_QPS": "100000",
+        "PODRUNNER_API_TOKEN": API_TOKEN,
         **extra,
     }
 
@@ -274,7 +277,9 @@ class Submitter:
 
     def _one(self, job: Job) -> tuple[str, float]:
         if self._how == "http":
-            client = self._thread_own("client", lambda: httpx.Client(timeout=30))
+            client = self._thread_own(
+                "client", lambda: httpx.Client(timeout=30, headers=API_HEADERS)
+            )
             response = client.post(f"{self._api_url}/api/v1/jobs", json=job.to_dict())
             if response.status_code not in (201, 202):
                 raise RuntimeError(f"submit refused: {response.status_code} {response.text[:200]}")

@@ -40,7 +40,8 @@ from services.watcher.metrics import WatcherMetrics
 from services.watcher.watching import WatchLoop
 from shared.health import Heartbeat
 from shared.k8s import naming
-from shared.k8s.rendering import RenderSettings, Templates, render_pod
+from shared.k8s.rendering import RenderSettings, render_pod
+from shared.k8s.template_files import Templates
 from shared.messages import SCHEMA_VERSION, EventSource, PodEvent, PodPhase
 from shared.messaging import streams
 from shared.messaging.keys import RedisKeys

@@ -16,6 +16,7 @@ from tests.chaos.processes import ServiceProcess, environment
 from tests.chaos.submitting import Submitter
 from tests.support.kubesim import KubesimProcess
 from tests.support.redis_process import RedisProcess
+from tests.support.services import API_TOKEN
 
 if TYPE_CHECKING:
     from tests.chaos.run import Options
@@ -40,6 +41,7 @@ def settings(redis_url: str, database_url: str, kubeconfig: str) -> dict[str, st
         namespaces=workload.NAMESPACE,
         health_host="127.0.0.1",
         log_format="console",
+        api_token=API_TOKEN,
         lease_ttl_s="3",
         sweep_interval_s="1",
         drift_grace_s="5",

@@ -22,6 +22,7 @@ from shared.messages import Job
 from shared.messaging.connections import MessagingError
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from tests.chaos.workload import DAG, NAMESPACE, Kind, Route, Task
+from tests.support.services import API_HEADERS
 
 #: How long one submission is retried before the run gives up on it (and counts it as refused).
 SUBMIT_DEADLINE_S = 90.0
@@ -140,4 +141,4 @@ class Submitter:
         return False
 
 
-_JSON = {"Content-Type": "application/json"}
+_JSON = API_HEADERS

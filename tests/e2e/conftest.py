@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from tests.support.kubesim import KubesimProcess, free_port, start_kubesim
+from tests.support.services import API_TOKEN
 
 
 @pytest.fixture
@@ -43,6 +44,7 @@ def stack_env(kubesim: KubesimProcess, redis_url: str, database_url: URL) -> dic
         "PODRUNNER_MAX_RELAUNCHES": "1",
         "PODRUNNER_CLAIM_IDLE_S": "2",
         "PODRUNNER_LOG_FORMAT": "console",
+        "PODRUNNER_API_TOKEN": API_TOKEN,
     }
 
 

@@ -36,6 +36,13 @@ def final_states(report: Path) -> list[dict[str, Any]]:
     return records
 
 
+def demo_token(output: str) -> str:
+    """The API token the demo made up, read from the file its output points to."""
+    found = re.search(r"\$\(cat (\S+)\)", output)
+    assert found is not None, "the output says where the API token is"
+    return Path(found.group(1)).read_text()
+
+
 def ports_mentioned(output: str) -> set[int]:
     return {int(port) for port in re.findall(r"http://127\.0\.0\.1:(\d+)", output)}
 
@@ -61,6 +68,9 @@ def test_two_hundred_demo_tasks_all_end_as_expected_and_nothing_is_left_listenin
     ports = ports_mentioned(output)
     assert len(ports) == 4  # kubesim and the three services
     assert [port for port in ports if port_open(port)] == []
+    token = demo_token(output)
+    assert len(token) >= 16, "the demo's API has a token of its own"
+    assert token not in output, "and never shows it"
 
 
 @pytest.mark.embedded

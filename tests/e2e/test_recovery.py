@@ -9,7 +9,8 @@ import httpx
 import pytest
 import sqlalchemy
 
-from shared.k8s.rendering import RenderSettings, Templates, render_pod
+from shared.k8s.rendering import RenderSettings, render_pod
+from shared.k8s.template_files import Templates
 from tests.e2e import tasks
 from tests.e2e.conftest import Stack
 from tests.support.kubesim import KubesimProcess

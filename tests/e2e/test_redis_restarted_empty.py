@@ -18,6 +18,7 @@ from tests.e2e import tasks
 from tests.e2e.conftest import Stack
 from tests.support.kubesim import KubesimProcess, free_port
 from tests.support.redis_process import RedisProcess, redis_process
+from tests.support.services import API_HEADERS
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -50,7 +51,7 @@ def start(stack: Stack) -> dict[str, int]:
 
 def through_api(port: int, job: Job) -> int:
     url = f"http://127.0.0.1:{port}/api/v1/jobs"
-    return httpx.post(url, json=job.to_dict(), timeout=10).status_code
+    return httpx.post(url, json=job.to_dict(), timeout=10, headers=API_HEADERS).status_code
 
 
 def straight_to_queue(redis_url: str, job: Job) -> None:

@@ -15,6 +15,7 @@ from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from tests.e2e import tasks
 from tests.e2e.conftest import Stack
 from tests.support.kubesim import free_port
+from tests.support.services import API_HEADERS
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -37,7 +38,7 @@ def ended(db: sqlalchemy.Engine, try_number: int) -> Any:
 
 def post(port: int, job: Job) -> None:
     url = f"http://127.0.0.1:{port}/api/v1/jobs"
-    response = httpx.post(url, content=job.encode(), timeout=10)
+    response = httpx.post(url, content=job.encode(), timeout=10, headers=API_HEADERS)
     assert response.status_code == 201, response.text
 
 

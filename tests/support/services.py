@@ -11,6 +11,11 @@ import httpx
 
 from shared import running
 
+#: The reconciler API's bearer token in tests that run services (16 characters or more).
+API_TOKEN = "test-api-token-0123456789abcdef"
+#: The headers of a write to the API of such a service.
+API_HEADERS = {"Authorization": f"Bearer {API_TOKEN}", "Content-Type": "application/json"}
+
 
 @dataclass
 class InProcess:

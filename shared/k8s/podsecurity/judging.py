@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.k8s import rendering
+from shared.k8s import rendering, template_files
 from shared.k8s.podsecurity import allowlists, reserved, standards
 from shared.k8s.podsecurity._types import Level, Violation
 from shared.messages import Job
@@ -33,7 +33,7 @@ def judge(
     *,
     security: PodSecurity,
     render: rendering.RenderSettings,
-    templates: rendering.Templates,
+    templates: template_files.Templates,
 ) -> list[Violation]:
     """Every reason `pod`, rendered from `job`, may not be created (none: it may)."""
     # A job with neither image nor override changes nothing of its pod but the labels and
@@ -59,7 +59,7 @@ def judge(
 
 
 def operator_pod_of(
-    job: Job, *, render: rendering.RenderSettings, templates: rendering.Templates
+    job: Job, *, render: rendering.RenderSettings, templates: template_files.Templates
 ) -> dict[str, Any]:
     """The pod `job` renders to without anything but its key, command and template."""
     bare = job.model_copy(

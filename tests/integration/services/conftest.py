@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.cluster import Cluster
 from tests.support.kubesim import free_port, start_kubesim
+from tests.support.services import API_TOKEN
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +41,7 @@ def service_env(
         "PODRUNNER_HEALTH_HOST": "127.0.0.1",
         "PODRUNNER_HEALTH_PORT": str(free_port()),
         "PODRUNNER_LOG_FORMAT": "console",
+        "PODRUNNER_API_TOKEN": API_TOKEN,
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)

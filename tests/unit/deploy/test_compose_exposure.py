@@ -24,6 +24,7 @@ pytestmark = pytest.mark.timeout(10)
 
 _INTERPOLATION = re.compile(r"\$\{(\w+)(:[-?])?")
 PASSWORDS = ("POSTGRES_PASSWORD", "REDIS_PASSWORD")
+API_TOKEN = "PODRUNNER_API_TOKEN"  # noqa: S105 - the variable's name
 
 
 def _raw() -> dict[str, Any]:
@@ -81,13 +82,19 @@ def test_each_podrunner_process_connects_with_the_passwords_the_stores_require(n
         assert database.password == compose.required_value("POSTGRES_PASSWORD")
 
 
-def test_the_required_variables_are_the_two_passwords_and_the_header_shows_how_to_set_them() -> (
+def test_the_required_variables_are_the_passwords_and_the_token_and_the_header_shows_them() -> (
     None
 ):
     required = {
         name for name, form in _INTERPOLATION.findall(compose.compose_text()) if form == ":?"
     }
-    assert required == set(PASSWORDS)
+    assert required == {*PASSWORDS, API_TOKEN}
     header = compose.compose_text().split("\nname:", 1)[0]
-    for password in PASSWORDS:
-        assert f"{password}=" in header
+    for secret in (*PASSWORDS, API_TOKEN):
+        assert f"{secret}=" in header
+
+
+def test_the_reconciler_takes_the_api_token_the_user_sets() -> None:
+    assert compose.environment("reconciler")["PODRUNNER_API_TOKEN"] == compose.required_value(
+        API_TOKEN
+    )

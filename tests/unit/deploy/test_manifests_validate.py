@@ -21,7 +21,8 @@ import pytest
 import yaml
 
 from services import cli
-from shared.k8s.rendering import BASE_CONTAINER, Templates
+from shared.k8s.rendering import BASE_CONTAINER
+from shared.k8s.template_files import Templates
 from shared.settings import DEFAULT_HEALTH_PORTS, Settings
 from tests.support import kustomize
 
@@ -105,7 +106,7 @@ def _settings_env(resources: list[Resource], container: dict[str, Any]) -> dict[
 def _placeholder_secret(name: str) -> str:
     if name.endswith("_URL"):
         return "postgresql://user:pw@db:5432/db" if "DATABASE" in name else "redis://r:6379/0"
-    return "token"
+    return "placeholder-token-of-32-characters"
 
 
 @pytest.mark.parametrize("resource", list(_objects()))

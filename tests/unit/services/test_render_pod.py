@@ -65,3 +65,54 @@ def test_a_missing_override_file_exits_2(
         == 2
     )
     assert "No such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        pytest.param("/etc/passwd", "not an absolute path", id="absolute"),
+        pytest.param("../x.yaml", "must not contain '..'", id="parent"),
+        pytest.param("escape.yaml", "no such template in the template directory", id="link-out"),
+        pytest.param("missing.yaml", "no such template in the template directory", id="missing"),
+    ],
+)
+def test_a_template_name_outside_the_template_directory_exits_2_with_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    reason: str,
+) -> None:
+    (tmp_path / "secret.yaml").write_text("kind: Pod\nspec: {containers: [{name: top-secret}]}\n")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "escape.yaml").symlink_to(tmp_path / "secret.yaml")
+    monkeypatch.setenv("PODRUNNER_POD_TEMPLATE_DIR", str(tmp_path / "templates"))
+
+    code = cli.main(["render-pod", *JOB, "--pod-template-file", name, "--", "true"])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1
+    assert reason in err
+    assert "top-secret" not in err
+
+
+def test_a_template_of_the_template_directory_is_rendered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "gpu.yaml").write_text("spec: {nodeSelector: {pool: gpu}, containers: []}\n")
+    monkeypatch.setenv("PODRUNNER_POD_TEMPLATE_DIR", str(tmp_path))
+
+    code = cli.main(["render-pod", *JOB, "--pod-template-file", "gpu.yaml", "--", "true"])
+
+    assert code == 0
+    assert yaml.safe_load(capsys.readouterr().out)["spec"]["nodeSelector"] == {"pool": "gpu"}
+
+
+def test_without_a_template_directory_a_job_may_not_name_a_template(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = cli.main(["render-pod", *JOB, "--pod-template-file", "gpu.yaml", "--", "true"])
+
+    assert code == 2
+    assert "PODRUNNER_POD_TEMPLATE_DIR is not set" in capsys.readouterr().err

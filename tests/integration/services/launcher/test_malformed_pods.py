@@ -36,11 +36,11 @@ def test_jobs_whose_pods_cannot_be_rendered_are_rejected_and_the_others_run(
     redis_url: str,
 ) -> None:
     # Given jobs published straight to the queue, as any kombu producer could, around a good one
-    launcher = run_launcher()
+    launcher = run_launcher(pod_template_dir="/bin")
     for task_id, (override, _) in OVERRIDES.items():
         body = builders.job_dict(task_id=task_id, pod_override=override)
         publish_raw(redis_url, namespace, json.dumps(body).encode())
-    publish(jobs, namespace, builders.job(task_id="binary", pod_template_file="/bin/sh"))
+    publish(jobs, namespace, builders.job(task_id="binary", pod_template_file="sh"))
     publish(jobs, namespace, builders.job(task_id="good"))
     # Expect each bad one rejected with its reason, the good one created, the launcher alive
     events = {e.key.task_id: e for e in wait_for_events(redis_client, keys, len(OVERRIDES) + 2)}
@@ -49,7 +49,7 @@ def test_jobs_whose_pods_cannot_be_rendered_are_rejected_and_the_others_run(
         assert events[task_id].outcome is LaunchOutcome.REJECTED
         assert reason in events[task_id].reason
     assert events["binary"].outcome is LaunchOutcome.REJECTED
-    assert events["binary"].reason == "pod template file /bin/sh: not UTF-8 text"
+    assert events["binary"].reason == "pod_template_file 'sh': not UTF-8 text"
     assert [p["metadata"]["name"] for p in cluster.pods(namespace)] == [events["good"].pod]
     assert launcher.thread.is_alive()
     assert jobs.depth(namespace) == 0

@@ -20,7 +20,8 @@ from services.reconciler.metrics import ReconcilerMetrics
 from services.reconciler.sweeping import Sweeper, SweepSettings
 from shared.k8s import clients, naming
 from shared.k8s.pods import PodApi
-from shared.k8s.rendering import RenderSettings, Templates, render_pod
+from shared.k8s.rendering import RenderSettings, render_pod
+from shared.k8s.template_files import Templates
 from shared.messages import Job
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.messaging.keys import RedisKeys

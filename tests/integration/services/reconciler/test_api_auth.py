@@ -18,6 +18,7 @@ from shared import health
 from shared.k8s import clients
 from shared.k8s.pods import PodApi
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.settings import ApiAuth
 from tests.support import builders
 from tests.support.cluster import Cluster
 
@@ -25,7 +26,7 @@ with warnings.catch_warnings():  # starlette asks for httpx2; the project instal
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
 
-TOKEN = "s3cret-tøken"
+TOKEN = "s3cret-tøken-of-some-length"
 ROUTES = [
     pytest.param("GET", "/api/v1/tasks", id="list"),
     pytest.param("GET", "/api/v1/tasks/etl/load/r1/-1", id="one"),
@@ -41,13 +42,20 @@ def pods(cluster: Cluster) -> Iterator[PodApi]:
     api_client.close()
 
 
-def make_app(db: sqlalchemy.Engine, redis_url: str, pods: PodApi, token: str | None) -> FastAPI:
+def make_app(
+    db: sqlalchemy.Engine,
+    redis_url: str,
+    pods: PodApi,
+    token: str | None,
+    api_auth: ApiAuth = ApiAuth.TOKEN,
+) -> FastAPI:
     router = api.make_router(
         engine=db,
         jobs=JobQueue(BrokerSettings(url=redis_url)),
         pods=pods,
         default_namespace="jobs",
         api_token=SecretStr(token) if token is not None else None,
+        api_auth=api_auth,
     )
     return health.make_health_app(
         service="reconciler",
@@ -111,14 +119,6 @@ def test_openapi_declares_the_bearer_scheme_on_api_routes_only(client: TestClien
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert spec["paths"]["/api/v1/tasks"]["get"]["security"] == [{"bearer": []}]
     assert "security" not in spec["paths"]["/healthz"]["get"]
-
-
-def test_without_a_token_the_api_is_open(
-    db: sqlalchemy.Engine, redis_url: str, pods: PodApi
-) -> None:
-    with TestClient(make_app(db, redis_url, pods, None)) as client:
-        assert client.get("/api/v1/tasks").status_code == 200
-        assert "securitySchemes" not in client.get("/openapi.json").json()["components"]
 
 
 def test_an_empty_token_is_refused_when_the_router_is_built(

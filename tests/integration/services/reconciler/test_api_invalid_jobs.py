@@ -18,12 +18,16 @@ from shared import health
 from shared.k8s import clients
 from shared.k8s.pods import PodApi
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.settings import ApiAuth
 from tests.support import builders
 from tests.support.cluster import Cluster
 
 with warnings.catch_warnings():  # starlette asks for httpx2; the project installs httpx
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
+
+#: The media type every write must declare.
+JSON = {"content-type": "application/json"}
 
 
 @pytest.fixture
@@ -40,7 +44,12 @@ def jobs(redis_url: str) -> JobQueue:
 
 def make_app(db: sqlalchemy.Engine, jobs: JobQueue, pods: PodApi) -> FastAPI:
     router = api.make_router(
-        engine=db, jobs=jobs, pods=pods, default_namespace="jobs", api_token=None
+        engine=db,
+        jobs=jobs,
+        pods=pods,
+        default_namespace="jobs",
+        api_token=None,
+        api_auth=ApiAuth.NONE,
     )
     return health.make_health_app(
         service="reconciler",
@@ -141,7 +150,7 @@ def test_an_invalid_job_is_a_422_naming_the_field_and_the_reason(
 def test_unicode_everywhere_is_a_valid_job(client: TestClient) -> None:
     body = with_(dag_id="étl-数据", run_id="run 🚀", command=["echo", "naïve ☃"])
 
-    response = client.post("/api/v1/jobs", content=body)
+    response = client.post("/api/v1/jobs", content=body, headers=JSON)
 
     assert response.status_code == 201, response.text
     assert response.json()["key"]["dag_id"] == "étl-数据"
@@ -150,7 +159,7 @@ def test_unicode_everywhere_is_a_valid_job(client: TestClient) -> None:
 def test_a_body_past_the_size_limit_is_a_413(client: TestClient) -> None:
     body = with_(command=["echo", "x" * 2_000_000])
 
-    response = client.post("/api/v1/jobs", content=body)
+    response = client.post("/api/v1/jobs", content=body, headers=JSON)
 
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"

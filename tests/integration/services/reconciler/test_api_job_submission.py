@@ -20,6 +20,7 @@ from shared.k8s.pods import PodApi
 from shared.messages import Job
 from shared.messaging.connections import MessagingError
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.settings import ApiAuth
 from tests.support import builders
 from tests.support.cluster import Cluster
 
@@ -54,6 +55,7 @@ def make_app(db: sqlalchemy.Engine, jobs: JobQueue, pods: PodApi) -> FastAPI:
         pods=pods,
         default_namespace="jobs",
         api_token=None,
+        api_auth=ApiAuth.NONE,
         served=("jobs", "team-a"),
     )
     return health.make_health_app(

@@ -4,7 +4,8 @@ that description, valid and invalid alike, never make it answer with a 5xx.
 schemathesis generates the requests and checks every answer against the description (status codes,
 content types, bodies, headers; no 5xx). They run in this process, against the app as the service
 serves it (`HealthServer`, uvicorn on a loopback port), on the real Postgres and Redis, with the
-token, so later examples meet the rows earlier ones created (repeats are 409s, lists have items).
+token, so later examples meet the rows earlier ones created (repeats are 409s, lists have items);
+and once more with the API closed for want of a token, whose refusals must be declared too.
 schemathesis' own ASGI transport is not used: it keeps one event loop for the whole process, and
 its idle worker threads (where sync endpoints run) outlive the test, tripping the thread guard.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +32,7 @@ from shared import health
 from shared.k8s import clients
 from shared.k8s.pods import PodApi
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.settings import ApiAuth
 from tests.support.cluster import Cluster
 
 with warnings.catch_warnings():  # starlette asks for httpx2; the project installs httpx
@@ -38,7 +41,7 @@ with warnings.catch_warnings():  # starlette asks for httpx2; the project instal
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
 
-TOKEN = "s3cret"
+TOKEN = "s3cret-s3cret-s3cret"
 AUTHORIZATION = {"Authorization": f"Bearer {TOKEN}"}
 #: Requests generated per operation and mode (positive, negative).
 EXAMPLES = 25
@@ -51,14 +54,18 @@ def pods(cluster: Cluster) -> Iterator[PodApi]:
     api_client.close()
 
 
-@pytest.fixture
-def app(db: sqlalchemy.Engine, redis_url: str, pods: PodApi) -> FastAPI:
+@pytest.fixture(params=["with-token", "closed"])
+def app(
+    db: sqlalchemy.Engine, redis_url: str, pods: PodApi, request: pytest.FixtureRequest
+) -> FastAPI:
     router = api.make_router(
         engine=db,
         jobs=JobQueue(BrokerSettings(url=redis_url)),
         pods=pods,
         default_namespace="jobs",
-        api_token=SecretStr(TOKEN),
+        api_token=SecretStr(TOKEN) if request.param == "with-token" else None,
+        api_auth=ApiAuth.TOKEN,
+        template_dir=Path("/etc/podrunner/templates"),
     )
     return health.make_health_app(
         service="reconciler",
@@ -88,9 +95,26 @@ def test_swagger_ui_and_the_job_schema_are_served(app: FastAPI) -> None:
     submit = spec["paths"]["/api/v1/jobs"]["post"]
     job = submit["requestBody"]["content"]["application/json"]["schema"]
     assert set(job["required"]) >= {"version", "dag_id", "task_id", "run_id", "try_number"}
-    assert set(submit["responses"]) >= {"201", "202", "409", "413", "422"}
+    assert set(submit["responses"]) >= {"201", "202", "401", "409", "413", "415", "422"}
     page = spec["paths"]["/api/v1/tasks"]["get"]["responses"]["200"]["content"]
     assert page["application/json"]["schema"] == {"$ref": "#/components/schemas/TaskPage"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/tasks/a%2Fb/t/r/-1",
+        "/api/v1/tasks/a/t/r%2Fx/-1/logs",
+        "/api/v1/tasks/a/b/c/d/e/f",
+    ],
+)
+def test_a_task_path_with_a_slash_in_a_key_part_is_a_declared_404(app: FastAPI, path: str) -> None:
+    with TestClient(app) as client:
+        response = client.get(path, headers=AUTHORIZATION)
+
+    assert response.status_code == 404, response.text
+    assert response.json()["error"]["code"] == "not_found"
+    assert "'/'" in response.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])

@@ -18,6 +18,7 @@ from shared import health
 from shared.k8s import clients
 from shared.k8s.pods import PodApi
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.settings import ApiAuth
 from tests.support import builders
 from tests.support.cluster import Cluster
 
@@ -51,6 +52,7 @@ def make_app(db: sqlalchemy.Engine, redis_url: str, pods: PodApi) -> FastAPI:
         pods=pods,
         default_namespace="jobs",
         api_token=None,
+        api_auth=ApiAuth.NONE,
     )
     return health.make_health_app(
         service="reconciler",

@@ -17,14 +17,19 @@ from services.reconciler import api
 from shared import health
 from shared.k8s import clients, naming
 from shared.k8s.pods import PodApi
-from shared.k8s.rendering import RenderSettings, Templates, render_pod
+from shared.k8s.rendering import RenderSettings, render_pod
+from shared.k8s.template_files import Templates
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.settings import ApiAuth
 from tests.support import builders
 from tests.support.cluster import Cluster
 
 with warnings.catch_warnings():  # starlette asks for httpx2; the project installs httpx
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
+
+#: The media type every write must declare.
+JSON = {"content-type": "application/json"}
 
 LOGS = "/api/v1/tasks/etl/load/r1/-1/logs"
 
@@ -43,6 +48,7 @@ def make_app(db: sqlalchemy.Engine, redis_url: str, pods: PodApi, namespace: str
         pods=pods,
         default_namespace="jobs",
         api_token=None,
+        api_auth=ApiAuth.NONE,
         log_lines=3,
         served=("jobs", namespace),
     )
@@ -77,7 +83,7 @@ def finished_pod(
             "kubesim.podrunner.io/log": "one\ntwo\nthree\nfour\nfive",
         },
     )
-    assert client.post("/api/v1/jobs", content=job.encode()).status_code == 201
+    assert client.post("/api/v1/jobs", content=job.encode(), headers=JSON).status_code == 201
     pod = render_pod(
         job, settings=RenderSettings(instance, namespace, "busybox:1.37"), templates=Templates()
     )

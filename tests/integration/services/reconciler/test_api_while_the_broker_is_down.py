@@ -17,7 +17,7 @@ from services.reconciler import service
 from shared.settings import Settings
 from tests.support import builders
 from tests.support.kubesim import free_port
-from tests.support.services import InProcess
+from tests.support.services import API_HEADERS, InProcess
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -84,12 +84,12 @@ def test_a_job_posted_while_the_broker_is_down_is_recorded_and_answered_202_at_o
 ) -> None:
     url = f"http://127.0.0.1:{reconciler.port}/api/v1/jobs"
     before = builders.job_dict(task_id="before", namespace=namespace)
-    assert httpx.post(url, json=before, timeout=10).status_code == 201
+    assert httpx.post(url, json=before, timeout=10, headers=API_HEADERS).status_code == 201
     broker.stop()
 
     started = time.monotonic()
     during = builders.job_dict(task_id="during", namespace=namespace)
-    response = httpx.post(url, json=during, timeout=30)
+    response = httpx.post(url, json=during, timeout=30, headers=API_HEADERS)
     took = time.monotonic() - started
 
     assert response.status_code == 202, response.text

@@ -15,7 +15,8 @@ from services.reconciler.following import FollowUps, PodPolicy
 from services.reconciler.ledger import Rules
 from shared.k8s import naming
 from shared.k8s.pods import PodApi
-from shared.k8s.rendering import RenderSettings, Templates, render_pod
+from shared.k8s.rendering import RenderSettings, render_pod
+from shared.k8s.template_files import Templates
 from shared.messages import SCHEMA_VERSION, LaunchEvent, LaunchOutcome, PodEvent, PodPhase
 from shared.messaging import streams
 from shared.messaging.keys import RedisKeys

@@ -16,7 +16,7 @@ from shared.messaging import streams
 from shared.messaging.keys import RedisKeys
 from tests.integration.services.reconciler.conftest import wait_until
 from tests.support import builders
-from tests.support.services import InProcess
+from tests.support.services import API_HEADERS, InProcess
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -59,7 +59,9 @@ def test_metrics_show_applied_events_backlog_dead_letters_and_tasks_by_state(
     running = reconciler()
     job = builders.job(namespace=namespace)
     # the event's task has a row, so it is applied at once (not held for its launch event)
-    submitted = httpx.post(f"http://127.0.0.1:{running.port}/api/v1/jobs", json=job.to_dict())
+    submitted = httpx.post(
+        f"http://127.0.0.1:{running.port}/api/v1/jobs", json=job.to_dict(), headers=API_HEADERS
+    )
     assert submitted.status_code == 201
     event = PodEvent(
         version=SCHEMA_VERSION,
@@ -89,11 +91,11 @@ def test_metrics_show_applied_events_backlog_dead_letters_and_tasks_by_state(
 def test_the_api_is_served_beside_the_health_endpoints_behind_the_token(
     reconciler: Callable[[], InProcess], monkeypatch: pytest.MonkeyPatch, namespace: str
 ) -> None:
-    monkeypatch.setenv("PODRUNNER_API_TOKEN", "s3cret")
+    monkeypatch.setenv("PODRUNNER_API_TOKEN", "s3cret-s3cret-s3cret")
     base = f"http://127.0.0.1:{reconciler().port}"
     job = builders.job_dict(namespace=namespace)
     assert httpx.post(f"{base}/api/v1/jobs", json=job).status_code == 401
-    auth = {"Authorization": "Bearer s3cret"}
+    auth = {"Authorization": "Bearer s3cret-s3cret-s3cret"}
     assert httpx.post(f"{base}/api/v1/jobs", json=job, headers=auth).status_code == 201
     path = f"{job['dag_id']}/{job['task_id']}/{job['run_id']}/-1"
     task = httpx.get(f"{base}/api/v1/tasks/{path}", headers=auth).json()

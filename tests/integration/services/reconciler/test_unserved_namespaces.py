@@ -19,6 +19,7 @@ from shared import health
 from shared.k8s import clients
 from shared.k8s.pods import PodApi
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.settings import ApiAuth
 from tests.support import builders
 from tests.support.cluster import Cluster
 
@@ -43,6 +44,7 @@ def client(db: sqlalchemy.Engine, jobs: JobQueue, cluster: Cluster) -> Iterator[
         pods=PodApi(api_client),
         default_namespace="jobs",
         api_token=None,
+        api_auth=ApiAuth.NONE,
         served=("jobs", "team-a"),
     )
     app = health.make_health_app(

@@ -15,7 +15,8 @@ import pytest
 import redis
 
 from services.watcher import service
-from shared.k8s.rendering import RenderSettings, Templates, render_pod
+from shared.k8s.rendering import RenderSettings, render_pod
+from shared.k8s.template_files import Templates
 from shared.messages import PodEvent
 from shared.messaging.keys import RedisKeys
 from shared.settings import Settings

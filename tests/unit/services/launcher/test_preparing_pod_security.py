@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 
 from services.launcher import preparing, service
-from shared.k8s.rendering import Templates
+from shared.k8s.template_files import Templates
 from shared.settings import Settings
 from tests.support import builders
 

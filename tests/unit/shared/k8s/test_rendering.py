@@ -8,17 +8,23 @@ from typing import Any
 import pytest
 import yaml
 
-from shared.k8s import naming, rendering
-from shared.k8s.rendering import RenderSettings, Templates
+from shared.k8s import naming, rendering, template_files
+from shared.k8s.rendering import RenderSettings
+from shared.k8s.template_files import Templates
 from tests.support import builders
 
 SETTINGS = RenderSettings(instance="prod", namespace="jobs", worker_image="worker:1")
 
 
-def render(job_changes: dict[str, Any] | None = None, *, template: Path | None = None) -> Any:
+def render(
+    job_changes: dict[str, Any] | None = None,
+    *,
+    template: Path | None = None,
+    template_dir: Path | None = None,
+) -> Any:
     job = builders.job(**(job_changes or {}))
     settings = RenderSettings(**{**SETTINGS.__dict__, "template_file": template})
-    return rendering.render_pod(job, settings=settings, templates=Templates())
+    return rendering.render_pod(job, settings=settings, templates=Templates(template_dir))
 
 
 def container(pod: dict[str, Any], name: str) -> dict[str, Any]:
@@ -143,17 +149,24 @@ def test_labels_and_annotations_merge_from_template_job_and_override(template: P
     }
 
 
-def test_a_job_names_its_own_template_file(template: Path, tmp_path: Path) -> None:
-    own = tmp_path / "own.yaml"
+def test_a_job_names_its_own_template_file_from_the_template_directory(
+    template: Path, tmp_path: Path
+) -> None:
+    own = tmp_path / "templates" / "gpu" / "own.yaml"
+    own.parent.mkdir(parents=True)
     own.write_text("kind: Pod\nspec:\n  nodeSelector: {pool: gpu}\n  containers: [{name: base}]\n")
-    pod = render({"pod_template_file": str(own)}, template=template)
+    pod = render(
+        {"pod_template_file": "gpu/own.yaml"},
+        template=template,
+        template_dir=tmp_path / "templates",
+    )
     assert pod["spec"]["nodeSelector"] == {"pool": "gpu"}
     assert "serviceAccountName" not in pod["spec"]
 
 
 def test_a_missing_template_file_is_a_clear_error(tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
-    with pytest.raises(rendering.TemplateError, match=rf"{missing}: No such file"):
+    with pytest.raises(template_files.TemplateError, match=rf"{missing}: No such file"):
         render(template=missing)
 
 
@@ -171,7 +184,7 @@ def test_an_invalid_template_file_is_a_clear_error(
 ) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text)
-    with pytest.raises(rendering.TemplateError, match=complaint):
+    with pytest.raises(template_files.TemplateError, match=complaint):
         render(template=path)
 
 

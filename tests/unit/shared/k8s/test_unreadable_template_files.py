@@ -1,5 +1,5 @@
-"""A pod template file that is not text, not YAML, or not of a pod's shape is a `TemplateError`
-with a one-line reason that quotes nothing of the file."""
+"""A pod template file a job names that is not text, not YAML, or not of a pod's shape is a
+`TemplateError` with a one-line reason that quotes nothing of the file."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from shared.k8s import rendering
-from shared.k8s.rendering import RenderSettings, Templates
+from shared.k8s import rendering, template_files
+from shared.k8s.rendering import RenderSettings
+from shared.k8s.template_files import Templates
 from tests.support import builders
 
 SETTINGS = RenderSettings(instance="prod", namespace="jobs", worker_image="worker:1")
 
 
 def render_with(template: Path) -> None:
-    job = builders.job(pod_template_file=str(template))
-    rendering.render_pod(job, settings=SETTINGS, templates=Templates())
+    job = builders.job(pod_template_file=template.name)
+    rendering.render_pod(job, settings=SETTINGS, templates=Templates(template.parent))
 
 
 @pytest.mark.parametrize(
@@ -46,9 +47,9 @@ def test_a_template_that_cannot_be_read_as_a_pod_is_a_one_line_template_error(
 ) -> None:
     path = tmp_path / "template.yaml"
     path.write_bytes(content)
-    with pytest.raises(rendering.TemplateError) as raised:
+    with pytest.raises(template_files.TemplateError) as raised:
         render_with(path)
     message = str(raised.value)
-    assert message == f"pod template file {path}: {reason}"
+    assert message == f"pod_template_file 'template.yaml': {reason}"
     assert "\n" not in message
     assert "secret" not in message, "the reason quotes the file"

@@ -11,7 +11,8 @@ import yaml
 
 from shared.k8s import podsecurity, rendering
 from shared.k8s.podsecurity import Allowlists, Level, PodSecurity, Violation
-from shared.k8s.rendering import RenderSettings, Templates
+from shared.k8s.rendering import RenderSettings
+from shared.k8s.template_files import Templates
 from tests.support import builders
 
 WORKER_IMAGE = "python:3.11-slim"

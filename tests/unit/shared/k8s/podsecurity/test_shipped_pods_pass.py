@@ -13,10 +13,13 @@ from hypothesis import strategies as st
 
 from shared.k8s import rendering
 from shared.k8s.podsecurity import Level, violations
-from shared.k8s.rendering import RenderSettings, Templates
+from shared.k8s.rendering import RenderSettings
+from shared.k8s.template_files import Templates
 from tests.support import builders
 
-K8S_TEMPLATE = Path(__file__).resolve().parents[5] / "k8s/base/control-plane/configmap-pod-template.yaml"
+K8S_TEMPLATE = (
+    Path(__file__).resolve().parents[5] / "k8s/base/control-plane/configmap-pod-template.yaml"
+)
 SETTINGS = RenderSettings(instance="prod", namespace="jobs", worker_image="python:3.11-slim")
 
 
