@@ -24,7 +24,7 @@ pytestmark = pytest.mark.timeout(10)
 
 _INTERPOLATION = re.compile(r"\$\{(\w+)(:[-?])?")
 PASSWORDS = ("POSTGRES_PASSWORD", "REDIS_PASSWORD")
-API_TOKEN = "PODRUNNER_API_TOKEN"  # noqa: S105 - the variable's name
+API_TOKEN = "PODRUNNER_API_TOKEN"
 
 
 def _raw() -> dict[str, Any]:

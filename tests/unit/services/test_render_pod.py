@@ -102,6 +102,8 @@ def test_a_template_of_the_template_directory_is_rendered(
 ) -> None:
     (tmp_path / "gpu.yaml").write_text("spec: {nodeSelector: {pool: gpu}, containers: []}\n")
     monkeypatch.setenv("PODRUNNER_POD_TEMPLATE_DIR", str(tmp_path))
+    # the template is not hardened: judged at the level that checks no control
+    monkeypatch.setenv("PODRUNNER_POD_SECURITY", "privileged")
 
     code = cli.main(["render-pod", *JOB, "--pod-template-file", "gpu.yaml", "--", "true"])
 

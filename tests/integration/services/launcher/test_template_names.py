@@ -17,7 +17,15 @@ from tests.integration.services.launcher.conftest import publish, wait_for_event
 from tests.support import builders
 from tests.support.cluster import Cluster
 
-POD = "kind: Pod\nspec:\n  nodeSelector: {pool: gpu}\n  containers: [{name: base}]\n"
+#: A template that passes the restricted Pod Security Standard, as every template must.
+POD = """kind: Pod
+spec:
+  nodeSelector: {pool: gpu}
+  securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: base
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+"""
 
 
 def test_templates_outside_the_directory_are_rejected_and_dead_lettered(
