@@ -82,9 +82,7 @@ def test_each_podrunner_process_connects_with_the_passwords_the_stores_require(n
         assert database.password == compose.required_value("POSTGRES_PASSWORD")
 
 
-def test_the_required_variables_are_the_passwords_and_the_token_and_the_header_shows_them() -> (
-    None
-):
+def test_the_required_variables_are_the_passwords_and_the_token_and_the_header_shows_them() -> None:
     required = {
         name for name, form in _INTERPOLATION.findall(compose.compose_text()) if form == ":?"
     }
