@@ -17,6 +17,7 @@ from shared.messaging.keys import RedisKeys
 from tests.e2e import tasks
 from tests.e2e.conftest import Stack
 from tests.support.kubesim import KubesimProcess, free_port
+from tests.support.services import API_HEADERS
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -132,7 +133,8 @@ ATTACKS: dict[str, tuple[dict[str, Any], str]] = {
 
 
 def post(port: int, job: Job) -> None:
-    response = httpx.post(f"http://127.0.0.1:{port}/api/v1/jobs", content=job.encode(), timeout=10)
+    url = f"http://127.0.0.1:{port}/api/v1/jobs"
+    response = httpx.post(url, content=job.encode(), timeout=10, headers=API_HEADERS)
     assert response.status_code == 201, response.text
 
 
