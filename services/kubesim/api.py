@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from services.kubesim import (
     admin,
+    configs,
     decoding,
     deleting,
     listing,
@@ -51,6 +52,8 @@ VERSION = {
     "compiler": "gc",
     "platform": "linux/amd64",
 }
+#: What kubesim serves of Secrets and ConfigMaps (a real server also updates, patches, watches).
+_CONFIG_VERBS = ["create", "delete", "get", "list"]
 _POD_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
 
@@ -136,6 +139,8 @@ async def _namespaced(request: Request, sim: Simulator, rest: list[str]) -> Resp
     namespace = rest[0]
     if len(rest) == 1:
         return _namespace(sim, namespace)
+    if rest[1] in configs.KINDS:
+        return await _config(request, sim, namespace, rest[1], rest[2:])
     if rest[1] != "pods":
         raise statuses.unknown_path()
     if len(rest) == 2:
@@ -210,6 +215,33 @@ async def _pod_collection(request: Request, sim: Simulator, namespace: str | Non
         await _guard(request, sim, "delete", namespace)
         return await _delete_collection(request, sim, namespace, query)
     raise statuses.method_not_allowed(request.method)
+
+
+async def _config(
+    request: Request, sim: Simulator, namespace: str, resource: str, rest: list[str]
+) -> Response:
+    """Secrets and ConfigMaps: create, get, list and delete (see `configs`)."""
+    if len(rest) > 1:
+        raise statuses.unknown_path()
+    name = rest[0] if rest else ""
+    verbs = {("GET", ""): "list", ("POST", ""): "create", ("GET", "x"): "get"}
+    verb = verbs.get((request.method, "x" if name else "")) or (
+        "delete" if request.method == "DELETE" and name else None
+    )
+    if verb is None:
+        raise statuses.method_not_allowed(request.method)
+    await _guard(request, sim, verb, namespace, name)
+    objects = sim.cluster.configs
+    if verb == "list":
+        return json_response(objects.list(resource, namespace))
+    if verb == "get":
+        return json_response(objects.get(resource, namespace, name))
+    if namespace not in sim.cluster.namespaces:
+        raise statuses.not_found(namespace, resource="namespaces")
+    if verb == "delete":
+        return json_response(objects.delete(resource, namespace, name))
+    body = await _body(request)
+    return json_response(objects.create(resource, namespace, body, now=sim.cluster.now()), 201)
 
 
 async def _slow_answer(sim: Simulator, verb: str) -> None:
@@ -400,6 +432,14 @@ def _discovery(parts: list[str]) -> Response:
             "shortNames": ["ns"],
         },
         {
+            "name": "configmaps",
+            "singularName": "configmap",
+            "namespaced": True,
+            "kind": "ConfigMap",
+            "verbs": _CONFIG_VERBS,
+            "shortNames": ["cm"],
+        },
+        {
             "name": "pods",
             "singularName": "pod",
             "namespaced": True,
@@ -430,6 +470,15 @@ def _discovery(parts: list[str]) -> Response:
             "verbs": ["get", "patch", "update"],
         },
     ]
+    resources.append(
+        {
+            "name": "secrets",
+            "singularName": "secret",
+            "namespaced": True,
+            "kind": "Secret",
+            "verbs": _CONFIG_VERBS,
+        }
+    )
     return json_response({"kind": "APIResourceList", "groupVersion": "v1", "resources": resources})
 
 
