@@ -140,7 +140,13 @@ async def _namespaced(request: Request, sim: Simulator, rest: list[str]) -> Resp
     if len(rest) == 1:
         return _namespace(sim, namespace)
     if rest[1] in configs.KINDS:
-        return await _config(request, sim, namespace, rest[1], rest[2:])
+        verb, name = configs.verb_of(request.method, rest[2:])
+        await _guard(request, sim, verb, namespace, name)
+        body = await _body(request) if verb == "create" else None
+        answer, code = configs.serve(
+            sim.cluster, verb, namespace=namespace, resource=rest[1], name=name, body=body
+        )
+        return json_response(answer, code)
     if rest[1] != "pods":
         raise statuses.unknown_path()
     if len(rest) == 2:
@@ -215,33 +221,6 @@ async def _pod_collection(request: Request, sim: Simulator, namespace: str | Non
         await _guard(request, sim, "delete", namespace)
         return await _delete_collection(request, sim, namespace, query)
     raise statuses.method_not_allowed(request.method)
-
-
-async def _config(
-    request: Request, sim: Simulator, namespace: str, resource: str, rest: list[str]
-) -> Response:
-    """Secrets and ConfigMaps: create, get, list and delete (see `configs`)."""
-    if len(rest) > 1:
-        raise statuses.unknown_path()
-    name = rest[0] if rest else ""
-    verbs = {("GET", ""): "list", ("POST", ""): "create", ("GET", "x"): "get"}
-    verb = verbs.get((request.method, "x" if name else "")) or (
-        "delete" if request.method == "DELETE" and name else None
-    )
-    if verb is None:
-        raise statuses.method_not_allowed(request.method)
-    await _guard(request, sim, verb, namespace, name)
-    objects = sim.cluster.configs
-    if verb == "list":
-        return json_response(objects.list(resource, namespace))
-    if verb == "get":
-        return json_response(objects.get(resource, namespace, name))
-    if namespace not in sim.cluster.namespaces:
-        raise statuses.not_found(namespace, resource="namespaces")
-    if verb == "delete":
-        return json_response(objects.delete(resource, namespace, name))
-    body = await _body(request)
-    return json_response(objects.create(resource, namespace, body, now=sim.cluster.now()), 201)
 
 
 async def _slow_answer(sim: Simulator, verb: str) -> None:

@@ -16,7 +16,7 @@ import binascii
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from services.kubesim import statuses, validation
 from services.kubesim.statuses import ApiError
@@ -26,6 +26,43 @@ from shared.k8s import syntax
 KINDS = {"secrets": "Secret", "configmaps": "ConfigMap"}
 ConfigKey = tuple[str, str, str]
 """(resource, namespace, name)"""
+
+
+class _Cluster(Protocol):
+    """What serving needs of the cluster (`pods.Cluster`, which holds the objects)."""
+
+    namespaces: set[str]
+    configs: ConfigObjects
+
+    def now(self) -> str: ...
+
+
+def verb_of(method: str, rest: list[str]) -> tuple[str, str]:
+    """The verb and object name of a request under `.../<resource>`; the API's 404 or 405."""
+    if len(rest) > 1:
+        raise statuses.unknown_path()
+    name = rest[0] if rest else ""
+    verbs = {"GET": "get", "DELETE": "delete"} if name else {"GET": "list", "POST": "create"}
+    verb = verbs.get(method)
+    if verb is None:
+        raise statuses.method_not_allowed(method)
+    return verb, name
+
+
+def serve(
+    cluster: _Cluster, verb: str, *, namespace: str, resource: str, name: str, body: Any
+) -> tuple[dict[str, Any], int]:
+    """The answer to one request (already authorised) and its status code."""
+    objects = cluster.configs
+    if verb == "list":
+        return objects.list(resource, namespace), 200
+    if verb == "get":
+        return objects.get(resource, namespace, name), 200
+    if namespace not in cluster.namespaces:
+        raise statuses.not_found(namespace, resource="namespaces")
+    if verb == "delete":
+        return objects.delete(resource, namespace, name), 200
+    return objects.create(resource, namespace, body, now=cluster.now()), 201
 
 
 @dataclass
