@@ -87,6 +87,16 @@ def _add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     kubesim.add_argument("--bookmark-interval", type=float, default=60.0, metavar="SECONDS")
     kubesim.add_argument("--history-limit", type=int, default=100_000, metavar="EVENTS")
+    kubesim.add_argument(
+        "--restart-backoff",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="first CrashLoopBackOff delay, doubling up to --restart-backoff-max (kubelet: 10)",
+    )
+    kubesim.add_argument(
+        "--restart-backoff-max", type=float, default=300.0, metavar="SECONDS", help="kubelet: 300"
+    )
     kubesim.set_defaults(handler=_kubesim)
 
 
@@ -404,6 +414,8 @@ def _kubesim(args: argparse.Namespace, _settings: Settings) -> int:
         namespaces=tuple(args.namespace),
         history_limit=args.history_limit,
         bookmark_interval_s=args.bookmark_interval,
+        restart_backoff_s=args.restart_backoff,
+        restart_backoff_max_s=args.restart_backoff_max,
     )
     kubeconfig = Path(args.kubeconfig_out) if args.kubeconfig_out else None
     server.serve(settings, kubeconfig)

@@ -136,6 +136,10 @@ class Settings(BaseSettings):
     image_pull_grace_s: float = Field(default=120.0, ge=0)
     """How long a pod may stay in ImagePullBackOff before its task fails."""
 
+    config_error_grace_s: float = Field(default=120.0, ge=0)
+    """How long a container may wait for a missing Secret or ConfigMap
+    (CreateContainerConfigError) before its task fails; creating the object in time lets it run."""
+
     log_tail_lines: int = Field(default=100, ge=1, le=10_000)
     """Lines of a failed pod's log kept in its row."""
 

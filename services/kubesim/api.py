@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from services.kubesim import (
     admin,
+    configs,
     decoding,
     deleting,
     listing,
@@ -51,6 +52,8 @@ VERSION = {
     "compiler": "gc",
     "platform": "linux/amd64",
 }
+#: What kubesim serves of Secrets and ConfigMaps (a real server also updates, patches, watches).
+_CONFIG_VERBS = ["create", "delete", "get", "list"]
 _POD_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
 
@@ -136,6 +139,14 @@ async def _namespaced(request: Request, sim: Simulator, rest: list[str]) -> Resp
     namespace = rest[0]
     if len(rest) == 1:
         return _namespace(sim, namespace)
+    if rest[1] in configs.KINDS:
+        verb, name = configs.verb_of(request.method, rest[2:])
+        await _guard(request, sim, verb, namespace, name)
+        body = await _body(request) if verb == "create" else None
+        answer, code = configs.serve(
+            sim.cluster, verb, namespace=namespace, resource=rest[1], name=name, body=body
+        )
+        return json_response(answer, code)
     if rest[1] != "pods":
         raise statuses.unknown_path()
     if len(rest) == 2:
@@ -400,6 +411,14 @@ def _discovery(parts: list[str]) -> Response:
             "shortNames": ["ns"],
         },
         {
+            "name": "configmaps",
+            "singularName": "configmap",
+            "namespaced": True,
+            "kind": "ConfigMap",
+            "verbs": _CONFIG_VERBS,
+            "shortNames": ["cm"],
+        },
+        {
             "name": "pods",
             "singularName": "pod",
             "namespaced": True,
@@ -430,6 +449,15 @@ def _discovery(parts: list[str]) -> Response:
             "verbs": ["get", "patch", "update"],
         },
     ]
+    resources.append(
+        {
+            "name": "secrets",
+            "singularName": "secret",
+            "namespaced": True,
+            "kind": "Secret",
+            "verbs": _CONFIG_VERBS,
+        }
+    )
     return json_response({"kind": "APIResourceList", "groupVersion": "v1", "resources": resources})
 
 

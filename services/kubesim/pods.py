@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.kubesim import decoding, patching, statuses, validation
+from services.kubesim.configs import ConfigObjects
 from services.kubesim.statuses import ApiError, Cause
 from services.kubesim.store import Store, Stored
 
@@ -37,12 +38,14 @@ def rfc3339(seconds: float) -> str:
 
 @dataclass
 class Cluster:
-    """The simulated cluster's state besides pods: namespaces, quotas, the clock."""
+    """The simulated cluster's state besides pods: namespaces, quotas, Secrets and ConfigMaps,
+    the clock."""
 
     store: Store
     wall_clock: Callable[[], float]
     namespaces: set[str] = field(default_factory=lambda: {"default", "kube-system"})
     pod_quota: dict[str, int] = field(default_factory=dict)
+    configs: ConfigObjects = field(default_factory=ConfigObjects)
 
     def now(self) -> str:
         return rfc3339(self.wall_clock())

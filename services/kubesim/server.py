@@ -21,7 +21,7 @@ import uvicorn
 import yaml
 from starlette.applications import Starlette
 
-from services.kubesim import api
+from services.kubesim import api, restarts
 from services.kubesim.kubelet import Kubelet
 from services.kubesim.pods import Cluster
 from services.kubesim.store import Store
@@ -41,6 +41,9 @@ class SimulatorSettings:
     history_age_s: float = 300.0
     bookmark_interval_s: float = 60.0
     step_s: float = 0.01
+    #: CrashLoopBackOff: the first delay and its cap, in seconds (the kubelet's 10 s and 5 min).
+    restart_backoff_s: float = restarts.KUBELET_BACKOFF_S
+    restart_backoff_max_s: float = restarts.KUBELET_BACKOFF_MAX_S
 
 
 def build(settings: SimulatorSettings) -> tuple[api.Simulator, Starlette]:
@@ -70,6 +73,7 @@ def _lifespan(sim: api.Simulator, settings: SimulatorSettings):  # type: ignore[
             step_s=settings.step_s,
             paused=lambda: sim.kubelet_paused,
             process_mode=settings.mode == "process",
+            backoff=restarts.Backoff(settings.restart_backoff_s, settings.restart_backoff_max_s),
         )
         sim.on_write = kubelet.wake
         task = asyncio.create_task(kubelet.run(), name="kubesim-kubelet")

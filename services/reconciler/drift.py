@@ -21,6 +21,8 @@ from shared.messages import PodEvent, PodPhase
 KeyTuple = tuple[str, str, str, int]
 #: A pod whose image will not come alternates between these two while the kubelet backs off.
 _IMAGE_PULL_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull"})
+#: A container waiting for a Secret or ConfigMap that does not exist (yet).
+_CONFIG_REASONS = frozenset({"CreateContainerConfigError"})
 
 
 class Finding(enum.StrEnum):
@@ -39,6 +41,9 @@ class Finding(enum.StrEnum):
     """A pod Pending past the pending timeout: the task fails with what held it."""
     IMAGE_PULL_BACKOFF = "image-pull-backoff"
     """A pod stuck in ImagePullBackOff past its grace: the task fails."""
+    CONFIG_ERROR = "create-container-config-error"
+    """A pod waiting for a missing Secret or ConfigMap past its grace: the task fails, with the
+    kubelet's message naming the object."""
     VANISHED_POD = "vanished-pod"
     """A launched row whose pod is gone without a trace: relaunched, or failed if it ran."""
     STUCK_QUEUED = "stuck-queued"
@@ -78,6 +83,7 @@ class Limits:
     pending_timeout_s: float = 300.0
     image_pull_grace_s: float = 120.0
     queued_timeout_s: float = 600.0
+    config_error_grace_s: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -170,15 +176,33 @@ def _judge_live(pod: Observed, row: Known, *, now: datetime, limits: Limits) -> 
         return None
     if event.phase is not PodPhase.PENDING or event.started_at is not None:
         return None
-    if event.waiting_reason in _IMAGE_PULL_REASONS and _older_than(
-        pod.created_at, limits.image_pull_grace_s, now
-    ):
-        why = f"{pod.pending_why} (for more than {limits.image_pull_grace_s:g}s)"
-        return _verdict(Finding.IMAGE_PULL_BACKOFF, pod, row=row, why=why)
+    held = _held_past_grace(pod, limits=limits, now=now)
+    if held is not None:
+        finding, grace_s = held
+        why = f"{pod.pending_why} (for more than {grace_s:g}s)"
+        return _verdict(finding, pod, row=row, why=why)
     if _older_than(pod.created_at, limits.pending_timeout_s, now):
         why = f"pending timeout after {limits.pending_timeout_s:g}s: {pod.pending_why}"
         return _verdict(Finding.PENDING_TIMEOUT, pod, row=row, why=why)
     return None
+
+
+def _held_past_grace(
+    pod: Observed, *, limits: Limits, now: datetime
+) -> tuple[Finding, float] | None:
+    """A waiting reason that may still resolve (an image pull, a missing Secret or ConfigMap),
+    held longer than its grace: the finding and the grace."""
+    reason = pod.event.waiting_reason
+    graced = (
+        (Finding.IMAGE_PULL_BACKOFF, limits.image_pull_grace_s)
+        if reason in _IMAGE_PULL_REASONS
+        else (Finding.CONFIG_ERROR, limits.config_error_grace_s)
+        if reason in _CONFIG_REASONS
+        else None
+    )
+    if graced is None or not _older_than(pod.created_at, graced[1], now):
+        return None
+    return graced
 
 
 def _judge_podless(row: Known, *, now: datetime, limits: Limits) -> Verdict | None:

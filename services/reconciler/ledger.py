@@ -11,7 +11,12 @@ arrive:
   containers never started) is `up_for_reschedule`: the same try gets a new pod, up to
   `max_relaunches` times, then the task fails with the history in its reason;
 * a failure always says why: the terminated reason and exit code, the waiting reason that can
-  never resolve (ErrImagePull, InvalidImageName, ...), the eviction message, or the deletion.
+  never resolve (ErrImagePull, InvalidImageName with the image, ...), the pod's reason
+  (DeadlineExceeded, Evicted) with the kubelet's message, or the deletion. A container waiting
+  for a missing Secret or ConfigMap (CreateContainerConfigError) is not failed here: the sweeps
+  give it a grace period, as they give ImagePullBackOff;
+* pods never restart: rendering forces `restartPolicy: Never` (see `shared.k8s.rendering`), so
+  the first exit of the task's container is the task's outcome.
 
 Each decision also names the follow-ups owed once it is committed: capture the log tail, release
 the result finalizer, delete the pod, free the active-pod slot, relaunch.
@@ -29,17 +34,20 @@ from msgspec import structs
 from shared.db.models import STATE_RANK, TaskState
 from shared.messages import LaunchEvent, LaunchOutcome, PodEvent, PodPhase
 
-#: Waiting reasons no retry can fix: the task fails at once. (ImagePullBackOff is given a grace
-#: period by the sweeps: a registry may come back.)
+#: Waiting reasons no retry can fix: the task fails at once. (ImagePullBackOff and
+#: CreateContainerConfigError are given a grace period by the sweeps instead: a registry may come
+#: back, a missing Secret or ConfigMap may be created, and the kubelet then starts the container.)
 FAST_FAIL_REASONS = frozenset(
     {
         "ErrImagePull",
         "InvalidImageName",
-        "CreateContainerConfigError",
         "CreateContainerError",
         "ErrImageNeverPull",
     }
 )
+#: The pod-level reason of a pod the kubelet killed for its `activeDeadlineSeconds`: the task's
+#: own limit ran out, so it is a failure even when its container never started.
+DEADLINE_EXCEEDED = "DeadlineExceeded"
 
 
 class FollowUp(enum.Enum):
@@ -187,6 +195,8 @@ def _failed_reason(event: PodEvent) -> str:
 def _lost_before_start(row: Row, event: PodEvent) -> bool:
     """The pod went away or was killed before its task ever ran: not the task's fault."""
     if row.started_at is not None or event.started_at is not None:
+        return False
+    if event.reason == DEADLINE_EXCEEDED:
         return False
     going = event.deleted or event.deletion_requested
     if going and event.phase in (PodPhase.PENDING, PodPhase.FAILED, PodPhase.UNKNOWN):

@@ -273,6 +273,7 @@ def _sweep_settings(settings: Settings, rules: Rules) -> SweepSettings:
             pending_timeout_s=settings.pending_timeout_s,
             image_pull_grace_s=settings.image_pull_grace_s,
             queued_timeout_s=settings.queued_timeout_s,
+            config_error_grace_s=settings.config_error_grace_s,
         ),
         rules=rules,
         max_republishes=settings.max_republishes,

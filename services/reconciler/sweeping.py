@@ -241,6 +241,7 @@ def _moved_on(row: Row, verdict: Verdict) -> bool:
 _JUDGES = {
     Finding.PENDING_TIMEOUT: _abandon,
     Finding.IMAGE_PULL_BACKOFF: _abandon,
+    Finding.CONFIG_ERROR: _abandon,
     Finding.VANISHED_POD: _vanish,
     Finding.STUCK_QUEUED: _republish,
 }

@@ -18,6 +18,12 @@ namespace, `podrunner.io/*` and managed-by labels and annotations, the result fi
 `restartPolicy: Never` are podrunner's. Fields the server sets (`resourceVersion`, `uid`,
 `status`, ...) are dropped, since a create that carries them fails. The `base` container's image is
 the job's, else the one merged from template and override, else `PODRUNNER_WORKER_IMAGE`.
+
+`restartPolicy` is forced to Never whatever a template or override asks: under OnFailure or Always
+the kubelet would restart a failed task's container in place (CrashLoopBackOff) and the pod would
+stay Running, so the task would never end and its failure would be hidden. A task's retries are
+its tries (a new `try_number`, a new pod), decided by whoever submits it; the first exit of the
+`base` container is the try's outcome.
 """
 
 from __future__ import annotations
@@ -119,6 +125,8 @@ def _dynamic_pod(job: Job) -> dict[str, Any]:
 
 
 def _assert_ownership(pod: dict[str, Any], *, job: Job, settings: RenderSettings) -> dict[str, Any]:
+    """podrunner's fields, over whatever the layers said; `restartPolicy` is always Never, so a
+    failed task ends failed instead of restarting in place (see the module docstring)."""
     for top_level in ("apiVersion", "kind", "status"):
         pod.pop(top_level, None)
     metadata = pod.setdefault("metadata", {})

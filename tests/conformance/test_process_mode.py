@@ -109,3 +109,33 @@ def test_an_oom_annotation_kills_the_process_and_reports_oomkilled(sim: KubesimP
         137,
         "OOMKilled",
     )
+
+
+def test_a_failing_command_under_on_failure_runs_again_and_keeps_its_previous_log(
+    sim: KubesimProcess,
+) -> None:
+    body = pod_body("again")
+    body["spec"]["restartPolicy"] = "OnFailure"
+    body["spec"]["containers"][0]["command"] = ["sh", "-c", "echo attempt; exit 4"]
+    created = httpx.post(f"{sim.url}/api/v1/namespaces/default/pods", json=body)
+    assert created.status_code == 201, created.text
+    restarted = wait_for(
+        lambda: (
+            (p := pod(sim, "again"))["status"]["containerStatuses"][0]["restartCount"] >= 1 and p
+        ),
+        timeout_s=15,
+    )
+    assert restarted["status"]["phase"] == "Running"
+    assert restarted["status"]["containerStatuses"][0]["lastState"]["terminated"]["exitCode"] == 4
+    path = f"{sim.url}/api/v1/namespaces/default/pods/again/log"
+    assert httpx.get(path, params={"previous": "true"}).text == "attempt\n"
+
+
+def test_a_command_past_its_active_deadline_is_stopped(sim: KubesimProcess) -> None:
+    body = pod_body("slow")
+    body["spec"]["activeDeadlineSeconds"] = 1
+    body["spec"]["containers"][0]["command"] = ["sleep", "30"]
+    created = httpx.post(f"{sim.url}/api/v1/namespaces/default/pods", json=body)
+    assert created.status_code == 201, created.text
+    done = finished(sim, "slow")
+    assert (done["status"]["phase"], done["status"]["reason"]) == ("Failed", "DeadlineExceeded")

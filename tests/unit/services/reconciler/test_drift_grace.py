@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
+
+import msgspec
 
 from services.reconciler import drift
 from services.reconciler.drift import Finding, Known, Limits, Observed
@@ -74,3 +77,21 @@ def test_a_pending_pod_is_timed_from_its_creation() -> None:
 
 def test_a_running_pod_with_a_live_row_is_in_order() -> None:
     assert findings([pod(3600, phase=PodPhase.RUNNING)], [row(launched_age_s=3600)]) == []
+
+
+def waiting_pod(age_s: float, reason: str) -> Observed:
+    observed = pod(age_s)
+    event = msgspec.structs.replace(observed.event, waiting_reason=reason)
+    return Observed(event, observed.created_at, holds_result=True, pending_why=reason)
+
+
+def test_a_container_waiting_for_a_missing_config_fails_only_after_its_grace() -> None:
+    limits = Limits(grace_s=60, pending_timeout_s=300, config_error_grace_s=30)
+    rows = {KEY_TUPLE: row(launched_age_s=31)}
+    young = waiting_pod(29, "CreateContainerConfigError")
+    old = waiting_pod(31, "CreateContainerConfigError")
+    scan = functools.partial(drift.scan_pods, now=NOW, limits=limits, deletes=lambda _s: True)
+    assert scan([young], rows)[0] == []
+    verdicts = scan([old], rows)[0]
+    assert [v.finding for v in verdicts] == [Finding.CONFIG_ERROR]
+    assert verdicts[0].why == "CreateContainerConfigError (for more than 30s)"

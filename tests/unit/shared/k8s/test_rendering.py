@@ -250,3 +250,16 @@ def test_a_changed_template_file_is_read_again(tmp_path: Path) -> None:
     assert templates.load(path)["spec"]["priorityClassName"] == "low"
     path.write_text("kind: Pod\nspec: {priorityClassName: high, containers: [{name: base}]}\n")
     assert templates.load(path)["spec"]["priorityClassName"] == "high"
+
+
+@pytest.mark.parametrize("policy", [pytest.param(p, id=p) for p in ("OnFailure", "Always")])
+def test_a_template_asking_for_restarts_still_yields_never(tmp_path: Path, policy: str) -> None:
+    path = tmp_path / "restarting.yaml"
+    path.write_text(yaml.safe_dump({"spec": {"restartPolicy": policy, "containers": []}}))
+    assert render(template=path)["spec"]["restartPolicy"] == "Never"
+
+
+@pytest.mark.parametrize("policy", [pytest.param(p, id=p) for p in ("OnFailure", "Always")])
+def test_an_override_asking_for_restarts_still_yields_never(policy: str) -> None:
+    pod = render({"pod_override": {"spec": {"restartPolicy": policy}}})
+    assert pod["spec"]["restartPolicy"] == "Never"
