@@ -31,8 +31,11 @@ def job(task_id: str, behaviour: dict[str, str] | None = None, **changes: Any) -
 def submit(db: sqlalchemy.Engine, redis_url: str, jobs: Iterable[Job]) -> None:
     """Through the same intake as `podrunner submit` and the API: row first, then the queue."""
     queue = JobQueue(BrokerSettings(url=redis_url))
-    for each in jobs:
-        intake.submit(db, queue, each, default_namespace="jobs")
+    try:
+        for each in jobs:
+            intake.submit(db, queue, each, default_namespace="jobs")
+    finally:
+        queue.close()
 
 
 def publish_raw(redis_url: str, body: bytes) -> None:
