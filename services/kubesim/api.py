@@ -2,8 +2,10 @@
 
 One ASGI app (Starlette) dispatches by path. Every pod request passes, in order: authentication
 (when tokens are configured), authorisation (a restricted token gets the RBAC 403), injected
-latency and faults, then the handler. Handlers raise `ApiError` and the dispatcher answers with
-its Status (or the plain-text 429); nothing a client sends can produce an unhandled 500.
+latency and faults, then the handler, which negotiates the answer's representation from `Accept`
+(`negotiation`, `representing`). Handlers raise `ApiError` and the dispatcher answers with its
+Status (or the plain-text 429), in YAML when that is what was negotiated; nothing a client sends
+can produce an unhandled 500.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ from services.kubesim import (
     decoding,
     deleting,
     listing,
+    naming,
+    negotiation,
     podlogs,
     pods,
+    representing,
     statuses,
     validation,
 )
@@ -77,7 +82,9 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(content, status_code=status, media_type=JSON, headers=headers)
 
 
-def error_response(error: ApiError) -> Response:
+def error_response(
+    error: ApiError, encoding: negotiation.Encoding = negotiation.Encoding.JSON
+) -> Response:
     if error.plain_text:
         return Response(
             error.message,
@@ -85,7 +92,9 @@ def error_response(error: ApiError) -> Response:
             media_type="text/plain; charset=utf-8",
             headers=error.response_headers(),
         )
-    return json_response(error.status(), error.code, error.response_headers())
+    response = representing.encode(error.status(), encoding, error.code)
+    response.headers.update(error.response_headers())
+    return response
 
 
 def make_app(sim: Simulator) -> Starlette:
@@ -93,7 +102,8 @@ def make_app(sim: Simulator) -> Starlette:
         try:
             return await _route(request, sim)
         except ApiError as error:
-            return error_response(error)
+            accept = request.headers.get("accept")
+            return error_response(error, negotiation.error_encoding(accept))
         except Exception as error:  # the API server's own last resort: a logged 500 Status
             log.exception("kubesim_internal_error", path=request.url.path)
             return error_response(statuses.internal_error(f"{type(error).__name__}: {error}"))
@@ -132,10 +142,12 @@ async def _namespaced(request: Request, sim: Simulator, rest: list[str]) -> Resp
     if not rest:
         if request.method == "POST":
             return await _create_namespace(sim, request)
-        return _namespaces(sim)
+        negotiated = negotiation.negotiate(request.headers.get("accept"))
+        return _negotiated(sim, bytes(_namespaces(sim).body), negotiated, _query(request))
     namespace = rest[0]
     if len(rest) == 1:
-        return _namespace(sim, namespace)
+        negotiated = negotiation.negotiate(request.headers.get("accept"))
+        return _negotiated(sim, bytes(_namespace(sim, namespace).body), negotiated, _query(request))
     if rest[1] != "pods":
         raise statuses.unknown_path()
     if len(rest) == 2:
@@ -192,10 +204,14 @@ async def _pod_collection(request: Request, sim: Simulator, namespace: str | Non
     if request.method == "GET":
         verb = "watch" if _is_watch(query) else "list"
         await _guard(request, sim, verb, namespace or "")
-        parsed = listing.ListRequest.parse(namespace, query)
         if verb == "watch":
-            return _watch(sim, parsed, query)
-        return json_response(listing.list_pods(sim.cluster.store, parsed))
+            negotiation.negotiate_stream(request.headers.get("accept"))
+            return _watch(sim, listing.ListRequest.parse(namespace, query), query)
+        negotiated = negotiation.negotiate(request.headers.get("accept"))
+        parsed = listing.ListRequest.parse(namespace, query)
+        return _negotiated(
+            sim, listing.list_pods(sim.cluster.store, parsed, query), negotiated, query
+        )
     if namespace is None:
         raise statuses.method_not_allowed(request.method)
     if request.method == "POST":
@@ -205,7 +221,7 @@ async def _pod_collection(request: Request, sim: Simulator, namespace: str | Non
         created = pods.create(sim.cluster, namespace, body, dry_run=query.get("dryRun") == "All")
         sim.on_write()
         await _slow_answer(sim, "create")
-        return json_response(created.full(), 201, warnings)
+        return json_response(created.full(), 201, _warning(warnings, naming.warnings(created.name)))
     if request.method == "DELETE":
         await _guard(request, sim, "delete", namespace)
         return await _delete_collection(request, sim, namespace, query)
@@ -236,6 +252,22 @@ def _unknown_fields(body: Any, query: dict[str, str]) -> dict[str, str]:
     return {"Warning": ", ".join(f'299 - "unknown field \\"{name}\\""' for name in unknown)}
 
 
+def _warning(headers: dict[str, str], more: list[str]) -> dict[str, str]:
+    """`headers` with the warnings `more` added to its Warning header."""
+    texts = [headers["Warning"]] if "Warning" in headers else []
+    texts += [f'299 - "{text}"' for text in more]
+    return {**headers, "Warning": ", ".join(texts)} if texts else headers
+
+
+def _negotiated(
+    sim: Simulator, body: bytes, negotiated: negotiation.Negotiated, query: dict[str, str]
+) -> Response:
+    now = sim.cluster.wall_clock()
+    return representing.respond(
+        body, negotiated, now=now, include_object=query.get("includeObject")
+    )
+
+
 async def _pod(
     request: Request, sim: Simulator, namespace: str, name: str, sub: str | None
 ) -> Response:
@@ -263,6 +295,10 @@ async def _pod(
     if verb is None or (sub == "status" and method == "DELETE") or sub in ("log", "binding"):
         raise statuses.method_not_allowed(method)
     await _guard(request, sim, verb, namespace, name)
+    if verb == "get":
+        negotiated = negotiation.negotiate(request.headers.get("accept"))
+        stored = sim.cluster.require(namespace, name)
+        return _negotiated(sim, stored.full(), negotiated, _query(request))
     result = await _pod_verb(request, sim, namespace, name, verb, status=sub == "status")
     if verb != "get":
         sim.on_write()
