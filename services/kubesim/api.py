@@ -24,16 +24,15 @@ from starlette.routing import Route
 
 from services.kubesim import (
     admin,
-    decoding,
+    createwarnings,
     deleting,
     listing,
-    naming,
+    namespaces,
     negotiation,
     podlogs,
     pods,
     representing,
     statuses,
-    validation,
 )
 from services.kubesim.faults import Faults
 from services.kubesim.logs import LogStore
@@ -41,7 +40,6 @@ from services.kubesim.pods import Cluster
 from services.kubesim.statuses import ApiError
 from services.kubesim.store import Stored
 from services.kubesim.watching import Watch, WatchOptions
-from shared.k8s import syntax
 
 JSON = "application/json"
 log = structlog.get_logger()
@@ -141,13 +139,14 @@ async def _core(request: Request, sim: Simulator, rest: list[str]) -> Response:
 async def _namespaced(request: Request, sim: Simulator, rest: list[str]) -> Response:
     if not rest:
         if request.method == "POST":
-            return await _create_namespace(sim, request)
+            created = namespaces.create(sim.cluster, await _body(request))
+            return json_response(created, 201)
         negotiated = negotiation.negotiate(request.headers.get("accept"))
-        return _negotiated(sim, bytes(_namespaces(sim).body), negotiated, _query(request))
+        return _negotiated(sim, namespaces.listed(sim.cluster), negotiated, _query(request))
     namespace = rest[0]
     if len(rest) == 1:
         negotiated = negotiation.negotiate(request.headers.get("accept"))
-        return _negotiated(sim, bytes(_namespace(sim, namespace).body), negotiated, _query(request))
+        return _negotiated(sim, namespaces.get(sim.cluster, namespace), negotiated, _query(request))
     if rest[1] != "pods":
         raise statuses.unknown_path()
     if len(rest) == 2:
@@ -217,11 +216,12 @@ async def _pod_collection(request: Request, sim: Simulator, namespace: str | Non
     if request.method == "POST":
         body = await _body(request)
         await _guard(request, sim, "create", namespace, _name_in(body))
-        warnings = _unknown_fields(body, query)
+        warnings = createwarnings.unknown_fields(body, query)
         created = pods.create(sim.cluster, namespace, body, dry_run=query.get("dryRun") == "All")
         sim.on_write()
         await _slow_answer(sim, "create")
-        return json_response(created.full(), 201, _warning(warnings, naming.warnings(created.name)))
+        warnings += createwarnings.for_name(created.name)
+        return json_response(created.full(), 201, createwarnings.header(warnings))
     if request.method == "DELETE":
         await _guard(request, sim, "delete", namespace)
         return await _delete_collection(request, sim, namespace, query)
@@ -239,24 +239,6 @@ def _name_in(body: Any) -> str:
     metadata = body.get("metadata") if isinstance(body, dict) else None
     name = metadata.get("name") if isinstance(metadata, dict) else None
     return name if isinstance(name, str) else ""
-
-
-def _unknown_fields(body: Any, query: dict[str, str]) -> dict[str, str]:
-    """Type-check the body; unknown fields are a 400 under Strict, a Warning header otherwise."""
-    unknown = decoding.check_pod(body)
-    if not unknown or query.get("fieldValidation") == "Ignore":
-        return {}
-    if query.get("fieldValidation") == "Strict":
-        listed = ", ".join(f'unknown field "{name}"' for name in unknown)
-        raise statuses.bad_request(f"strict decoding error: {listed}")
-    return {"Warning": ", ".join(f'299 - "unknown field \\"{name}\\""' for name in unknown)}
-
-
-def _warning(headers: dict[str, str], more: list[str]) -> dict[str, str]:
-    """`headers` with the warnings `more` added to its Warning header."""
-    texts = [headers["Warning"]] if "Warning" in headers else []
-    texts += [f'299 - "{text}"' for text in more]
-    return {**headers, "Warning": ", ".join(texts)} if texts else headers
 
 
 def _negotiated(
@@ -368,45 +350,6 @@ def _watch(sim: Simulator, request: listing.ListRequest, query: dict[str, str]) 
             sim.watches.discard(watch)
 
     return StreamingResponse(stream(), media_type=JSON)
-
-
-def _namespaces(sim: Simulator) -> Response:
-    items = [_namespace_obj(ns) for ns in sorted(sim.cluster.namespaces)]
-    meta = {"resourceVersion": str(sim.cluster.store.rv)}
-    return json_response(
-        {"kind": "NamespaceList", "apiVersion": "v1", "metadata": meta, "items": items}
-    )
-
-
-async def _create_namespace(sim: Simulator, request: Request) -> Response:
-    body = await _body(request)
-    name = (
-        str(((body or {}).get("metadata") or {}).get("name") or "")
-        if isinstance(body, dict)
-        else ""
-    )
-    if not syntax.is_dns_label(name):
-        cause = validation.invalid_value("metadata.name", name, validation.LABEL_NAME_MESSAGE)
-        raise statuses.invalid("Namespace", name, [cause])
-    if name in sim.cluster.namespaces:
-        message = f'namespaces "{name}" already exists'
-        raise ApiError(409, "AlreadyExists", message, {"name": name, "kind": "namespaces"})
-    sim.cluster.namespaces.add(name)
-    return json_response({"kind": "Namespace", "apiVersion": "v1", **_namespace_obj(name)}, 201)
-
-
-def _namespace(sim: Simulator, namespace: str) -> Response:
-    if namespace not in sim.cluster.namespaces:
-        raise statuses.not_found(namespace, resource="namespaces")
-    return json_response({"kind": "Namespace", "apiVersion": "v1", **_namespace_obj(namespace)})
-
-
-def _namespace_obj(namespace: str) -> dict[str, Any]:
-    return {
-        "metadata": {"name": namespace, "uid": f"ns-{namespace}", "resourceVersion": "1"},
-        "spec": {"finalizers": ["kubernetes"]},
-        "status": {"phase": "Active"},
-    }
 
 
 def _discovery(parts: list[str]) -> Response:

@@ -97,9 +97,10 @@ def error_encoding(header: str | None) -> Encoding:
     if not header:
         return Encoding.JSON
     for clause in parse_accept(header):
-        for media_type in MEDIA_TYPES[:2]:
-            if clause.matches(media_type) and not {"as", "g", "v"} & clause.params.keys():
-                return Encoding(media_type)
+        for media_type in MEDIA_TYPES:
+            chosen = _accept(clause, Encoding(media_type)) if clause.matches(media_type) else None
+            if chosen is not None and chosen.transform is Transform.NONE:
+                return chosen.encoding
     return Encoding.JSON
 
 
