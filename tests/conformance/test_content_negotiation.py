@@ -7,6 +7,8 @@ Table, and 406 NotAcceptable naming the media types it accepts when nothing fits
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import yaml
 
@@ -44,7 +46,8 @@ def test_a_metadata_only_list_has_partial_items_and_the_list_metadata(
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
     assert (body["kind"], body["apiVersion"]) == ("PartialObjectMetadataList", "meta.k8s.io/v1")
-    assert body["metadata"]["continue"] and body["metadata"]["resourceVersion"]
+    assert body["metadata"]["continue"]
+    assert body["metadata"]["resourceVersion"]
     [item] = body["items"]
     assert (item["kind"], item["apiVersion"]) == ("PartialObjectMetadata", "meta.k8s.io/v1")
     assert item["metadata"]["name"] == "a"
@@ -64,9 +67,7 @@ def test_a_metadata_only_get_is_one_partial_object(target: Target, two_pods: str
     assert "spec" not in body
 
 
-def test_v1beta1_metadata_is_served_with_its_own_api_version(
-    target: Target, two_pods: str
-) -> None:
+def test_v1beta1_metadata_is_served_with_its_own_api_version(target: Target, two_pods: str) -> None:
     accept = "application/json;as=PartialObjectMetadataList;v=v1beta1;g=meta.k8s.io"
     status, _, content = get(target, f"/api/v1/namespaces/{two_pods}/pods", accept)
     assert status == 200
@@ -196,6 +197,7 @@ def test_an_error_asked_for_in_yaml_is_a_yaml_status(target: Target, namespace: 
 
 
 def test_the_official_clients_accept_headers_are_served(target: Target, two_pods: str) -> None:
-    pods = target.api.list_namespaced_pod(two_pods)
+    pods: Any = target.api.list_namespaced_pod(two_pods)
     assert [p.metadata.name for p in pods.items] == ["a", "b"]
-    assert target.api.read_namespaced_pod("a", two_pods).metadata.name == "a"
+    pod: Any = target.api.read_namespaced_pod("a", two_pods)
+    assert pod.metadata.name == "a"
