@@ -256,6 +256,8 @@ async def _pod(
     method = request.method
     if sub == "log" and method == "GET":
         await _guard(request, sim, "get", namespace, name)
+        # negotiated like any get, although the answer is plain text: `text/plain` alone is a 406
+        negotiation.negotiate(request.headers.get("accept"))
         return await podlogs.serve(request, sim.cluster, sim.logs, namespace, name)
     if sub == "binding" and method == "POST":
         await _guard(request, sim, "create", namespace, name)
