@@ -1,6 +1,7 @@
 """Tables (`as=Table`): the server-side printing kubectl shows, for pods, namespaces and the rest.
 
-Column definitions follow the API server's printers: pods get Name, Ready, Status, Restarts, Age
+Column definitions (names, types, priorities, the API documentation as descriptions) follow the
+API server's printers: pods get Name, Ready, Status, Restarts, Age
 and, at priority 1, IP, Node, Nominated Node, Readiness Gates; namespaces Name, Status, Age; any
 other kind the default Name and Created At. Each row's `object` is, by `includeObject`, the
 object's metadata (`Metadata`, the default), the whole object (`Object`) or null (`None`).
@@ -14,6 +15,31 @@ from services.kubesim import podrows
 
 _NAME = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"  # noqa: E501
 _CREATED = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"  # noqa: E501
+
+_POD_IP = (
+    "IP address allocated to the pod. Routable at least within the cluster. "
+    "Empty if not yet allocated."
+)
+_NODE_NAME = (
+    "NodeName is a request to schedule this pod onto a specific node. If it is non-empty, the "
+    "scheduler simply schedules this pod onto that node, assuming that it fits resource "
+    "requirements."
+)
+_NOMINATED = (
+    "nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot "
+    "be scheduled right away as preemption victims receive their graceful termination periods. "
+    "This field does not guarantee that the pod will be scheduled on this node. Scheduler may "
+    "decide to place the pod elsewhere if other nodes become available sooner. Scheduler may also "
+    "decide to give the resources on this node to a higher priority pod that is created after "
+    "preemption. As a result, this field may be different than PodSpec.nodeName when the pod is "
+    "scheduled."
+)
+_GATES = (
+    "If specified, all readiness gates will be evaluated for pod readiness. A pod is ready when "
+    "all its containers are ready AND all conditions specified in the readiness gates have status "
+    'equal to "True" More info: https://git.k8s.io/enhancements/keps/sig-network/'
+    "580-pod-readiness-gates"
+)
 
 
 def _column(name: str, description: str, **extra: Any) -> dict[str, Any]:
@@ -31,10 +57,10 @@ _POD_COLUMNS = [
         "container in this pod has restarted.",
     ),
     _column("Age", _CREATED),
-    _column("IP", "IP address allocated to the pod.", priority=1),
-    _column("Node", "The node the pod is scheduled on.", priority=1),
-    _column("Nominated Node", "The node the pod is nominated to run on.", priority=1),
-    _column("Readiness Gates", "The readiness gates of the pod.", priority=1),
+    _column("IP", _POD_IP, priority=1),
+    _column("Node", _NODE_NAME, priority=1),
+    _column("Nominated Node", _NOMINATED, priority=1),
+    _column("Readiness Gates", _GATES, priority=1),
 ]
 _NAMESPACE_COLUMNS = [
     _column("Name", _NAME, format="name"),
