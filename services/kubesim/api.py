@@ -203,11 +203,12 @@ async def _pod_collection(request: Request, sim: Simulator, namespace: str | Non
     if request.method == "GET":
         verb = "watch" if _is_watch(query) else "list"
         await _guard(request, sim, verb, namespace or "")
-        if verb == "watch":
-            negotiation.negotiate_stream(request.headers.get("accept"))
-            return _watch(sim, listing.ListRequest.parse(namespace, query), query)
+        # a watch is negotiated as a list first, then (its options parsed) for a stream
         negotiated = negotiation.negotiate(request.headers.get("accept"))
         parsed = listing.ListRequest.parse(namespace, query)
+        if verb == "watch":
+            negotiation.negotiate_stream(request.headers.get("accept"))
+            return _watch(sim, parsed, query)
         return _negotiated(
             sim, listing.list_pods(sim.cluster.store, parsed, query), negotiated, query
         )

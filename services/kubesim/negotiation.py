@@ -7,7 +7,8 @@ match JSON first. A clause asking for a transformation (`as=`, `g=`, `v=`) is ac
 `meta.k8s.io/v1` or `v1beta1`; any other, or `stream=` on YAML, makes the clause unacceptable and
 the next one is tried. Unknown parameters are ignored. kubesim cannot encode protobuf, so a
 protobuf clause is passed over as if unacceptable: with a JSON fallback the answer is JSON, alone it
-is the 406 the server would send for an unknown type. Watches accept only the streaming types.
+is the 406 the server would send for an unknown type. A watch is negotiated as a list first, then
+for a stream: JSON only (kubesim streams no transformed or protobuf events).
 """
 
 from __future__ import annotations

@@ -187,6 +187,18 @@ def test_a_watch_asking_for_yaml_is_406_naming_the_streaming_types(
     )
 
 
+def test_a_watch_accepting_no_known_type_is_406_naming_the_plain_types(
+    target: Target, namespace: str
+) -> None:
+    response = target.http.get(
+        f"/api/v1/namespaces/{namespace}/pods",
+        params={"watch": "1", "timeoutSeconds": "1"},
+        headers={"Accept": "text/plain"},
+    )
+    assert response.status_code == 406
+    assert response.json()["message"] == ACCEPTED
+
+
 def test_an_error_asked_for_in_yaml_is_a_yaml_status(target: Target, namespace: str) -> None:
     status, content_type, content = get(
         target, f"/api/v1/namespaces/{namespace}/pods/missing", "application/yaml"
