@@ -207,8 +207,8 @@ async def _pod_collection(request: Request, sim: Simulator, namespace: str | Non
         negotiated = negotiation.negotiate(request.headers.get("accept"))
         parsed = listing.ListRequest.parse(namespace, query)
         if verb == "watch":
-            negotiation.negotiate_stream(request.headers.get("accept"))
-            return _watch(sim, parsed, query)
+            streamed = negotiation.negotiate_stream(request.headers.get("accept"))
+            return _watch(sim, parsed, query, streamed)
         return _negotiated(
             sim, listing.list_pods(sim.cluster.store, parsed, query), negotiated, query
         )
@@ -332,7 +332,12 @@ async def _delete_collection(
     return json_response(body)
 
 
-def _watch(sim: Simulator, request: listing.ListRequest, query: dict[str, str]) -> Response:
+def _watch(
+    sim: Simulator,
+    request: listing.ListRequest,
+    query: dict[str, str],
+    negotiated: negotiation.Negotiated,
+) -> Response:
     timeout = query.get("timeoutSeconds")
     options = WatchOptions(
         namespace=request.namespace,
@@ -341,6 +346,7 @@ def _watch(sim: Simulator, request: listing.ListRequest, query: dict[str, str]) 
         bookmarks=listing._flag(query.get("allowWatchBookmarks")) is True,
         timeout_s=float(timeout) if timeout and timeout.isdigit() and int(timeout) > 0 else None,
         bookmark_interval_s=sim.bookmark_interval_s,
+        transform=representing.event_transform(negotiated),
     )
     watch, first = listing.open_watch(sim.cluster.store, request, options, query)
     sim.watches.add(watch)

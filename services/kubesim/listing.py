@@ -22,7 +22,7 @@ from services.kubesim import selectors, statuses
 from services.kubesim.selectors import FieldSelector, LabelSelector, SelectorError
 from services.kubesim.statuses import ApiError, Cause
 from services.kubesim.store import Store, Stored, TooOld
-from services.kubesim.watching import Watch, WatchOptions, bookmark_line, event_line
+from services.kubesim.watching import Watch, WatchOptions, event_line
 
 CONTINUE_TOO_OLD = (
     "The provided continue parameter is too old to display a consistent list result. You can "
@@ -241,12 +241,12 @@ def open_watch(
         return watch, []
     if send_initial or rv_text in ("", "0"):
         first = [
-            event_line("ADDED", stored.full())
+            event_line("ADDED", watch.shown(stored.full()))
             for stored in store.keys_from(_begin(request))
             if watch.matches(stored)
         ]
         if options.bookmarks and send_initial:
-            first.append(bookmark_line(store.rv, initial_events_end=True))
+            first.append(watch.bookmark(store.rv, initial_events_end=True))
         store.subscribe(watch)
         return watch, first
     start = _rv_number(rv_text)

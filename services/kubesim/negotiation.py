@@ -8,7 +8,7 @@ match JSON first. A clause asking for a transformation (`as=`, `g=`, `v=`) is ac
 the next one is tried. Unknown parameters are ignored. kubesim cannot encode protobuf, so a
 protobuf clause is passed over as if unacceptable: with a JSON fallback the answer is JSON, alone it
 is the 406 the server would send for an unknown type. A watch is negotiated as a list first, then
-for a stream: JSON only (kubesim streams no transformed or protobuf events).
+for a stream: JSON events, whole or metadata only (kubesim streams no Table or protobuf events).
 """
 
 from __future__ import annotations
@@ -39,6 +39,10 @@ class Transform(enum.Enum):
     PARTIAL = "PartialObjectMetadata"
     PARTIAL_LIST = "PartialObjectMetadataList"
     TABLE = "Table"
+
+
+#: The transformations kubesim can apply to watch events (no Tables in a stream).
+_STREAMED = (Transform.NONE, Transform.PARTIAL)
 
 
 @dataclass(frozen=True)
@@ -81,15 +85,15 @@ def negotiate(header: str | None) -> Negotiated:
     raise not_acceptable(MEDIA_TYPES)
 
 
-def negotiate_stream(header: str | None) -> None:
-    """Check a watch's `Accept`: it must allow JSON (kubesim streams no transformed events)."""
+def negotiate_stream(header: str | None) -> Negotiated:
+    """A watch's representation: JSON events, whole or metadata only (PartialObjectMetadata)."""
     if not header:
-        return
+        return Negotiated()
     for clause in parse_accept(header):
         if clause.matches(Encoding.JSON.value):
             chosen = _accept(clause, Encoding.JSON)
-            if chosen is not None and chosen.transform is Transform.NONE:
-                return
+            if chosen is not None and chosen.transform in _STREAMED:
+                return chosen
     raise not_acceptable(STREAM_MEDIA_TYPES)
 
 

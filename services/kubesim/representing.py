@@ -5,10 +5,13 @@ The transformations are the API server's: `PartialObjectMetadata` for one object
 meta.k8s.io); the wrong one of the two for the answer is a 406 naming the server's internal Go type.
 A Table carries the printer's columns and one row per object (`tables`). YAML is the JSON object
 with its keys sorted, as the server's converter writes it. The response type is the encoding alone.
+A watch asking for metadata only gets each event's object (bookmarks included) as a
+`PartialObjectMetadata`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -63,6 +66,14 @@ def transform(
         case Transform.TABLE:
             return tables.table(obj, version, now=now, include_object=include_object)
     return obj
+
+
+def event_transform(negotiated: Negotiated) -> Callable[[bytes], bytes] | None:
+    """What a watch does to each event's object: nothing, or keep its metadata only."""
+    if negotiated.transform is not Transform.PARTIAL:
+        return None
+    version = negotiated.group_version
+    return lambda obj: orjson.dumps(partial(orjson.loads(obj), version))
 
 
 def partial(obj: dict[str, Any], version: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import orjson
@@ -45,6 +45,9 @@ class WatchOptions:
     bookmarks: bool = False
     timeout_s: float | None = None
     bookmark_interval_s: float = 60.0
+    #: What each event's object becomes (metadata only, for `as=PartialObjectMetadata`); None
+    #: sends the stored bytes as they are.
+    transform: Callable[[bytes], bytes] | None = None
 
 
 def event_line(kind: str, obj: bytes) -> bytes:
@@ -107,10 +110,21 @@ class Watch:
     def line_for(self, event: Event) -> bytes | None:
         was, now = self.matches(event.old), self.matches(event.new)
         if now and event.new is not None:
-            return event_line("MODIFIED" if was else "ADDED", event.new.full())
+            return event_line("MODIFIED" if was else "ADDED", self.shown(event.new.full()))
         if was and event.old is not None:
-            return event_line("DELETED", event.old.at_revision(event.rv).full())
+            return event_line("DELETED", self.shown(event.old.at_revision(event.rv).full()))
         return None
+
+    def shown(self, obj: bytes) -> bytes:
+        """An event's object as this watch sends it."""
+        transform = self.options.transform
+        return obj if transform is None else transform(obj)
+
+    def bookmark(self, rv: int, *, initial_events_end: bool = False) -> bytes:
+        if self.options.transform is None:
+            return bookmark_line(rv, initial_events_end=initial_events_end)
+        line = orjson.loads(bookmark_line(rv, initial_events_end=initial_events_end))
+        return event_line("BOOKMARK", self.shown(orjson.dumps(line["object"])))
 
     def end(self, how: Ending | ApiError) -> None:
         """Make the stream finish after what is already queued."""
@@ -171,7 +185,7 @@ class Watch:
         """A bookmark line when one is due and the revision moved past the watch's start."""
         if clock.bookmark_due() and self.store.rv > self.start_rv:
             self.sent_rv = self.store.rv
-            return bookmark_line(self.store.rv)
+            return self.bookmark(self.store.rv)
         return b""
 
 

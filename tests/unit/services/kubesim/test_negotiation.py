@@ -69,9 +69,13 @@ def test_nothing_servable_is_406_with_the_servers_list(header: str) -> None:
     )
 
 
-def test_a_watch_accepts_json_but_not_a_transformed_stream() -> None:
-    negotiation.negotiate_stream("application/json;stream=watch")
-    negotiation.negotiate_stream("*/*")
+def test_a_watch_streams_json_whole_or_metadata_only_but_no_list_or_table() -> None:
+    assert negotiation.negotiate_stream("application/json;stream=watch") == Negotiated()
+    assert negotiation.negotiate_stream("*/*") == Negotiated()
+    partial = "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"
+    assert negotiation.negotiate_stream(partial).transform is Transform.PARTIAL
+    with pytest.raises(ApiError):
+        negotiation.negotiate_stream("application/json;as=Table;v=v1;g=meta.k8s.io")
     with pytest.raises(ApiError) as raised:
         negotiation.negotiate_stream(META_LIST)
     assert raised.value.message.endswith("application/vnd.kubernetes.protobuf;stream=watch")
