@@ -2,8 +2,10 @@
 
 One ASGI app (Starlette) dispatches by path. Every pod request passes, in order: authentication
 (when tokens are configured), authorisation (a restricted token gets the RBAC 403), injected
-latency and faults, then the handler. Handlers raise `ApiError` and the dispatcher answers with
-its Status (or the plain-text 429); nothing a client sends can produce an unhandled 500.
+latency and faults, then the handler, which negotiates the answer's representation from `Accept`
+(`negotiation`, `representing`). Handlers raise `ApiError` and the dispatcher answers with its
+Status (or the plain-text 429), in YAML when that is what was negotiated; nothing a client sends
+can produce an unhandled 500.
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ from starlette.routing import Route
 from services.kubesim import (
     admin,
     configs,
-    decoding,
+    createwarnings,
     deleting,
     listing,
+    namespaces,
+    negotiation,
     podlogs,
     pods,
+    representing,
     statuses,
-    validation,
 )
 from services.kubesim.faults import Faults
 from services.kubesim.logs import LogStore
@@ -37,7 +41,6 @@ from services.kubesim.pods import Cluster
 from services.kubesim.statuses import ApiError
 from services.kubesim.store import Stored
 from services.kubesim.watching import Watch, WatchOptions
-from shared.k8s import syntax
 
 JSON = "application/json"
 log = structlog.get_logger()
@@ -80,7 +83,9 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(content, status_code=status, media_type=JSON, headers=headers)
 
 
-def error_response(error: ApiError) -> Response:
+def error_response(
+    error: ApiError, encoding: negotiation.Encoding = negotiation.Encoding.JSON
+) -> Response:
     if error.plain_text:
         return Response(
             error.message,
@@ -88,7 +93,9 @@ def error_response(error: ApiError) -> Response:
             media_type="text/plain; charset=utf-8",
             headers=error.response_headers(),
         )
-    return json_response(error.status(), error.code, error.response_headers())
+    response = representing.encode(error.status(), encoding, error.code)
+    response.headers.update(error.response_headers())
+    return response
 
 
 def make_app(sim: Simulator) -> Starlette:
@@ -96,7 +103,8 @@ def make_app(sim: Simulator) -> Starlette:
         try:
             return await _route(request, sim)
         except ApiError as error:
-            return error_response(error)
+            accept = request.headers.get("accept")
+            return error_response(error, negotiation.error_encoding(accept))
         except Exception as error:  # the API server's own last resort: a logged 500 Status
             log.exception("kubesim_internal_error", path=request.url.path)
             return error_response(statuses.internal_error(f"{type(error).__name__}: {error}"))
@@ -134,11 +142,14 @@ async def _core(request: Request, sim: Simulator, rest: list[str]) -> Response:
 async def _namespaced(request: Request, sim: Simulator, rest: list[str]) -> Response:
     if not rest:
         if request.method == "POST":
-            return await _create_namespace(sim, request)
-        return _namespaces(sim)
+            created = namespaces.create(sim.cluster, await _body(request))
+            return json_response(created, 201)
+        negotiated = negotiation.negotiate(request.headers.get("accept"))
+        return _negotiated(sim, namespaces.listed(sim.cluster), negotiated, _query(request))
     namespace = rest[0]
     if len(rest) == 1:
-        return _namespace(sim, namespace)
+        negotiated = negotiation.negotiate(request.headers.get("accept"))
+        return _negotiated(sim, namespaces.get(sim.cluster, namespace), negotiated, _query(request))
     if rest[1] in configs.KINDS:
         verb, name = configs.verb_of(request.method, rest[2:])
         await _guard(request, sim, verb, namespace, name)
@@ -203,20 +214,26 @@ async def _pod_collection(request: Request, sim: Simulator, namespace: str | Non
     if request.method == "GET":
         verb = "watch" if _is_watch(query) else "list"
         await _guard(request, sim, verb, namespace or "")
+        # a watch is negotiated as a list first, then (its options parsed) for a stream
+        negotiated = negotiation.negotiate(request.headers.get("accept"))
         parsed = listing.ListRequest.parse(namespace, query)
         if verb == "watch":
-            return _watch(sim, parsed, query)
-        return json_response(listing.list_pods(sim.cluster.store, parsed))
+            streamed = negotiation.negotiate_stream(request.headers.get("accept"))
+            return _watch(sim, parsed, query, streamed)
+        return _negotiated(
+            sim, listing.list_pods(sim.cluster.store, parsed, query), negotiated, query
+        )
     if namespace is None:
         raise statuses.method_not_allowed(request.method)
     if request.method == "POST":
         body = await _body(request)
         await _guard(request, sim, "create", namespace, _name_in(body))
-        warnings = _unknown_fields(body, query)
+        warnings = createwarnings.unknown_fields(body, query)
         created = pods.create(sim.cluster, namespace, body, dry_run=query.get("dryRun") == "All")
         sim.on_write()
         await _slow_answer(sim, "create")
-        return json_response(created.full(), 201, warnings)
+        warnings += createwarnings.for_name(created.name)
+        return json_response(created.full(), 201, createwarnings.header(warnings))
     if request.method == "DELETE":
         await _guard(request, sim, "delete", namespace)
         return await _delete_collection(request, sim, namespace, query)
@@ -236,15 +253,13 @@ def _name_in(body: Any) -> str:
     return name if isinstance(name, str) else ""
 
 
-def _unknown_fields(body: Any, query: dict[str, str]) -> dict[str, str]:
-    """Type-check the body; unknown fields are a 400 under Strict, a Warning header otherwise."""
-    unknown = decoding.check_pod(body)
-    if not unknown or query.get("fieldValidation") == "Ignore":
-        return {}
-    if query.get("fieldValidation") == "Strict":
-        listed = ", ".join(f'unknown field "{name}"' for name in unknown)
-        raise statuses.bad_request(f"strict decoding error: {listed}")
-    return {"Warning": ", ".join(f'299 - "unknown field \\"{name}\\""' for name in unknown)}
+def _negotiated(
+    sim: Simulator, body: bytes, negotiated: negotiation.Negotiated, query: dict[str, str]
+) -> Response:
+    now = sim.cluster.wall_clock()
+    return representing.respond(
+        body, negotiated, now=now, include_object=query.get("includeObject")
+    )
 
 
 async def _pod(
@@ -253,6 +268,8 @@ async def _pod(
     method = request.method
     if sub == "log" and method == "GET":
         await _guard(request, sim, "get", namespace, name)
+        # negotiated like any get, although the answer is plain text: `text/plain` alone is a 406
+        negotiation.negotiate(request.headers.get("accept"))
         return await podlogs.serve(request, sim.cluster, sim.logs, namespace, name)
     if sub == "binding" and method == "POST":
         await _guard(request, sim, "create", namespace, name)
@@ -274,6 +291,10 @@ async def _pod(
     if verb is None or (sub == "status" and method == "DELETE") or sub in ("log", "binding"):
         raise statuses.method_not_allowed(method)
     await _guard(request, sim, verb, namespace, name)
+    if verb == "get":
+        negotiated = negotiation.negotiate(request.headers.get("accept"))
+        stored = sim.cluster.require(namespace, name)
+        return _negotiated(sim, stored.full(), negotiated, _query(request))
     result = await _pod_verb(request, sim, namespace, name, verb, status=sub == "status")
     if verb != "get":
         sim.on_write()
@@ -322,7 +343,12 @@ async def _delete_collection(
     return json_response(body)
 
 
-def _watch(sim: Simulator, request: listing.ListRequest, query: dict[str, str]) -> Response:
+def _watch(
+    sim: Simulator,
+    request: listing.ListRequest,
+    query: dict[str, str],
+    negotiated: negotiation.Negotiated,
+) -> Response:
     timeout = query.get("timeoutSeconds")
     options = WatchOptions(
         namespace=request.namespace,
@@ -331,6 +357,7 @@ def _watch(sim: Simulator, request: listing.ListRequest, query: dict[str, str]) 
         bookmarks=listing._flag(query.get("allowWatchBookmarks")) is True,
         timeout_s=float(timeout) if timeout and timeout.isdigit() and int(timeout) > 0 else None,
         bookmark_interval_s=sim.bookmark_interval_s,
+        transform=representing.event_transform(negotiated),
     )
     watch, first = listing.open_watch(sim.cluster.store, request, options, query)
     sim.watches.add(watch)
@@ -343,45 +370,6 @@ def _watch(sim: Simulator, request: listing.ListRequest, query: dict[str, str]) 
             sim.watches.discard(watch)
 
     return StreamingResponse(stream(), media_type=JSON)
-
-
-def _namespaces(sim: Simulator) -> Response:
-    items = [_namespace_obj(ns) for ns in sorted(sim.cluster.namespaces)]
-    meta = {"resourceVersion": str(sim.cluster.store.rv)}
-    return json_response(
-        {"kind": "NamespaceList", "apiVersion": "v1", "metadata": meta, "items": items}
-    )
-
-
-async def _create_namespace(sim: Simulator, request: Request) -> Response:
-    body = await _body(request)
-    name = (
-        str(((body or {}).get("metadata") or {}).get("name") or "")
-        if isinstance(body, dict)
-        else ""
-    )
-    if not syntax.is_dns_label(name):
-        cause = validation.invalid_value("metadata.name", name, validation.LABEL_NAME_MESSAGE)
-        raise statuses.invalid("Namespace", name, [cause])
-    if name in sim.cluster.namespaces:
-        message = f'namespaces "{name}" already exists'
-        raise ApiError(409, "AlreadyExists", message, {"name": name, "kind": "namespaces"})
-    sim.cluster.namespaces.add(name)
-    return json_response({"kind": "Namespace", "apiVersion": "v1", **_namespace_obj(name)}, 201)
-
-
-def _namespace(sim: Simulator, namespace: str) -> Response:
-    if namespace not in sim.cluster.namespaces:
-        raise statuses.not_found(namespace, resource="namespaces")
-    return json_response({"kind": "Namespace", "apiVersion": "v1", **_namespace_obj(namespace)})
-
-
-def _namespace_obj(namespace: str) -> dict[str, Any]:
-    return {
-        "metadata": {"name": namespace, "uid": f"ns-{namespace}", "resourceVersion": "1"},
-        "spec": {"finalizers": ["kubernetes"]},
-        "status": {"phase": "Active"},
-    }
 
 
 def _discovery(parts: list[str]) -> Response:

@@ -5,7 +5,9 @@ state, `"0"` any state (and a `limit` is ignored), `N` not older than N, or exac
 or with `resourceVersionMatch=Exact`. Pages come from one consistent snapshot, named in the
 continue token; with selectors a page may be short or empty while more remain, as on a real
 server, because a page scans `limit` objects and returns those that match. Tokens and revisions
-older than the store's history answer 410 Expired.
+older than the store's history answer 410 Expired; for a continue token the Status carries a new
+token (revision -1) that continues from the same key at the latest state, an inconsistent list.
+List options are checked as the API server's validation does, every violation in one 422.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from services.kubesim import selectors, statuses
 from services.kubesim.selectors import FieldSelector, LabelSelector, SelectorError
 from services.kubesim.statuses import ApiError, Cause
 from services.kubesim.store import Store, Stored, TooOld
-from services.kubesim.watching import Watch, WatchOptions, bookmark_line, event_line
+from services.kubesim.watching import Watch, WatchOptions, event_line
 
 CONTINUE_TOO_OLD = (
     "The provided continue parameter is too old to display a consistent list result. You can "
@@ -30,6 +32,8 @@ CONTINUE_TOO_OLD = (
     "first chunk was returned and now may show up in the list."
 )
 _MATCHES = ("Exact", "NotOlderThan", "")
+#: The revision in a continue token that means "the latest state" (the API server's -1).
+_LATEST = -1
 
 
 @dataclass(frozen=True)
@@ -69,9 +73,9 @@ class ListRequest:
         return bool(self.labels.requirements or self.fields.terms)
 
 
-def list_pods(store: Store, request: ListRequest) -> bytes:
-    """The PodList JSON for `request`."""
-    _check_list_options(request)
+def list_pods(store: Store, request: ListRequest, query: dict[str, str]) -> bytes:
+    """The PodList JSON for `request` (`query`: the request's parameters, for validation)."""
+    _check_list_options(request, query)
     snapshot_rv, start = _snapshot(store, request)
     limit = request.limit if request.resource_version != "0" or request.continue_token else 0
     items, next_key, remaining = _page(store, request, snapshot_rv, start, limit)
@@ -84,39 +88,59 @@ def list_pods(store: Store, request: ListRequest) -> bytes:
     return head + b',"items":[' + b",".join(item.data for item in items) + b"]}"
 
 
-def _check_list_options(request: ListRequest) -> None:
-    rv, match = request.resource_version, request.match
-    if match is not None and match not in _MATCHES:
-        supported = '"Exact", "NotOlderThan", ""'
-        _invalid_list(f'Unsupported value: "{match}": supported values: {supported}')
-    if match and request.continue_token:
-        _invalid_list("Forbidden: resourceVersionMatch is forbidden when continue is provided")
-    if match and not rv:
-        _invalid_list(
-            "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
-        )
-    if match == "Exact" and rv == "0":
-        _invalid_list(
-            'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"'
-        )
+def _check_list_options(request: ListRequest, query: dict[str, str]) -> None:
+    rv = request.resource_version
+    causes = _match_causes(request)
+    if "sendInitialEvents" in query:
+        message = "Forbidden: sendInitialEvents is forbidden for list"
+        causes.append(Cause("FieldValueForbidden", message, "sendInitialEvents"))
+    if causes:
+        raise statuses.invalid_options("ListOptions", causes)
     if request.continue_token and rv not in ("", "0"):
         raise statuses.bad_request("specifying resource version is not allowed when using continue")
     if rv:
         _rv_number(rv)
 
 
-def _invalid_list(message: str) -> None:
-    raise statuses.invalid_options(
-        "ListOptions", [Cause("FieldValueForbidden", message, "resourceVersionMatch")]
-    )
+def _match_causes(request: ListRequest) -> list[Cause]:
+    """What a list's `resourceVersionMatch` breaks, in the server's order."""
+    rv, match = request.resource_version, request.match
+    if not match:
+        return []
+    causes = []
+    if not rv:
+        causes.append(
+            _forbidden("resourceVersionMatch is forbidden unless resourceVersion is provided")
+        )
+    if request.continue_token:
+        causes.append(_forbidden("resourceVersionMatch is forbidden when continue is provided"))
+    if match not in _MATCHES:
+        causes.append(_unsupported(match, '"Exact", "NotOlderThan", ""'))
+    if match == "Exact" and rv == "0":
+        causes.append(
+            _forbidden('resourceVersionMatch "exact" is forbidden for resourceVersion "0"')
+        )
+    return causes
+
+
+def _forbidden(message: str) -> Cause:
+    return Cause("FieldValueForbidden", f"Forbidden: {message}", "resourceVersionMatch")
+
+
+def _unsupported(value: str, supported: str) -> Cause:
+    message = f'Unsupported value: "{value}": supported values: {supported}'
+    return Cause("FieldValueNotSupported", message, "resourceVersionMatch")
 
 
 def _snapshot(store: Store, request: ListRequest) -> tuple[int, tuple[str, str] | None]:
     """The revision the list is read at, and the key it starts from."""
     if request.continue_token:
         rv, start = _parse_token(request.continue_token)
+        if rv == _LATEST:
+            return store.rv, start
         if rv < store.history_start:
             error = statuses.expired(CONTINUE_TOO_OLD)
+            error.list_meta = {"continue": _token(_LATEST, start)}
             raise error
         return rv, start
     rv_text = request.resource_version
@@ -217,15 +241,16 @@ def open_watch(
         return watch, []
     if send_initial or rv_text in ("", "0"):
         first = [
-            event_line("ADDED", stored.full())
+            event_line("ADDED", watch.shown(stored.full()))
             for stored in store.keys_from(_begin(request))
             if watch.matches(stored)
         ]
         if options.bookmarks and send_initial:
-            first.append(bookmark_line(store.rv, initial_events_end=True))
+            first.append(watch.bookmark(store.rv, initial_events_end=True))
         store.subscribe(watch)
         return watch, first
     start = _rv_number(rv_text)
+    watch.start_rv = start
     store.subscribe(watch)
     try:
         replay = store.events_after(start)
@@ -251,14 +276,22 @@ def _begin(request: ListRequest) -> tuple[str, str] | None:
 def _check_watch_options(query: dict[str, str]) -> None:
     send = query.get("sendInitialEvents")
     match = query.get("resourceVersionMatch")
+    causes: list[Cause] = []
     if send is not None and match != "NotOlderThan":
-        _invalid_list(
-            "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"
+        causes.append(
+            _forbidden("sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")
         )
-    if match is not None and send is None:
-        _invalid_list(
-            "Forbidden: resourceVersionMatch is forbidden for watch "
-            "unless sendInitialEvents is provided"
-        )
-    if match is not None and match != "NotOlderThan":
-        _invalid_list(f'Unsupported value: "{match}": supported values: "NotOlderThan"')
+    if match:
+        if send is None:
+            causes.append(
+                _forbidden(
+                    "resourceVersionMatch is forbidden for watch "
+                    "unless sendInitialEvents is provided"
+                )
+            )
+        if match != "NotOlderThan":
+            causes.append(_unsupported(match, '"NotOlderThan"'))
+        if query.get("continue"):
+            causes.append(_forbidden("resourceVersionMatch is forbidden when continue is provided"))
+    if causes:
+        raise statuses.invalid_options("ListOptions", causes)

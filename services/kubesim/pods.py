@@ -68,6 +68,8 @@ def create(cluster: Cluster, namespace: str, body: Any, *, dry_run: bool = False
     if metadata.get("resourceVersion"):
         raise statuses.rv_on_create()
     metadata["namespace"] = namespace
+    # admission sees the object before its name is generated: a denial names the prefix
+    admitted_as = str(metadata.get("name") or metadata.get("generateName") or "")
     if not metadata.get("name") and metadata.get("generateName"):
         metadata["name"] = _generated_name(cluster, namespace, str(metadata["generateName"]))
     _server_metadata(cluster, metadata)
@@ -75,7 +77,7 @@ def create(cluster: Cluster, namespace: str, body: Any, *, dry_run: bool = False
     if isinstance(spec, dict):
         validation.apply_defaults(spec)
     _validate(pod)
-    _admit(cluster, namespace, metadata["name"])
+    _admit(cluster, namespace, admitted_as)
     existing = cluster.store.get((namespace, metadata["name"]))
     if existing is not None:
         raise statuses.already_exists(metadata["name"], terminating=_terminating(existing))

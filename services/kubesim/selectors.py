@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.k8s import syntax
+from services.kubesim import labelerrors
 
 Requirement = Callable[[Mapping[str, str]], bool]
 
@@ -128,32 +128,29 @@ def _requirement(part: str) -> Requirement:
     if match := _SET.match(part):
         if match.group(1):
             raise SelectorError(f"unable to parse requirement: {part.strip()!r}")
-        key = _key(match.group(2))
-        values = frozenset(_value(v.strip()) for v in match.group(4).split(","))
+        key = match.group(2)
+        values = frozenset(v.strip() for v in match.group(4).split(","))
+        _check(key, values)
         if match.group(3) == "in":
             return lambda labels: labels.get(key) in values
         return lambda labels: labels.get(key) not in values
     if match := _COMPARE.match(part):
-        return _comparison(_key(match.group(1)), match.group(2), match.group(3))
+        return _comparison(match.group(1), match.group(2), match.group(3))
     if match := _EXISTS.match(part):
-        key = _key(match.group(2))
+        key = match.group(2)
+        _check(key, ())
         if match.group(1):
             return lambda labels: key not in labels
         return lambda labels: key in labels
     raise SelectorError(f"unable to parse requirement: {part.strip()!r}")
 
 
-def _comparison(key: str, operator: str, raw: str) -> Requirement:
+def _comparison(key: str, operator: str, value: str) -> Requirement:
     if operator in (">", "<"):
-        try:
-            bound = int(raw)
-        except ValueError as error:
-            raise SelectorError(
-                f"unable to parse requirement: {raw!r} is not an integer"
-            ) from error
-        greater = operator == ">"
+        _check(key, (value,), integer=True)
+        bound, greater = int(value), operator == ">"
         return lambda labels: _compare_int(labels.get(key), bound, greater=greater)
-    value = _value(raw)
+    _check(key, (value,))
     if operator == "!=":
         return lambda labels: labels.get(key) != value
     return lambda labels: labels.get(key) == value
@@ -169,13 +166,25 @@ def _compare_int(value: str | None, bound: int, *, greater: bool) -> bool:
     return number > bound if greater else number < bound
 
 
-def _key(key: str) -> str:
-    if not syntax.is_qualified_name(key):
-        raise SelectorError(f"unable to parse requirement: invalid label key {key!r}")
-    return key
+def _check(key: str, values: Collection[str], *, integer: bool = False) -> None:
+    """Refuse a requirement as the server does, naming every problem of its key and values
+    (the values in sorted order, as the server's parser holds them)."""
+    errors = []
+    if problems := labelerrors.key_problems(key):
+        errors.append(labelerrors.invalid("key", key, problems))
+    ordered = sorted(values)
+    for index, value in enumerate(ordered):
+        if integer and not _is_integer(value):
+            rule = "for 'Gt', 'Lt' operators, the value must be an integer"
+            errors.append(labelerrors.invalid(f"values[{index}]", value, [rule]))
+    for index, value in enumerate(ordered):
+        if problems := labelerrors.value_problems(value):
+            errors.append(labelerrors.invalid(f"values[{index}][{key}]", value, problems))
+    if errors:
+        listed = errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
+        raise SelectorError(f"unable to parse requirement: {listed}")
 
 
-def _value(value: str) -> str:
-    if not syntax.is_label_value(value):
-        raise SelectorError(f"unable to parse requirement: invalid label value: {value!r}")
-    return value
+def _is_integer(text: str) -> bool:
+    """Whether Go's base-10 integer parsing takes `text` (no spaces or underscores)."""
+    return re.fullmatch(r"[+-]?[0-9]+", text) is not None

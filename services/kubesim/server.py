@@ -40,6 +40,9 @@ class SimulatorSettings:
     history_limit: int = 100_000
     history_age_s: float = 300.0
     bookmark_interval_s: float = 60.0
+    #: How long an idle keep-alive connection stays open: kube-apiserver's 90 s (Go's
+    #: `http.Server.IdleTimeout` there), not uvicorn's 5 s, which pooled clients trip over.
+    keep_alive_s: float = 90.0
     step_s: float = 0.01
     #: CrashLoopBackOff: the first delay and its cap, in seconds (the kubelet's 10 s and 5 min).
     restart_backoff_s: float = restarts.KUBELET_BACKOFF_S
@@ -136,6 +139,7 @@ def serve(settings: SimulatorSettings, kubeconfig_out: Path | None) -> None:
         port=settings.port,
         log_level="warning",
         lifespan="on",
+        timeout_keep_alive=int(settings.keep_alive_s),
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)

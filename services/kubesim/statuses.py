@@ -37,6 +37,8 @@ class ApiError(Exception):
     details: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     plain_text: bool = False
+    #: The Status's own list metadata (a 410 for an old continue token carries a new token).
+    list_meta: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.code} {self.reason}: {self.message}"
@@ -46,7 +48,7 @@ class ApiError(Exception):
         body: dict[str, Any] = {
             "kind": "Status",
             "apiVersion": "v1",
-            "metadata": {},
+            "metadata": dict(self.list_meta),
             "status": "Failure",
             "message": self.message,
         }

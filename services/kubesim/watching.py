@@ -4,8 +4,10 @@ Each storage event is judged against the watch's namespace and selectors on both
 new object (§6.3): matching both is MODIFIED, only the new one ADDED, only the old one DELETED —
 a synthetic DELETED that carries the previous content with the event's revision. Lines are built
 from the stored bytes, so a pod is serialised once whatever the number of watchers. A watch also
-sends BOOKMARKs on its period and just before its timeout when the revision moved on, and can be
-told to end: cleanly, abruptly, or with an ERROR 410 Expired.
+sends BOOKMARKs on its period and 2 s before its timeout, as the watch cache does: whenever the
+revision moved past the one the watch started from (even if the watch's own events already carried
+it), and not when less than 2 s were left at the start. A watch can be told to end: cleanly,
+abruptly, or with an ERROR 410 Expired.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import orjson
@@ -43,6 +45,9 @@ class WatchOptions:
     bookmarks: bool = False
     timeout_s: float | None = None
     bookmark_interval_s: float = 60.0
+    #: What each event's object becomes (metadata only, for `as=PartialObjectMetadata`); None
+    #: sends the stored bytes as they are.
+    transform: Callable[[bytes], bytes] | None = None
 
 
 def event_line(kind: str, obj: bytes) -> bytes:
@@ -75,6 +80,12 @@ class Watch:
     options: WatchOptions
     sent_rv: int
     queue: asyncio.Queue[bytes | Ending | ApiError] = field(default_factory=asyncio.Queue)
+    #: The revision the watch started from; a bookmark is sent only past it.
+    start_rv: int = -1
+
+    def __post_init__(self) -> None:
+        if self.start_rv < 0:
+            self.start_rv = self.sent_rv
 
     def matches(self, stored: Stored | None) -> bool:
         if stored is None:
@@ -99,10 +110,21 @@ class Watch:
     def line_for(self, event: Event) -> bytes | None:
         was, now = self.matches(event.old), self.matches(event.new)
         if now and event.new is not None:
-            return event_line("MODIFIED" if was else "ADDED", event.new.full())
+            return event_line("MODIFIED" if was else "ADDED", self.shown(event.new.full()))
         if was and event.old is not None:
-            return event_line("DELETED", event.old.at_revision(event.rv).full())
+            return event_line("DELETED", self.shown(event.old.at_revision(event.rv).full()))
         return None
+
+    def shown(self, obj: bytes) -> bytes:
+        """An event's object as this watch sends it."""
+        transform = self.options.transform
+        return obj if transform is None else transform(obj)
+
+    def bookmark(self, rv: int, *, initial_events_end: bool = False) -> bytes:
+        if self.options.transform is None:
+            return bookmark_line(rv, initial_events_end=initial_events_end)
+        line = orjson.loads(bookmark_line(rv, initial_events_end=initial_events_end))
+        return event_line("BOOKMARK", self.shown(orjson.dumps(line["object"])))
 
     def end(self, how: Ending | ApiError) -> None:
         """Make the stream finish after what is already queued."""
@@ -160,10 +182,10 @@ class Watch:
         return lines, item
 
     def _bookmark(self, clock: _Clock) -> bytes:
-        """A bookmark line when one is due and the revision moved past what was sent."""
-        if clock.bookmark_due() and self.store.rv > self.sent_rv:
+        """A bookmark line when one is due and the revision moved past the watch's start."""
+        if clock.bookmark_due() and self.store.rv > self.start_rv:
             self.sent_rv = self.store.rv
-            return bookmark_line(self.store.rv)
+            return self.bookmark(self.store.rv)
         return b""
 
 
@@ -176,7 +198,8 @@ class _Clock:
         self._interval = options.bookmark_interval_s
         self._deadline = now + options.timeout_s if options.timeout_s else None
         self._next_bookmark = now + self._interval
-        self._final_bookmark_sent = False
+        # too close to the deadline already: the watch cache schedules no pre-timeout bookmark
+        self._final_bookmark_sent = self._deadline is not None and now > self._deadline - 2.0
 
     def wait(self) -> float:
         moments = [self._deadline] if self._deadline is not None else []
@@ -189,14 +212,15 @@ class _Clock:
         return max(0.0, min(moments) - time.monotonic())
 
     def bookmark_due(self) -> bool:
-        """True (once per period, and once ~2 s before the timeout) when a bookmark is due."""
+        """True (once per period, and once ~2 s before the timeout) when a bookmark is due;
+        never in the last 2 s once that last one is sent."""
         if not self._bookmarks:
             return False
         now = time.monotonic()
-        near_end = self._deadline is not None and now >= self._deadline - 2.0
-        if near_end and not self._final_bookmark_sent:
+        if self._deadline is not None and now >= self._deadline - 2.0:
+            due = not self._final_bookmark_sent
             self._final_bookmark_sent = True
-            return True
+            return due
         if now >= self._next_bookmark:
             self._next_bookmark = now + self._interval
             return True
