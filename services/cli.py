@@ -1,4 +1,4 @@
-"""The `podrunner` command: one entry point for every service and tool (the brief's §3).
+"""The `podrunner` command: one entry point for every service and tool.
 
 The parser knows every subcommand of the contract, so `podrunner --help` shows the whole surface;
 each handler imports what it needs, so one subcommand never pays for another's imports. Exit codes:
@@ -327,7 +327,7 @@ def _render_pod(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _job_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """The job JSON (§5) that the job options describe."""
+    """The job JSON that the job options describe."""
     command = list(args.cmd)
     if command[:1] == ["--"]:
         command = command[1:]

@@ -187,7 +187,7 @@ def describe_key(dag_id: str, task_id: str, run_id: str, map_index: int) -> str:
 
 
 class Job(_Record):
-    """A request to run one try of one task as a pod (the brief's §5; a contract)."""
+    """A request to run one try of one task as a pod (a contract: its fields are the job format)."""
 
     dag_id: Identifier
     task_id: Identifier

@@ -2,8 +2,8 @@
 
 Every service builds one `Settings` in its `main()` and hands it (or the parts it needs) to the
 objects it constructs; nothing reads the environment after start-up and nothing holds settings in a
-module global. Field names map to `PODRUNNER_<NAME>` variables, which are a contract (see the
-architecture brief, §4), so renaming a field is a breaking change.
+module global. Field names map to `PODRUNNER_<NAME>` variables, which are a contract (operators'
+manifests and scripts set them), so renaming a field is a breaking change.
 
 URLs can carry passwords. `redacted()` and `repr()` never show them: anything printed, logged or
 served on `/status` goes through `redaction.redact_url`.

@@ -125,7 +125,7 @@ def demo_tasks(count: int, kinds: tuple[Kind, ...] = KINDS) -> list[DemoTask]:
 
 
 def job(task: DemoTask, *, run_id: str, namespace: str, python: str) -> dict[str, Any]:
-    """The job (the brief's §5) that runs `task`; `python` is the interpreter commands use."""
+    """The job that runs `task`; `python` is the interpreter commands use."""
     command = [python if part == "python" else part for part in task.kind.command]
     body: dict[str, Any] = {
         "version": 1,

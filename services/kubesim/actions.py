@@ -195,7 +195,7 @@ class Actions:
         self._exit(pod, code, reason)
 
     def terminate(self, _stored: Stored, pod: Pod) -> None:
-        """A deleted pod reaches a terminal phase before the kubelet removes it (§9.5)."""
+        """A deleted pod reaches a terminal phase before the kubelet removes it."""
         started = restarts.any_running(pod)
         if started and self._runner is not None:
             grace = float(pod["metadata"].get("deletionGracePeriodSeconds") or 0)

@@ -1,4 +1,4 @@
-"""DELETE for pods: options, preconditions, grace periods and finalizers (§9).
+"""DELETE for pods: options, preconditions, grace periods and finalizers.
 
 A pod is never simply dropped. A graceful delete only marks it (`deletionTimestamp`, grace) and the
 simulated kubelet finishes the job with a grace-0 delete once its containers stopped. A grace-0

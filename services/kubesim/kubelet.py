@@ -5,7 +5,7 @@ delay and an action (`actions.py`). After every write to a pod the kubelet finds
 that matches and schedules it, together with any timer that applies (the active deadline); when
 it is due, the pod is read again and the action runs only if the pod (same uid) still matches.
 Actions write through the store, so revisions, watch events, no-op suppression and finalizer rules
-are the real ones. The sequence follows kubernetes-pod-api.md §9.5 and §11: bind, kubelet accepts
+are the real ones. The sequence is a real kubelet's: bind, kubelet accepts
 (ContainerCreating), Running, then Succeeded or Failed (or restarts, under `restartPolicy`); on
 deletion the pod first reaches a terminal phase, then the kubelet's grace-0 delete removes it
 (unless finalizers hold it). A pod waiting for a Secret or ConfigMap is looked at again whenever

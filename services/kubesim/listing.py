@@ -1,6 +1,6 @@
 """List and watch requests: options, resourceVersion semantics, pages and where a watch starts.
 
-The rules are the API server's (§5.4 to §5.5, §6.1 to §6.5): `resourceVersion` unset is the latest
+The rules are the API server's: `resourceVersion` unset is the latest
 state, `"0"` any state (and a `limit` is ignored), `N` not older than N, or exactly N when paging
 or with `resourceVersionMatch=Exact`. Pages come from one consistent snapshot, named in the
 continue token; with selectors a page may be short or empty while more remain, as on a real

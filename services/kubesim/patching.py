@@ -1,7 +1,7 @@
 """The three patch formats of PATCH: JSON merge patch, strategic merge patch, JSON patch.
 
 * Merge patch (RFC 7386): mappings merge recursively, `null` deletes, lists are replaced whole.
-* Strategic merge patch, with the pod's merge keys (§8.3): containers, env and volumes merge by
+* Strategic merge patch, with the pod's merge keys: containers, env and volumes merge by
   name, ports by containerPort, volumeMounts by mountPath, conditions by type, finalizers are a
   union; the directives `$patch: delete|replace`, `$deleteFromPrimitiveList/<list>`,
   `$setElementOrder/<list>` and `$retainKeys` are understood.

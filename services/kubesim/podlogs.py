@@ -1,4 +1,4 @@
-"""GET pods/{name}/log: which container, whether it has logs yet, and how much to send (§12)."""
+"""GET pods/{name}/log: which container, whether it has logs yet, and how much to send."""
 
 from __future__ import annotations
 

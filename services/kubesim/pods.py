@@ -1,6 +1,6 @@
 """The pod strategy: what create, update, patch and bind do to a pod before it is stored.
 
-Every rule of kubernetes-pod-api.md §2, §3, §7, §8 and §11.9 that a client can observe lives here:
+Every rule of the pod API that a client can observe lives here:
 server-set metadata on create, defaults, validation, namespace and name checks, optimistic
 concurrency, immutable fields, the main resource versus `/status`, and the final removal that
 happens when the last finalizer goes from a pod whose deletion is complete. Deletion itself is in
@@ -224,7 +224,7 @@ def _write_status(
 
 
 def _merged_metadata(previous: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
-    """Client metadata with the server-owned fields put back (§2.2)."""
+    """Client metadata with the server-owned fields put back."""
     metadata = copy.deepcopy(given)
     if metadata.get("uid") and metadata["uid"] != previous.get("uid"):
         cause = validation.invalid_value("metadata.uid", metadata["uid"], "field is immutable")

@@ -1,7 +1,7 @@
 """Status objects: every error kubesim answers, in the exact shape of the real API server.
 
 Clients match on `code` and `reason` first and on message text second, so each builder here
-reproduces one entry of the error catalogue (kubernetes-pod-api.md §10): the message wording, the
+reproduces one entry of the API server's error catalogue: the message wording, the
 `details` quirks (`kind` is the resource, `"pods"`, for NotFound/AlreadyExists/Conflict/Forbidden,
 but the Kind, `"Pod"`, for Invalid) and the `Retry-After` header that goes with `retryAfterSeconds`.
 Handlers raise `ApiError`; the HTTP layer turns it into a response, and a watch turns it into an

@@ -1,10 +1,10 @@
 """Pod validation and defaulting, with the API server's field errors and messages.
 
-Only the rules clients are likely to hit are reproduced (kubernetes-pod-api.md §10.4): names,
+Only the rules clients are likely to hit are reproduced: names,
 labels, annotations, containers, restartPolicy, finalizer names. Each failure is a `Cause` naming
 the field; the caller turns the list into one 422 whose message the real server would also give.
-Defaulting follows §2.1, so a client that diffs the spec it sent with the one stored sees the same
-additions as on a real cluster.
+Defaulting is the API server's, so a client that diffs the spec it sent with the one stored sees
+the same additions as on a real cluster.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def _restart_policy_errors(spec: dict[str, Any]) -> list[Cause]:
 
 
 def apply_defaults(spec: dict[str, Any]) -> None:
-    """Fill the defaults the API server adds to a pod spec on create (§2.1), in place."""
+    """Fill the defaults the API server adds to a pod spec on create, in place."""
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("terminationGracePeriodSeconds", 30)
     spec.setdefault("dnsPolicy", "ClusterFirst")

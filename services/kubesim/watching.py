@@ -1,7 +1,7 @@
 """Watch streams: one subscriber per open watch, turning storage events into watch events.
 
 Each storage event is judged against the watch's namespace and selectors on both the old and the
-new object (§6.3): matching both is MODIFIED, only the new one ADDED, only the old one DELETED —
+new object: matching both is MODIFIED, only the new one ADDED, only the old one DELETED —
 a synthetic DELETED that carries the previous content with the event's revision. Lines are built
 from the stored bytes, so a pod is serialised once whatever the number of watchers. A watch also
 sends BOOKMARKs on its period and 2 s before its timeout, as the watch cache does: whenever the

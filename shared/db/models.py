@@ -1,6 +1,6 @@
 """The `task_instance` table: one row per task key, the ledger of where each task stands.
 
-Column names are a contract (the brief's §8): dashboards and other programs read this table. The
+Column names are a contract: dashboards and other programs read this table. The
 row holds the job that created it, so it doubles as the outbox: a job lost between insert and
 publish is found by the stuck-queued sweep and published again. States use Airflow's names and
 only move forward by `STATE_RANK`; `up_for_reschedule` sits beside `queued`, because a relaunched

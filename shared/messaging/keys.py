@@ -1,6 +1,6 @@
 """Every Redis key, stream, group and queue name podrunner uses, in one place.
 
-Stream names are a contract (the brief's §7): other programs subscribe to them with their own
+Stream names are a contract: other programs subscribe to them with their own
 consumer groups. Everything in Redis is prefixed `podrunner:<instance>:`, so several podrunner
 instances can share one Redis without seeing each other's data. The kombu exchange and queue names
 are also a contract, so any kombu producer can submit jobs directly.

@@ -14,7 +14,7 @@ as processes under a unique instance name. Then:
   costs a transaction and a publish per job; so by default (`--submit bulk`) jobs go in chunks
   of 500 in intake's order: the rows written as intake writes them, one INSERT,
   then the jobs published over one broker connection. `--submit queue` publishes straight to the
-  kombu queue (the brief's §7: the reconciler writes each row from its launch event; with instant
+  kombu queue (the reconciler writes each row from its launch event; with instant
   pods a pod's events can be applied before its launch event, find no row, and leave the row
   queued until the drift scan), `intake` calls intake from a thread pool and `http` posts to the
   API from a thread pool. Reports the wall
@@ -242,7 +242,7 @@ class Submitter:
 
     * `bulk`: intake's order, in chunks: the chunk's rows written as intake writes them (one
       INSERT), then its jobs published (one broker connection);
-    * `queue`: straight to the kombu queue in chunks, as any program may (the brief's §7; the
+    * `queue`: straight to the kombu queue in chunks, as any program may (the
       reconciler writes each row from the launch event, which carries the job);
     * `intake`: `intake.submit` (row, then queue) from a thread pool, as `podrunner submit` does;
     * `http`: `POST /api/v1/jobs` to the reconciler from a thread pool.

@@ -1,4 +1,4 @@
-"""POST and GET of pods: server-set fields, defaults, and the creation errors (spec §2-§4, §10)."""
+"""POST and GET of pods: server-set fields, defaults, and the creation errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DELETE: grace periods, the kubelet's terminal phase, finalizers, preconditions (spec §9)."""
+"""DELETE: grace periods, the kubelet's terminal phase, finalizers, preconditions."""
 
 from __future__ import annotations
 

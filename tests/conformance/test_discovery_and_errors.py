@@ -1,4 +1,4 @@
-"""Discovery endpoints and the Status shape of errors (spec §1)."""
+"""Discovery endpoints and the Status shape of errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The simulated kubelet: phases, conditions, container states and reasons (spec §11).
+"""The simulated kubelet: phases, conditions, container states and reasons.
 
 Outcomes are driven by `kubesim.podrunner.io/*` annotations, so these checks are kubesim's own.
 """

@@ -1,4 +1,4 @@
-"""LIST: items, order, selectors, pagination from one snapshot, resourceVersion rules (spec §5)."""
+"""LIST: items, order, selectors, pagination from one snapshot, resourceVersion rules."""
 
 from __future__ import annotations
 

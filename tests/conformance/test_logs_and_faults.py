@@ -1,4 +1,4 @@
-"""pods/log errors (§12), injected faults in the real shapes (§10), and authorisation."""
+"""pods/log errors, injected faults in the real shapes, and authorisation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""PUT and PATCH: optimistic concurrency, immutable fields, no-op writes, patch formats (§7, §8)."""
+"""PUT and PATCH: optimistic concurrency, immutable fields, no-op writes, patch formats."""
 
 from __future__ import annotations
 

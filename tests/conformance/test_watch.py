@@ -1,4 +1,4 @@
-"""WATCH: start rules, event types, bookmarks, timeouts, 410 after compaction (spec §6)."""
+"""WATCH: start rules, event types, bookmarks, timeouts, 410 after compaction."""
 
 from __future__ import annotations
 

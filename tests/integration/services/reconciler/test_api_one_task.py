@@ -26,7 +26,7 @@ with warnings.catch_warnings():  # starlette asks for httpx2; the project instal
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
 
-#: The columns of the brief's §8.
+#: The columns of `task_instance`, a contract.
 COLUMNS = {
     "dag_id",
     "task_id",
