@@ -54,6 +54,8 @@ _CONNECTION_ERRORS = (
     OSError,
     ConnectionError,
 )
+#: Longest kombu's restore lock (`unacked_mutex_expire`) outlives a consumer killed holding it.
+RESTORE_LOCK_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,13 @@ class JobQueue:
     def connection(self, *, connect_timeout_s: float = 10.0, **retry: float) -> Connection:
         """A broker connection; `retry` (kombu's `max_retries`, `interval_start`, ...) bounds how
         it retries connecting."""
+        visibility_s = self._settings.visibility_timeout_s
         options: dict[str, Any] = {
-            "visibility_timeout": self._settings.visibility_timeout_s,
+            "visibility_timeout": visibility_s,
+            # kombu restores what dead consumers held under a Redis lock that lives 5 minutes
+            # by default: a consumer killed while restoring would hold every redelivery back
+            # that long. A restore round takes milliseconds, so the lock may lapse far sooner.
+            "unacked_mutex_expire": max(1, round(min(visibility_s, RESTORE_LOCK_S))),
             **retry,
         }
         if self._is_redis:
