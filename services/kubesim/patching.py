@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from shared.k8s.merge_keys import MERGE_KEYS, UNION_LISTS
+from shared.k8s import merge_keys
 
 _DELETE_FROM = "$deleteFromPrimitiveList/"
 MAX_OPERATIONS = 10_000
@@ -72,9 +72,11 @@ def _smp_value(key: str, current: Any, value: Any) -> Any:
     if isinstance(value, dict):
         merged = _smp_map(current, value)
         return {} if merged is None else merged
-    if isinstance(value, list) and key in MERGE_KEYS:
-        return _smp_list(current if isinstance(current, list) else [], value, MERGE_KEYS[key])
-    if isinstance(value, list) and key in UNION_LISTS:
+    if isinstance(value, list) and key in merge_keys.MERGE_KEYS:
+        return _smp_list(
+            current if isinstance(current, list) else [], value, merge_keys.MERGE_KEYS[key]
+        )
+    if isinstance(value, list) and key in merge_keys.UNION_LISTS:
         existing = list(current or [])
         return existing + [item for item in value if item not in existing]
     return copy.deepcopy(value)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from shared.k8s.merge_keys import MERGE_KEYS
+from shared.k8s import merge_keys
 
 
 def merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
@@ -51,9 +51,11 @@ def _merge_into(merged: dict[str, Any], overlay: dict[str, Any]) -> dict[str, An
         elif isinstance(value, dict) and isinstance(merged.get(field), dict):
             _merge_into(merged[field], value)
         elif (
-            isinstance(value, list) and field in MERGE_KEYS and isinstance(merged.get(field), list)
+            isinstance(value, list)
+            and field in merge_keys.MERGE_KEYS
+            and isinstance(merged.get(field), list)
         ):
-            _merge_named_into(merged[field], value, key=MERGE_KEYS[field])
+            _merge_named_into(merged[field], value, key=merge_keys.MERGE_KEYS[field])
         else:
             merged[field] = copy.deepcopy(value)
     return merged

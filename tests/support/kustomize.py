@@ -37,7 +37,7 @@ from typing import Any
 
 import yaml
 
-from shared.k8s.merge_keys import MERGE_KEYS
+from shared.k8s import merge_keys
 
 Resource = dict[str, Any]
 
@@ -229,7 +229,7 @@ def _merge_list(field: str, base: list[Any], patch: list[Any], where: str) -> li
     for item in patch:
         if isinstance(item, dict) and any(str(key).startswith("$") for key in item):
             raise KustomizeError(f"{where}: list directives are not supported")
-    merge_key = MERGE_KEYS.get(field)
+    merge_key = merge_keys.MERGE_KEYS.get(field)
     if merge_key is None:
         return copy.deepcopy(patch)
     merged = copy.deepcopy(base)

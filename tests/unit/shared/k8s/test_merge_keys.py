@@ -14,19 +14,13 @@ from typing import Any
 import yaml
 
 from services.kubesim import patching
-from shared.k8s import merge_keys, merging
+from shared.k8s import merging
 from tests.support import kustomize
 
 SPREAD = [
     {"topologyKey": "zone", "maxSkew": 1, "whenUnsatisfiable": "DoNotSchedule"},
     {"topologyKey": "host", "maxSkew": 1, "whenUnsatisfiable": "ScheduleAnyway"},
 ]
-
-
-def test_the_three_merges_read_the_same_table() -> None:
-    assert merging.MERGE_KEYS is merge_keys.MERGE_KEYS
-    assert patching.MERGE_KEYS is merge_keys.MERGE_KEYS
-    assert kustomize.MERGE_KEYS is merge_keys.MERGE_KEYS
 
 
 def test_an_override_merges_topology_spread_constraints_by_topology_key() -> None:
