@@ -44,6 +44,7 @@ class StubJobQueue:
         self._sequence = itertools.count()
         self._changed = threading.Condition()
         self._failing_connections = 0
+        self._closed = False
         self.down = False
 
     def put(self, namespace: str, body: bytes, *, priority: int = 0) -> None:
@@ -62,7 +63,11 @@ class StubJobQueue:
         return count
 
     def close(self) -> None:
-        """Nothing to close."""
+        """End the waits of consumers' polls at once (their polls return empty from now on), so
+        a consumer being stopped does not sit out its poll's timeout."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
 
     def ping(self) -> None:
         if self.down:
@@ -109,9 +114,11 @@ class StubJobQueue:
 
     def _take(self, namespaces: list[str], most: int, timeout_s: float) -> list[_Message]:
         with self._changed:
-            self._changed.wait_for(lambda: any(self._ready[ns] for ns in namespaces), timeout_s)
+            self._changed.wait_for(
+                lambda: self._closed or any(self._ready[ns] for ns in namespaces), timeout_s
+            )
             taken: list[_Message] = []
-            while len(taken) < most:
+            while len(taken) < most and not self._closed:
                 heads = [(self._ready[ns][0], ns) for ns in namespaces if self._ready[ns]]
                 if not heads:
                     break
