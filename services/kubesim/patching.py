@@ -1,10 +1,10 @@
 """The three patch formats of PATCH: JSON merge patch, strategic merge patch, JSON patch.
 
 * Merge patch (RFC 7386): mappings merge recursively, `null` deletes, lists are replaced whole.
-* Strategic merge patch, with the pod's merge keys: containers, env and volumes merge by
-  name, ports by containerPort, volumeMounts by mountPath, conditions by type, finalizers are a
-  union; the directives `$patch: delete|replace`, `$deleteFromPrimitiveList/<list>`,
-  `$setElementOrder/<list>` and `$retainKeys` are understood.
+* Strategic merge patch, with the pod's merge keys of `shared.k8s.merge_keys` (containers, env
+  and volumes by name, ports by containerPort, volumeMounts by mountPath, conditions by type, ...),
+  `UNION_LISTS` (finalizers) joined as sets; the directives `$patch: delete|replace`,
+  `$deleteFromPrimitiveList/<list>`, `$setElementOrder/<list>` and `$retainKeys` are understood.
 * JSON patch (RFC 6902): add, remove, replace, move, copy, test; an operation that cannot apply is
   a `PatchFailed` (422 on the wire), a body that is not an operation list is `PatchMalformed` (400).
 """
@@ -14,23 +14,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-#: Strategic-merge list keys for pods, by field name.
-MERGE_KEYS = {
-    "containers": "name",
-    "initContainers": "name",
-    "ephemeralContainers": "name",
-    "env": "name",
-    "volumes": "name",
-    "imagePullSecrets": "name",
-    "ports": "containerPort",
-    "volumeMounts": "mountPath",
-    "conditions": "type",
-    "podIPs": "ip",
-    "hostIPs": "ip",
-    "ownerReferences": "uid",
-}
-#: Primitive lists whose strategic merge is a union.
-UNION_LISTS = frozenset({"finalizers"})
+from shared.k8s import merge_keys
+
 _DELETE_FROM = "$deleteFromPrimitiveList/"
 MAX_OPERATIONS = 10_000
 
@@ -87,9 +72,11 @@ def _smp_value(key: str, current: Any, value: Any) -> Any:
     if isinstance(value, dict):
         merged = _smp_map(current, value)
         return {} if merged is None else merged
-    if isinstance(value, list) and key in MERGE_KEYS:
-        return _smp_list(current if isinstance(current, list) else [], value, MERGE_KEYS[key])
-    if isinstance(value, list) and key in UNION_LISTS:
+    if isinstance(value, list) and key in merge_keys.MERGE_KEYS:
+        return _smp_list(
+            current if isinstance(current, list) else [], value, merge_keys.MERGE_KEYS[key]
+        )
+    if isinstance(value, list) and key in merge_keys.UNION_LISTS:
         existing = list(current or [])
         return existing + [item for item in value if item not in existing]
     return copy.deepcopy(value)

@@ -36,8 +36,8 @@ from shared.health import Heartbeat
 from shared.k8s import naming
 from shared.messages import LaunchEvent, LaunchOutcome
 from shared.messaging.connections import MessagingError
-from shared.messaging.jobqueue import Delivery, JobConsumer, JobQueue
-from shared.messaging.slots import Claim, SlotPool
+from shared.messaging.jobqueue import Delivery, JobConsumer, Jobs
+from shared.messaging.slots import Claim, Slots
 from shared.outages import Outages
 
 log = structlog.get_logger()
@@ -66,12 +66,12 @@ class NamespaceConsumer:
         self,
         *,
         namespace: str,
-        jobs: JobQueue,
+        jobs: Jobs,
         prefetch: int,
         pool: ThreadPoolExecutor,
         prepare: Prepare,
         creator: Creator,
-        slots: SlotPool,
+        slots: Slots,
         max_active: int,
         publish: Publish,
         dead_letter: DeadLetter,

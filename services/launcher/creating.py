@@ -18,7 +18,7 @@ from services.launcher.metrics import LauncherMetrics
 from services.launcher.preparing import Prepared
 from services.launcher.throttling import TokenBucket
 from shared.k8s import errors, naming
-from shared.k8s.pods import PodApi
+from shared.k8s.pods import Pods
 from shared.retrying import RetryPolicy
 
 
@@ -39,7 +39,7 @@ class Result:
 class Creator:
     def __init__(
         self,
-        pods: PodApi,
+        pods: Pods,
         *,
         bucket: TokenBucket,
         policy: RetryPolicy,

@@ -8,8 +8,9 @@ position — what the upstream executor did — breaks as soon as a template lis
 Rules, for `merge(base, overlay)`:
 
 * mappings merge key by key; a `null` in the overlay removes the key;
-* lists under a field of `MERGE_KEYS` merge item by item on that item key: items of the overlay
-  whose key matches are merged into place, others are appended in the overlay's order;
+* lists under a field of `merge_keys.MERGE_KEYS` (Kubernetes' own table for pods) merge item by
+  item on that item key: items of the overlay whose key matches are merged into place, others are
+  appended in the overlay's order;
 * any other value (scalars, other lists) is replaced by the overlay's.
 
 `merge` modifies neither input; `merge_into` merges into a base its caller owns.
@@ -20,20 +21,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-#: List fields merged by an item key (the same keys as Kubernetes' strategic merge for pods).
-MERGE_KEYS: dict[str, str] = {
-    "containers": "name",
-    "initContainers": "name",
-    "ephemeralContainers": "name",
-    "volumes": "name",
-    "env": "name",
-    "imagePullSecrets": "name",
-    "resourceClaims": "name",
-    "volumeMounts": "mountPath",
-    "volumeDevices": "devicePath",
-    "ports": "containerPort",
-    "hostAliases": "ip",
-}
+from shared.k8s import merge_keys
 
 
 def merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
@@ -63,9 +51,11 @@ def _merge_into(merged: dict[str, Any], overlay: dict[str, Any]) -> dict[str, An
         elif isinstance(value, dict) and isinstance(merged.get(field), dict):
             _merge_into(merged[field], value)
         elif (
-            isinstance(value, list) and field in MERGE_KEYS and isinstance(merged.get(field), list)
+            isinstance(value, list)
+            and field in merge_keys.MERGE_KEYS
+            and isinstance(merged.get(field), list)
         ):
-            _merge_named_into(merged[field], value, key=MERGE_KEYS[field])
+            _merge_named_into(merged[field], value, key=merge_keys.MERGE_KEYS[field])
         else:
             merged[field] = copy.deepcopy(value)
     return merged

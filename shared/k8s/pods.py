@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import orjson
 from kubernetes import client
@@ -18,6 +18,28 @@ from kubernetes.client.exceptions import ApiException
 from shared.k8s import errors
 
 JSON = dict[str, Any]
+
+
+@runtime_checkable
+class Pods(Protocol):
+    """The calls on single pods, as `PodApi` makes them and `shared.k8s.stub.StubPodApi` fakes
+    them for unit tests (listing and watching stay with `PodApi`: they are tested on kubesim)."""
+
+    def create(self, namespace: str, pod: JSON) -> JSON: ...
+
+    def get(self, namespace: str, name: str) -> JSON: ...
+
+    def log_tail(
+        self, namespace: str, name: str, *, lines: int, container: str = "base"
+    ) -> str: ...
+
+    def remove_finalizer(
+        self, namespace: str, name: str, finalizer: str, *, labels: Mapping[str, str] | None = None
+    ) -> None: ...
+
+    def delete(self, namespace: str, name: str) -> None: ...
+
+    def ping(self) -> None: ...
 
 
 class PodApi:

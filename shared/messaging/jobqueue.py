@@ -17,7 +17,7 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import kombu.exceptions
 import redis
@@ -64,6 +64,16 @@ class BrokerSettings:
     visibility_timeout_s: float = 300.0
 
 
+class Settles(Protocol):
+    """What a delivery settles through: a kombu message, or a stand-in for one."""
+
+    def ack(self) -> None: ...
+
+    def requeue(self) -> None: ...
+
+    def reject(self, requeue: bool = False) -> None: ...
+
+
 class _Unread:
     """Stands in for the kombu message of something kombu cannot read: whoever cannot read its
     body dead-letters it, so settling it only drops the record of it as taken, if it has one."""
@@ -88,7 +98,7 @@ class Delivery:
 
     namespace: str
     body: bytes
-    _message: Message | _Unread = field(repr=False)
+    _message: Settles = field(repr=False)
 
     def ack(self) -> None:
         self._message.ack()
@@ -227,6 +237,26 @@ class JobQueue:
                     yield consumer
         except _CONNECTION_ERRORS as error:
             raise MessagingError(f"consuming jobs failed: {error}") from error
+
+
+@runtime_checkable
+class Jobs(Protocol):
+    """The job queues as the services use them: `JobQueue` on a broker, and
+    `shared.messaging.stub.StubJobQueue` in memory for unit tests."""
+
+    def publish(self, jobs: Iterable[tuple[Job, str]]) -> int: ...
+
+    def close(self) -> None: ...
+
+    def ping(self) -> None: ...
+
+    def depth(self, namespace: str) -> int: ...
+
+    def queued_namespaces(self) -> set[str]: ...
+
+    def consumer(
+        self, namespaces: Iterable[str], *, prefetch: int
+    ) -> AbstractContextManager[JobConsumer]: ...
 
 
 class JobConsumer(Protocol):

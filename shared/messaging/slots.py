@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import redis
 
@@ -46,6 +46,20 @@ class Claim(enum.Enum):
     """The pod has a slot, marked as being created by this launcher: create it."""
     FINISHED = slot_scripts.FINISHED
     """The pod's task already ended (a job delivered again): nothing may be created."""
+
+
+@runtime_checkable
+class Slots(Protocol):
+    """The slot calls of a launcher and of a task's end: `SlotPool` in Redis, and
+    `shared.messaging.stub.StubSlotPool` in memory for unit tests."""
+
+    def acquire_many(self, namespace: str, pods: list[str], *, limit: int) -> list[Claim]: ...
+
+    def mark_created(self, namespace: str, *pods: str) -> None: ...
+
+    def give_back(self, namespace: str, *pods: str) -> None: ...
+
+    def finish(self, namespace: str, *pods: str) -> frozenset[str]: ...
 
 
 _RELEASE_IF = """

@@ -11,9 +11,9 @@ instead of being rendered wrongly. The subset, applied in kustomize's order:
   to one resource by kind and name (and namespace when the patch names one); no `target`.
   A top-level `$patch: delete` removes the resource. Maps merge recursively, a `null` removes a
   key; lists of objects merge by the merge key Kubernetes declares for the fields named in
-  `MERGE_KEYS` (containers, env, volumes, ... by name; volumeMounts by mountPath; ports by
-  containerPort), every other list is replaced. Nested `$patch` / `$setElementOrder` directives
-  are refused.
+  `shared.k8s.merge_keys.MERGE_KEYS` (containers, env, volumes, ... by name; volumeMounts by
+  mountPath; ports by containerPort), every other list is replaced. Nested `$patch` /
+  `$setElementOrder` directives are refused.
 * `namespace`: set on every namespaced object (a kind missing from both `NAMESPACED_KINDS` and
   `CLUSTER_KINDS` is refused); a `Namespace` object is renamed to it, as kustomize does.
 * `replicas`: `name` + `count`, applied to the workload of that name.
@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from shared.k8s import merge_keys
 
 Resource = dict[str, Any]
 
@@ -71,16 +73,6 @@ CLUSTER_KINDS = frozenset({"ClusterRole", "ClusterRoleBinding", "Namespace", "Pr
 SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet"})
 #: Kinds holding a pod template at `spec.template` (a Pod holds its pod spec at `spec`).
 POD_TEMPLATE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Job"})
-#: The patch merge key Kubernetes declares for list fields, by field name (the subset used here).
-MERGE_KEYS = {
-    "containers": "name",
-    "initContainers": "name",
-    "env": "name",
-    "volumes": "name",
-    "imagePullSecrets": "name",
-    "volumeMounts": "mountPath",
-    "ports": "containerPort",
-}
 
 
 class KustomizeError(ValueError):
@@ -237,7 +229,7 @@ def _merge_list(field: str, base: list[Any], patch: list[Any], where: str) -> li
     for item in patch:
         if isinstance(item, dict) and any(str(key).startswith("$") for key in item):
             raise KustomizeError(f"{where}: list directives are not supported")
-    merge_key = MERGE_KEYS.get(field)
+    merge_key = merge_keys.MERGE_KEYS.get(field)
     if merge_key is None:
         return copy.deepcopy(patch)
     merged = copy.deepcopy(base)
