@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, select
 from sqlalchemy.dialects import postgresql
 
-from services.reconciler.applying import TABLE
 from shared import admission
+from shared.db.keys import TABLE
 from shared.db.models import TaskState
 from shared.messages import Job
 from shared.messaging.jobqueue import JobQueue
