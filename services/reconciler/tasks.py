@@ -15,10 +15,10 @@ from typing import Annotated, Any
 
 import orjson
 from pydantic import Field, StrictInt, StrictStr, TypeAdapter, ValidationError
-from sqlalchemy import ColumnElement, Engine, and_, select, tuple_
+from sqlalchemy import ColumnElement, Engine, and_, select
 
 from shared.admission import INT_MAX
-from shared.db.keys import KEY_COLUMNS, ROW_KEY, TABLE, RowKey
+from shared.db.keys import KEY_COLUMNS, TABLE, RowKey, comes_after, is_row_of
 from shared.db.models import TaskState
 
 #: Bounds of a Postgres `integer` column (map_index, try_number, priority).
@@ -71,7 +71,7 @@ def page(engine: Engine, *, where: TaskFilter, limit: int, cursor: str | None = 
     """
     conditions = where.conditions()
     if cursor is not None:
-        conditions.append(tuple_(*decode_cursor(cursor)) < ROW_KEY)
+        conditions.append(comes_after(decode_cursor(cursor)))
     query = select(*_LISTED).where(and_(True, *conditions)).order_by(*KEY_COLUMNS)
     with engine.connect() as connection:
         rows = [dict(row) for row in connection.execute(query.limit(limit + 1)).mappings()]
@@ -82,7 +82,7 @@ def page(engine: Engine, *, where: TaskFilter, limit: int, cursor: str | None = 
 
 def one(engine: Engine, key: RowKey) -> dict[str, Any] | None:
     """The whole row of the task `key`, or `None` when there is none."""
-    query = select(TABLE).where(tuple_(*key) == ROW_KEY)
+    query = select(TABLE).where(is_row_of(key))
     with engine.connect() as connection:
         row = connection.execute(query).mappings().first()
     return dict(row) if row is not None else None

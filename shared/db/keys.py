@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Self, cast
 
-from sqlalchemy import Column, Table, tuple_
+from sqlalchemy import Column, ColumnElement, Table, tuple_
 
 from shared.db.models import TaskInstance
 from shared.messages import EventKey, TaskKey
@@ -22,7 +22,7 @@ TABLE = cast(Table, TaskInstance.__table__)
 #: The primary key's column names, in the order of `RowKey`'s fields.
 KEY_NAMES = ("dag_id", "task_id", "run_id", "map_index")
 KEY_COLUMNS: tuple[Column[object], ...] = tuple(TABLE.c[name] for name in KEY_NAMES)
-#: The key as one SQL value, for `ROW_KEY == tuple_(*key)`, `ROW_KEY.in_(keys)` or `>` a cursor.
+#: The key as one SQL value, for `ROW_KEY.in_(keys)`.
 ROW_KEY = tuple_(*KEY_COLUMNS)
 
 
@@ -44,3 +44,13 @@ class RowKey(NamedTuple):
         return TaskKey(
             dag_id=self.dag_id, task_id=self.task_id, run_id=self.run_id, map_index=self.map_index
         )
+
+
+def is_row_of(key: RowKey) -> ColumnElement[bool]:
+    """The condition selecting the row of `key`."""
+    return tuple_(*KEY_COLUMNS) == tuple_(*key)
+
+
+def comes_after(key: RowKey) -> ColumnElement[bool]:
+    """The condition selecting the rows past `key` in key order (where a page starts)."""
+    return tuple_(*KEY_COLUMNS) > tuple_(*key)
