@@ -21,7 +21,8 @@ import structlog
 from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql
 
-from services.reconciler.applying import TABLE, Applier, Outcome
+from services.reconciler.applying import Applier, Outcome
+from shared.db.keys import TABLE
 from shared.db.models import TaskState
 from shared.messages import PodEvent
 

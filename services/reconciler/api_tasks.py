@@ -32,6 +32,7 @@ from services.reconciler.schemas import (
 )
 from services.reconciler.tasks import STORABLE_TEXT, TaskFilter
 from shared.admission import INT_MAX
+from shared.db.keys import RowKey
 from shared.db.models import TaskState
 from shared.k8s import errors
 
@@ -141,7 +142,7 @@ class TaskEndpoints:
         return PlainTextResponse(log.text, headers=log.headers())
 
     def _row(self, dag_id: str, task_id: str, run_id: str, map_index: int) -> dict[str, Any]:
-        row = tasks.one(self._engine, (dag_id, task_id, run_id, map_index))
+        row = tasks.one(self._engine, RowKey(dag_id, task_id, run_id, map_index))
         if row is None:
             message = f"no task {dag_id}/{task_id}/{run_id}/{map_index}"
             raise ApiError(404, ErrorDetail(code="not_found", message=message))

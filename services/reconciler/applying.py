@@ -25,13 +25,11 @@ from sqlalchemy.dialects import postgresql
 
 from services.reconciler import isolating, ledger, statements
 from services.reconciler.ledger import Decision, FollowUp, Row, Rules
-from services.reconciler.statements import TABLE, KeyTuple
 from shared import admission
+from shared.db.keys import TABLE, RowKey
 from shared.db.models import TaskState
-from shared.messages import DecodeError, EventKey, LaunchEvent, LaunchOutcome, PodEvent, TaskKey
+from shared.messages import DecodeError, LaunchEvent, LaunchOutcome, PodEvent, TaskKey
 from shared.messaging.streams import Entry, StreamConsumer
-
-__all__ = ["TABLE", "Applier", "KeyTuple", "Outcome", "key_of", "revise", "task_key"]
 
 log = structlog.get_logger()
 
@@ -55,18 +53,14 @@ class _Held(msgspec.Struct, frozen=True):
 class Outcome(msgspec.Struct, frozen=True):
     """What one task's events decided, for the follow-ups after the commit."""
 
-    task: KeyTuple
+    task: RowKey
     namespace: str
     decision: Decision
 
     @property
     def key(self) -> TaskKey:
         """The task's key as a record (built when a follow-up needs it, not for every row)."""
-        return task_key(self.task)
-
-
-def key_of(key: TaskKey | EventKey) -> KeyTuple:
-    return (key.dag_id, key.task_id, key.run_id, key.map_index)
+        return self.task.record()
 
 
 class Applier:
@@ -106,10 +100,10 @@ class Applier:
         self._held = [
             _Held(entry, event, since.get(entry.id, now))
             for entry, event in pairs
-            if key_of(event.key) in rowless
+            if RowKey.of(event.key) in rowless
         ]
         not_done = rowless | failed.keys()
-        done = [entry for entry, event in pairs if key_of(event.key) not in not_done]
+        done = [entry for entry, event in pairs if RowKey.of(event.key) not in not_done]
         if failed:
             self._dead_letter_failed(pairs, failed)
         if given_up:
@@ -118,10 +112,10 @@ class Applier:
         return outcomes
 
     def _dead_letter_failed(
-        self, pairs: list[tuple[Entry, Event]], failed: dict[KeyTuple, str]
+        self, pairs: list[tuple[Entry, Event]], failed: dict[RowKey, str]
     ) -> None:
         for entry, event in pairs:
-            if (reason := failed.get(key_of(event.key))) is not None:
+            if (reason := failed.get(RowKey.of(event.key))) is not None:
                 self._consumer.dead_letter(entry, reason)
 
     def apply_events(self, events: Iterable[Event]) -> list[Outcome]:
@@ -132,20 +126,20 @@ class Applier:
 
     def _apply(
         self, events: Iterable[Event]
-    ) -> tuple[list[Outcome], set[KeyTuple], dict[KeyTuple, str]]:
+    ) -> tuple[list[Outcome], set[RowKey], dict[RowKey, str]]:
         """Apply `events` in one transaction; if it fails for one task's fault, in parts, so
         that only that task's events fail (with the reason)."""
-        grouped: dict[KeyTuple, list[Event]] = {}
+        grouped: dict[RowKey, list[Event]] = {}
         for event in events:
-            grouped.setdefault(key_of(event.key), []).append(event)
+            grouped.setdefault(RowKey.of(event.key), []).append(event)
         isolated = isolating.apply_isolating(grouped, self._transaction)
         outcomes = [outcome for result in isolated.results for outcome in result[0]]
         rowless = {key for result in isolated.results for key in result[1]}
         return outcomes, rowless, isolated.failed
 
     def _transaction(
-        self, grouped: Mapping[KeyTuple, list[Event]]
-    ) -> tuple[list[Outcome], set[KeyTuple]]:
+        self, grouped: Mapping[RowKey, list[Event]]
+    ) -> tuple[list[Outcome], set[RowKey]]:
         with self._engine.begin() as connection:
             return self._apply_grouped(connection, grouped)
 
@@ -167,13 +161,13 @@ class Applier:
         return decoded
 
     def _apply_grouped(
-        self, connection: Connection, grouped: Mapping[KeyTuple, list[Event]]
-    ) -> tuple[list[Outcome], set[KeyTuple]]:
+        self, connection: Connection, grouped: Mapping[RowKey, list[Event]]
+    ) -> tuple[list[Outcome], set[RowKey]]:
         rows = statements.lock_rows(connection, list(grouped))
-        rowless: set[KeyTuple] = set()
+        rowless: set[RowKey] = set()
         inserts: list[dict[str, Any]] = []
-        renewals: list[tuple[KeyTuple, LaunchEvent]] = []
-        updates: list[tuple[KeyTuple, Row]] = []
+        renewals: list[tuple[RowKey, LaunchEvent]] = []
+        updates: list[tuple[RowKey, Row]] = []
         outcomes: list[Outcome] = []
         for key, events in grouped.items():
             locked = rows.get(key)
@@ -214,7 +208,7 @@ class Applier:
         return ledger.apply_pod_event(row, event, self._rules)
 
 
-def revise(engine: Engine, judgements: Mapping[KeyTuple, Judge]) -> list[Outcome]:
+def revise(engine: Engine, judgements: Mapping[RowKey, Judge]) -> list[Outcome]:
     """Re-read the rows of `judgements` under lock, let each judge decide, write what changed.
 
     The sweeps find candidates with plain queries; the rows may have moved on since, so every
@@ -228,11 +222,6 @@ def revise(engine: Engine, judgements: Mapping[KeyTuple, Judge]) -> list[Outcome
         changes = [(outcome.task, outcome.decision.row) for outcome in outcomes]
         statements.write_rows(connection, changes, datetime.now(UTC))
     return outcomes
-
-
-def task_key(key: KeyTuple) -> TaskKey:
-    dag_id, task_id, run_id, map_index = key
-    return TaskKey(dag_id=dag_id, task_id=task_id, run_id=run_id, map_index=map_index)
 
 
 def _check_fits(event: Event) -> None:
@@ -270,7 +259,7 @@ def _newer_job(row: Row, events: list[Event]) -> LaunchEvent | None:
     return max(newer, key=lambda e: e.try_number, default=None)
 
 
-def _insert_values(key: KeyTuple, launch: LaunchEvent, row: Row) -> dict[str, Any]:
+def _insert_values(key: RowKey, launch: LaunchEvent, row: Row) -> dict[str, Any]:
     dag_id, task_id, run_id, map_index = key
     job = launch.job.to_dict() if launch.job is not None else _readable_parts(key, launch)
     priority = launch.job.priority if launch.job is not None else 0
@@ -288,7 +277,7 @@ def _insert_values(key: KeyTuple, launch: LaunchEvent, row: Row) -> dict[str, An
     }
 
 
-def _readable_parts(key: KeyTuple, launch: LaunchEvent) -> dict[str, Any]:
+def _readable_parts(key: RowKey, launch: LaunchEvent) -> dict[str, Any]:
     """What is known of a job the launcher could not read, for a row's `job`."""
     dag_id, task_id, run_id, map_index = key
     return {

@@ -13,16 +13,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select, tuple_
+from sqlalchemy import Engine, select
 
-from services.reconciler.applying import TABLE, KeyTuple
+from shared.db.keys import KEY_COLUMNS, ROW_KEY, TABLE, RowKey
 from shared.db.models import TaskState
 from shared.k8s import errors, naming, snapshots
 from shared.k8s.pods import PodApi
 from shared.messages import EventSource, PodPhase
 
 _FINISHED = (PodPhase.SUCCEEDED.value, PodPhase.FAILED.value)
-_KEY_COLUMNS = tuple_(TABLE.c.dag_id, TABLE.c.task_id, TABLE.c.run_id, TABLE.c.map_index)
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,7 @@ class Candidate:
     name: str
     phase: str
     age: timedelta
-    key: KeyTuple
+    key: RowKey
     try_number: int
     holds_result: bool
 
@@ -81,7 +80,7 @@ def _finished(pods: PodApi, namespace: str, selector: str, now: datetime) -> Ite
                 name=event.pod,
                 phase=event.phase,
                 age=now - since,
-                key=(event.key.dag_id, event.key.task_id, event.key.run_id, event.key.map_index),
+                key=RowKey.of(event.key),
                 try_number=event.try_number,
                 holds_result=naming.RESULT_FINALIZER in (metadata.finalizers or []),
             )
@@ -90,30 +89,23 @@ def _finished(pods: PodApi, namespace: str, selector: str, now: datetime) -> Ite
             return
 
 
-def _settled_tries(engine: Engine | None, candidates: list[Candidate]) -> dict[KeyTuple, int]:
+def _settled_tries(engine: Engine | None, candidates: list[Candidate]) -> dict[RowKey, int]:
     """Per key with a row, the highest try whose result is recorded (a terminal row's try, or
     the one before a live row's try)."""
     keys = list({c.key for c in candidates if c.holds_result})
     if engine is None or not keys:
         return {}
-    query = select(
-        TABLE.c.dag_id,
-        TABLE.c.task_id,
-        TABLE.c.run_id,
-        TABLE.c.map_index,
-        TABLE.c.try_number,
-        TABLE.c.state,
-    ).where(_KEY_COLUMNS.in_(keys))
-    settled: dict[KeyTuple, int] = {}
+    query = select(*KEY_COLUMNS, TABLE.c.try_number, TABLE.c.state).where(ROW_KEY.in_(keys))
+    settled: dict[RowKey, int] = {}
     with engine.connect() as connection:
         for row in connection.execute(query):
-            key = (row.dag_id, row.task_id, row.run_id, row.map_index)
+            key = RowKey(row.dag_id, row.task_id, row.run_id, row.map_index)
             terminal = TaskState(row.state).is_terminal
             settled[key] = row.try_number if terminal else row.try_number - 1
     return settled
 
 
-def _judge(candidate: Candidate, settled: dict[KeyTuple, int], *, has_database: bool) -> Verdict:
+def _judge(candidate: Candidate, settled: dict[RowKey, int], *, has_database: bool) -> Verdict:
     if not candidate.holds_result:
         return Verdict(candidate, remove=True, why=candidate.phase)
     if not has_database:

@@ -15,10 +15,10 @@ from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shared.db.keys import RowKey
 from shared.db.models import TaskState
 from shared.messages import PodEvent, PodPhase
 
-KeyTuple = tuple[str, str, str, int]
 #: A pod whose image will not come alternates between these two while the kubelet backs off.
 _IMAGE_PULL_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull"})
 #: A container waiting for a Secret or ConfigMap that does not exist (yet).
@@ -67,7 +67,7 @@ class Observed:
 class Known:
     """One row, as the scan needs it."""
 
-    key: KeyTuple
+    key: RowKey
     namespace: str
     try_number: int
     state: TaskState
@@ -89,7 +89,7 @@ class Limits:
 @dataclass(frozen=True)
 class Verdict:
     finding: Finding
-    key: KeyTuple
+    key: RowKey
     namespace: str
     pod: str = ""
     why: str = ""
@@ -103,18 +103,18 @@ Deletes = Callable[[TaskState], bool]
 
 def scan_pods(
     pods: Iterable[Observed],
-    rows: Mapping[KeyTuple, Known],
+    rows: Mapping[RowKey, Known],
     *,
     now: datetime,
     limits: Limits,
     deletes: Deletes,
-) -> tuple[list[Verdict], set[KeyTuple]]:
+) -> tuple[list[Verdict], set[RowKey]]:
     """Every disagreement of listed `pods` (one namespace, one page) with `rows` (the rows of
     their keys, in any state, read after the listing); and the keys whose row has its pod."""
     verdicts: list[Verdict] = []
-    with_pod: set[KeyTuple] = set()
+    with_pod: set[RowKey] = set()
     for pod in pods:
-        key = _key(pod.event)
+        key = RowKey.of(pod.event.key)
         row = rows.get(key)
         if row is not None and pod.event.try_number >= row.try_number:
             with_pod.add(key)
@@ -125,7 +125,7 @@ def scan_pods(
 
 
 def scan_rows(
-    rows: Iterable[Known], with_pod: Container[KeyTuple], *, now: datetime, limits: Limits
+    rows: Iterable[Known], with_pod: Container[RowKey], *, now: datetime, limits: Limits
 ) -> list[Verdict]:
     """Every disagreement of live `rows` (read after the listing started at `now`) whose key is
     not `with_pod`: a row launched before `now` minus the grace should have had a pod listed."""
@@ -228,13 +228,14 @@ def _verdict(
     event: PodEvent | None = None,
 ) -> Verdict:
     return Verdict(
-        finding, _key(pod.event), pod.event.namespace, pod.event.pod, why, event=event, row=row
+        finding,
+        RowKey.of(pod.event.key),
+        pod.event.namespace,
+        pod.event.pod,
+        why,
+        event=event,
+        row=row,
     )
-
-
-def _key(event: PodEvent) -> KeyTuple:
-    key = event.key
-    return (key.dag_id, key.task_id, key.run_id, key.map_index)
 
 
 def _older_than(moment: datetime | None, seconds: float, now: datetime) -> bool:

@@ -35,9 +35,10 @@ from typing import TypeVar
 import structlog
 from sqlalchemy import Engine, Table, and_, update
 
-from services.reconciler.applying import TABLE, Outcome
+from services.reconciler.applying import Outcome
 from services.reconciler.deferring import DeferredReleases
 from services.reconciler.ledger import FollowUp
+from shared.db.keys import TABLE
 from shared.db.models import TaskState
 from shared.k8s import errors, naming
 from shared.k8s.pods import PodApi

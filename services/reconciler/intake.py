@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql
 
-from services.reconciler.applying import TABLE
 from shared import admission
+from shared.db.keys import KEY_NAMES, TABLE, RowKey, is_row_of
 from shared.db.models import TaskState
 from shared.messages import Job
 from shared.messaging.jobqueue import JobQueue
@@ -93,14 +93,11 @@ def _record(connection: Connection, job: Job, namespace: str) -> None:
     values = queued_row(job, namespace, at=datetime.now(UTC))
     statement = postgresql.insert(TABLE).values(values)
     upsert = statement.on_conflict_do_update(
-        index_elements=["dag_id", "task_id", "run_id", "map_index"],
-        set_={name: statement.excluded[name] for name in values if name not in _KEY},
+        index_elements=list(KEY_NAMES),
+        set_={name: statement.excluded[name] for name in values if name not in KEY_NAMES},
         where=TABLE.c.try_number < job.try_number,
     )
     connection.execute(upsert)
-
-
-_KEY = ("dag_id", "task_id", "run_id", "map_index")
 
 
 def queued_row(job: Job, namespace: str, *, at: datetime) -> dict[str, Any]:
@@ -124,14 +121,7 @@ def queued_row(job: Job, namespace: str, *, at: datetime) -> dict[str, Any]:
 def _current(connection: Connection, job: Job) -> dict[str, Any] | None:
     query = (
         select(TABLE.c.try_number, TABLE.c.state, TABLE.c.pod_name, TABLE.c.failure_reason)
-        .where(
-            and_(
-                TABLE.c.dag_id == job.dag_id,
-                TABLE.c.task_id == job.task_id,
-                TABLE.c.run_id == job.run_id,
-                TABLE.c.map_index == job.map_index,
-            )
-        )
+        .where(is_row_of(RowKey.of(job.key)))
         .with_for_update()
     )
     row = connection.execute(query).mappings().first()

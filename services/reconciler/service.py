@@ -28,6 +28,7 @@ from services.reconciler.strays import StrayJobs
 from services.reconciler.sweeping import Sweeper, SweepSettings
 from shared import health, running
 from shared.db import engines
+from shared.db.keys import TABLE, is_row_of
 from shared.http_limits import HttpLimits
 from shared.k8s import clients, naming
 from shared.k8s.pods import PodApi
@@ -292,13 +293,7 @@ def _tasks_by_state(engine: sqlalchemy.Engine) -> dict[str, int]:
 
 
 def _job_of(engine: sqlalchemy.Engine, outcome: Outcome) -> Job | None:
-    key = outcome.key
-    query = sqlalchemy.text(
-        "SELECT job FROM task_instance "
-        "WHERE dag_id=:d AND task_id=:t AND run_id=:r AND map_index=:m"
-    )
+    query = sqlalchemy.select(TABLE.c.job).where(is_row_of(outcome.task))
     with engine.connect() as connection:
-        stored = connection.execute(
-            query, {"d": key.dag_id, "t": key.task_id, "r": key.run_id, "m": key.map_index}
-        ).scalar_one_or_none()
+        stored = connection.execute(query).scalar_one_or_none()
     return Job.decode(stored) if stored is not None else None

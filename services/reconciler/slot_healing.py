@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import structlog
 
-from services.reconciler.drift import KeyTuple, Known, Observed
+from services.reconciler.drift import Known, Observed
+from shared.db.keys import RowKey
 from shared.messages import PodPhase
 from shared.messaging.slots import SlotPool
 
@@ -43,15 +44,14 @@ class HealingRound:
     adopted: int = 0
     freed: int = 0
 
-    def observe(self, page: Sequence[Observed], rows: Mapping[KeyTuple, Known]) -> None:
+    def observe(self, page: Sequence[Observed], rows: Mapping[RowKey, Known]) -> None:
         """Count one page of listed pods against their rows (one Redis call)."""
         live: list[str] = []
         other: list[str] = []
         ended: list[str] = []
         for pod in page:
             event = pod.event
-            key = (event.key.dag_id, event.key.task_id, event.key.run_id, event.key.map_index)
-            row = rows.get(key)
+            row = rows.get(RowKey.of(event.key))
             if row is not None and _ended(event.try_number, row):
                 ended.append(event.pod)
             elif event.phase in _FINISHED:

@@ -1,26 +1,25 @@
 """The two statements of every applied batch: lock the batch's rows, then write what changed.
 
 Both send the whole batch as one JSON parameter, an array of arrays that msgspec writes straight
-from tuples and `Row`s (an array of its fields), unpacked by `json_array_elements` into a table to
-join on by key. The statement is the same whatever the batch, so Postgres plans it in a
+from `RowKey`s and `Row`s (each an array of its fields), unpacked by `json_array_elements` into a
+table to join on by key. The statement is the same whatever the batch, so Postgres plans it in a
 millisecond (a list of 500 keys, which it turns into 500 `OR`ed conditions, took about 160 ms to
 plan), and every row travels in one round trip. The locked rows come back the same way: one JSON
-text that msgspec reads into `Row`s, where building a result row object per task took longer than
-the query. Rows are locked in key order, so reconcilers locking overlapping batches cannot
-deadlock.
+text that msgspec reads into `RowKey`s and `Row`s, where building a result row object per task
+took longer than the query. Rows are locked in key order, so reconcilers locking overlapping
+batches cannot deadlock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 from sqlalchemy import (
     Connection,
     Integer,
-    Table,
     Text,
     and_,
     bindparam,
@@ -34,13 +33,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.reconciler.ledger import Row
-from shared.db.models import TaskInstance
+from shared.db.keys import KEY_COLUMNS, KEY_NAMES, TABLE, RowKey
 from shared.messages import LaunchEvent
 
-TABLE = cast(Table, TaskInstance.__table__)
-KeyTuple = tuple[str, str, str, int]
 ROW_FIELDS = list(Row.__struct_fields__)
-KEY_COLUMNS = ["dag_id", "task_id", "run_id", "map_index"]
 
 
 class Locked(msgspec.Struct, frozen=True):
@@ -48,26 +44,22 @@ class Locked(msgspec.Struct, frozen=True):
     namespace: str
 
 
-def lock_rows(connection: Connection, keys: Sequence[KeyTuple]) -> dict[KeyTuple, Locked]:
+def lock_rows(connection: Connection, keys: Sequence[RowKey]) -> dict[RowKey, Locked]:
     """The rows of `keys` that exist, locked until the transaction ends."""
     if not keys:
         return {}
     document = connection.execute(_LOCK, {"wanted": _ENCODER.encode(keys).decode()}).scalar_one()
-    return {
-        (dag_id, task_id, run_id, map_index): Locked(row, namespace)
-        for dag_id, task_id, run_id, map_index, namespace, row in _LOCKED.decode(document)
-    }
+    return {key: Locked(row, namespace) for key, namespace, row in _LOCKED.decode(document)}
 
 
-def write_rows(connection: Connection, rows: Sequence[tuple[KeyTuple, Row]], at: datetime) -> None:
+def write_rows(connection: Connection, rows: Sequence[tuple[RowKey, Row]], at: datetime) -> None:
     """Set the `Row` fields of each key's row, and `updated_at` to `at`."""
     if rows:
-        changes = [(*key, row) for key, row in rows]
-        parameters = {"changes": _ENCODER.encode(changes).decode(), "at": at}
+        parameters = {"changes": _ENCODER.encode(rows).decode(), "at": at}
         connection.execute(_UPDATE, parameters)
 
 
-def renew_jobs(connection: Connection, launches: Sequence[tuple[KeyTuple, LaunchEvent]]) -> None:
+def renew_jobs(connection: Connection, launches: Sequence[tuple[RowKey, LaunchEvent]]) -> None:
     """Make each launch event's job the row's job where the row holds an older try's: what a
     relaunch republishes, and what the task's row shows (a try submitted straight to the queue
     after an earlier one)."""
@@ -75,9 +67,9 @@ def renew_jobs(connection: Connection, launches: Sequence[tuple[KeyTuple, Launch
         connection.execute(_RENEW, [_renewal(key, launch) for key, launch in launches])
 
 
-def _renewal(key: KeyTuple, launch: LaunchEvent) -> dict[str, Any]:
+def _renewal(key: RowKey, launch: LaunchEvent) -> dict[str, Any]:
     assert launch.job is not None
-    keyed = {f"key_{name}": value for name, value in zip(KEY_COLUMNS, key, strict=True)}
+    keyed = {f"key_{name}": value for name, value in zip(KEY_NAMES, key, strict=True)}
     return {
         **keyed,
         "new_try": launch.try_number,
@@ -100,17 +92,20 @@ def _field(value: Any, path: tuple[int, ...], name: str) -> ColumnElement[Any]:
     return sql_cast(value[path].astext, TABLE.c[name].type)
 
 
-def _same_key(value: Any) -> ColumnElement[bool]:
-    return and_(*(TABLE.c[name] == _field(value, (n,), name) for n, name in enumerate(KEY_COLUMNS)))
+def _same_key(value: Any, at: tuple[int, ...] = ()) -> ColumnElement[bool]:
+    """The row's key equals the key at `at` in the JSON `value`, an array of the key's fields."""
+    return and_(
+        *(TABLE.c[name] == _field(value, (*at, n), name) for n, name in enumerate(KEY_NAMES))
+    )
 
 
 _ENCODER = msgspec.json.Encoder()
 
 _WANTED = _elements("wanted")
 _LOCKING = (
-    select(*(TABLE.c[c] for c in [*KEY_COLUMNS, "namespace", *ROW_FIELDS]))
+    select(*(TABLE.c[c] for c in [*KEY_NAMES, "namespace", *ROW_FIELDS]))
     .join(_WANTED, _same_key(_WANTED.c.value))
-    .order_by(*(TABLE.c[c] for c in KEY_COLUMNS))
+    .order_by(*KEY_COLUMNS)
     .with_for_update(of=TABLE)
     .subquery("locked")
 )
@@ -119,7 +114,8 @@ _LOCK = select(
         func.coalesce(
             func.json_agg(
                 func.json_build_array(
-                    *(_LOCKING.c[c] for c in [*KEY_COLUMNS, "namespace"]),
+                    func.json_build_array(*(_LOCKING.c[c] for c in KEY_NAMES)),
+                    _LOCKING.c.namespace,
                     func.json_build_array(*(_LOCKING.c[c] for c in ROW_FIELDS)),
                 )
             ),
@@ -128,11 +124,11 @@ _LOCK = select(
         Text,  # as text, which the driver hands over as it is, for msgspec to read
     )
 )
-_LOCKED = msgspec.json.Decoder(list[tuple[str, str, str, int, str, Row]])
+_LOCKED = msgspec.json.Decoder(list[tuple[RowKey, str, Row]])
 
 _RENEW = (
     update(TABLE)
-    .where(and_(*(TABLE.c[name] == bindparam(f"key_{name}") for name in KEY_COLUMNS)))
+    .where(and_(*(TABLE.c[name] == bindparam(f"key_{name}") for name in KEY_NAMES)))
     .where(sql_cast(TABLE.c.job["try_number"].astext, Integer) < bindparam("new_try"))
     .values(
         job=bindparam("new_job"),
@@ -144,17 +140,13 @@ _RENEW = (
 )
 
 _CHANGES = _elements("changes")
-#: A change is `[dag_id, task_id, run_id, map_index, [the Row's fields]]`.
-_ROW_AT = len(KEY_COLUMNS)
+#: A change is `[[the RowKey's fields], [the Row's fields]]`.
 _UPDATE = (
     update(TABLE)
-    .where(_same_key(_CHANGES.c.value))
+    .where(_same_key(_CHANGES.c.value, (0,)))
     .values(
         {
-            **{
-                name: _field(_CHANGES.c.value, (_ROW_AT, n), name)
-                for n, name in enumerate(ROW_FIELDS)
-            },
+            **{name: _field(_CHANGES.c.value, (1, n), name) for n, name in enumerate(ROW_FIELDS)},
             "updated_at": bindparam("at"),
         }
     )

@@ -21,16 +21,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import Engine, RowMapping, select, tuple_
+from sqlalchemy import Engine, RowMapping, select
 
 from services.reconciler import adopting, drift, ledger
-from services.reconciler.applying import TABLE, Applier, Outcome, key_of, revise
-from services.reconciler.drift import Finding, KeyTuple, Known, Observed, Verdict
+from services.reconciler.applying import Applier, Outcome, revise
+from services.reconciler.drift import Finding, Known, Observed, Verdict
 from services.reconciler.following import FollowUps
 from services.reconciler.ledger import Decision, FollowUp, Row, Rules
 from services.reconciler.metrics import ReconcilerMetrics
 from services.reconciler.slot_healing import HealingRound, SlotHealer
 from shared.db import models
+from shared.db.keys import KEY_COLUMNS, ROW_KEY, TABLE, RowKey
 from shared.db.models import TaskState
 from shared.k8s import errors, naming, snapshots
 from shared.k8s.pods import PodApi
@@ -40,10 +41,7 @@ from shared.messaging.slots import SlotPool
 log = structlog.get_logger()
 
 _KNOWN_COLUMNS = [
-    TABLE.c.dag_id,
-    TABLE.c.task_id,
-    TABLE.c.run_id,
-    TABLE.c.map_index,
+    *KEY_COLUMNS,
     TABLE.c.namespace,
     TABLE.c.try_number,
     TABLE.c.state,
@@ -52,7 +50,6 @@ _KNOWN_COLUMNS = [
     TABLE.c.updated_at,
     TABLE.c.republish_count,
 ]
-_KEY_COLUMNS = tuple_(TABLE.c.dag_id, TABLE.c.task_id, TABLE.c.run_id, TABLE.c.map_index)
 _CHUNK = 1000
 
 
@@ -109,14 +106,14 @@ class Sweeper:
 
     def _scan_pods(
         self, namespace: str, now: datetime, healing: HealingRound
-    ) -> tuple[list[Verdict], set[KeyTuple]]:
+    ) -> tuple[list[Verdict], set[RowKey]]:
         """The pods' findings, page by page (each page with its keys' rows, also shown to the
         slot healing), and the keys of rows that have their pod: only those keys are kept,
         however many pods there are."""
         verdicts: list[Verdict] = []
-        with_pod: set[KeyTuple] = set()
+        with_pod: set[RowKey] = set()
         for page in self._pages(namespace, now):
-            rows = self._rows_of({key_of(pod.event.key) for pod in page})
+            rows = self._rows_of({RowKey.of(pod.event.key) for pod in page})
             found, having = drift.scan_pods(
                 page, rows, now=now, limits=self._settings.limits, deletes=self._follow_ups.deletes
             )
@@ -125,7 +122,7 @@ class Sweeper:
             with_pod |= having
         return verdicts, with_pod
 
-    def _scan_rows(self, namespace: str, with_pod: set[KeyTuple], now: datetime) -> list[Verdict]:
+    def _scan_rows(self, namespace: str, with_pod: set[RowKey], now: datetime) -> list[Verdict]:
         """The findings of live rows with no pod listed, the rows streamed in chunks."""
         query = select(*_KNOWN_COLUMNS).where(TABLE.c.namespace == namespace, models.LIVE)
         with self._engine.connect() as connection:
@@ -133,11 +130,11 @@ class Sweeper:
             rows = map(_known, records)
             return drift.scan_rows(rows, with_pod, now=now, limits=self._settings.limits)
 
-    def _rows_of(self, keys: set[KeyTuple]) -> dict[KeyTuple, Known]:
+    def _rows_of(self, keys: set[RowKey]) -> dict[RowKey, Known]:
         """The rows (in any state) of `keys`."""
         if not keys:
             return {}
-        query = select(*_KNOWN_COLUMNS).where(_KEY_COLUMNS.in_(list(keys)))
+        query = select(*_KNOWN_COLUMNS).where(ROW_KEY.in_(list(keys)))
         with self._engine.connect() as connection:
             return {row.key: row for row in map(_known, connection.execute(query).mappings())}
 
@@ -265,7 +262,7 @@ def _observed(pod: snapshots.Pod, now: datetime) -> Observed | None:
 
 def _known(record: RowMapping) -> Known:
     return Known(
-        key=(record["dag_id"], record["task_id"], record["run_id"], record["map_index"]),
+        key=RowKey(record["dag_id"], record["task_id"], record["run_id"], record["map_index"]),
         namespace=record["namespace"],
         try_number=record["try_number"],
         state=TaskState(record["state"]),

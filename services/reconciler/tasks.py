@@ -15,17 +15,16 @@ from typing import Annotated, Any
 
 import orjson
 from pydantic import Field, StrictInt, StrictStr, TypeAdapter, ValidationError
-from sqlalchemy import ColumnElement, Engine, and_, select, tuple_
+from sqlalchemy import ColumnElement, Engine, and_, select
 
-from services.reconciler.applying import TABLE, KeyTuple
 from shared.admission import INT_MAX
+from shared.db.keys import KEY_COLUMNS, TABLE, RowKey, comes_after, is_row_of
 from shared.db.models import TaskState
 
 #: Bounds of a Postgres `integer` column (map_index, try_number, priority).
 #: Text Postgres can store: anything but NUL.
 STORABLE_TEXT = r"^[^\x00]*$"
 
-KEY_COLUMNS = (TABLE.c.dag_id, TABLE.c.task_id, TABLE.c.run_id, TABLE.c.map_index)
 #: Columns a listing leaves out: the job and the log tail can be large; one row shows them.
 _HEAVY = ("job", "log_tail")
 _LISTED = [column for column in TABLE.c if column.name not in _HEAVY]
@@ -72,7 +71,7 @@ def page(engine: Engine, *, where: TaskFilter, limit: int, cursor: str | None = 
     """
     conditions = where.conditions()
     if cursor is not None:
-        conditions.append(tuple_(*KEY_COLUMNS) > tuple_(*decode_cursor(cursor)))
+        conditions.append(comes_after(decode_cursor(cursor)))
     query = select(*_LISTED).where(and_(True, *conditions)).order_by(*KEY_COLUMNS)
     with engine.connect() as connection:
         rows = [dict(row) for row in connection.execute(query.limit(limit + 1)).mappings()]
@@ -81,19 +80,19 @@ def page(engine: Engine, *, where: TaskFilter, limit: int, cursor: str | None = 
     return Page(rows[:limit], encode_cursor(_key(rows[limit - 1])))
 
 
-def one(engine: Engine, key: KeyTuple) -> dict[str, Any] | None:
+def one(engine: Engine, key: RowKey) -> dict[str, Any] | None:
     """The whole row of the task `key`, or `None` when there is none."""
-    query = select(TABLE).where(tuple_(*KEY_COLUMNS) == tuple_(*key))
+    query = select(TABLE).where(is_row_of(key))
     with engine.connect() as connection:
         row = connection.execute(query).mappings().first()
     return dict(row) if row is not None else None
 
 
-def encode_cursor(key: KeyTuple) -> str:
+def encode_cursor(key: RowKey) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(list(key))).rstrip(b"=").decode()
 
 
-def decode_cursor(token: str) -> KeyTuple:
+def decode_cursor(token: str) -> RowKey:
     """The key a cursor starts after.
 
     Raises:
@@ -101,10 +100,10 @@ def decode_cursor(token: str) -> KeyTuple:
     """
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        return _CURSOR.validate_json(raw)
+        return RowKey(*_CURSOR.validate_json(raw))
     except (ValueError, ValidationError) as error:  # binascii.Error is a ValueError
         raise InvalidCursor("not a cursor this API handed out") from error
 
 
-def _key(row: dict[str, Any]) -> KeyTuple:
-    return (row["dag_id"], row["task_id"], row["run_id"], row["map_index"])
+def _key(row: dict[str, Any]) -> RowKey:
+    return RowKey(row["dag_id"], row["task_id"], row["run_id"], row["map_index"])

@@ -8,6 +8,7 @@ import time
 import sqlalchemy
 
 from shared.db import engines
+from shared.db.keys import TABLE, RowKey, is_row_of
 from shared.messages import Job
 
 POLL_S = 0.5
@@ -16,16 +17,15 @@ POLL_S = 0.5
 def wait_for(database_url: str, job: Job) -> int:
     """Print each change of the task's state; 0 when it succeeded, 1 when it failed."""
     engine = engines.make_engine(database_url, pool_size=1)
-    query = sqlalchemy.text(
-        "SELECT try_number, state, pod_phase, failure_reason, exit_code, log_tail "
-        "FROM task_instance WHERE dag_id=:d AND task_id=:t AND run_id=:r AND map_index=:m"
+    columns = ("try_number", "state", "pod_phase", "failure_reason", "exit_code", "log_tail")
+    query = sqlalchemy.select(*(TABLE.c[name] for name in columns)).where(
+        is_row_of(RowKey.of(job.key))
     )
-    params = {"d": job.dag_id, "t": job.task_id, "r": job.run_id, "m": job.map_index}
     started, shown = time.monotonic(), None
     try:
         while True:
             with engine.connect() as connection:
-                row = connection.execute(query, params).mappings().one()
+                row = connection.execute(query).mappings().one()
             line = f"{row['state']}" + (f" (pod {row['pod_phase']})" if row["pod_phase"] else "")
             if line != shown:
                 print(f"[{time.monotonic() - started:6.1f}s] {job.key}: {line}", flush=True)

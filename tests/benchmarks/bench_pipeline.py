@@ -57,8 +57,8 @@ import sqlalchemy
 from sqlalchemy.engine import URL
 
 from services.reconciler import intake
-from services.reconciler.applying import TABLE
 from shared.db import engines
+from shared.db.keys import TABLE
 from shared.db.models import TaskState
 from shared.k8s.rendering import RenderSettings, render_pod
 from shared.k8s.template_files import Templates

@@ -42,12 +42,13 @@ import redis
 import sqlalchemy
 from prometheus_client import CollectorRegistry
 
-from services.reconciler.applying import TABLE, Applier, Outcome
+from services.reconciler.applying import Applier, Outcome
 from services.reconciler.following import FollowUps
 from services.reconciler.ledger import Rules
 from services.reconciler.loops import ApplyLoop
 from services.reconciler.metrics import ReconcilerMetrics
 from shared.db import engines
+from shared.db.keys import TABLE
 from shared.db.models import TaskState
 from shared.health import Heartbeat
 from shared.messages import SCHEMA_VERSION, EventKey, PodEvent, PodPhase

@@ -15,6 +15,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 
 from services.reconciler import api, tasks
 from shared import health
+from shared.db.keys import RowKey
 from shared.k8s import clients
 from shared.k8s.pods import PodApi
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
@@ -146,7 +147,9 @@ def test_tasks_are_filtered_by_state(client: TestClient) -> None:
         pytest.param({"limit": 1001}, "limit", id="limit-past-1000"),
         pytest.param({"limit": "ten"}, "limit", id="limit-as-text"),
         pytest.param({"cursor": "not a cursor"}, "cursor", id="garbage-cursor"),
-        pytest.param({"cursor": tasks.encode_cursor(("a\x00", "b", "c", 1))}, "cursor", id="nul"),
+        pytest.param(
+            {"cursor": tasks.encode_cursor(RowKey("a\x00", "b", "c", 1))}, "cursor", id="nul"
+        ),
         pytest.param({"dag_id": ""}, "dag_id", id="empty-dag"),
         pytest.param({"run_id": "r\x00"}, "run_id", id="nul-in-run"),
     ],

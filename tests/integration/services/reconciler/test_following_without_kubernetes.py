@@ -13,6 +13,7 @@ from kubernetes import client
 from services.reconciler.applying import Outcome
 from services.reconciler.following import FollowUps, PodPolicy
 from services.reconciler.ledger import Decision, FollowUp, Row
+from shared.db.keys import RowKey
 from shared.db.models import TaskState
 from shared.k8s.pods import PodApi
 from shared.messaging.keys import RedisKeys
@@ -36,7 +37,7 @@ def unreachable() -> Iterator[PodApi]:
 
 def outcome(task_id: str, namespace: str, state: TaskState, owed: frozenset[FollowUp]) -> Outcome:
     row = Row(try_number=1, state=state, pod_name=f"pod-{task_id}")
-    return Outcome(("etl", task_id, "run", -1), namespace, Decision(row, owed))
+    return Outcome(RowKey("etl", task_id, "run", -1), namespace, Decision(row, owed))
 
 
 def test_finished_tasks_free_their_slots_even_when_their_pods_cannot_be_released(

@@ -9,13 +9,14 @@ import msgspec
 
 from services.reconciler import drift
 from services.reconciler.drift import Finding, Known, Limits, Observed
+from shared.db.keys import RowKey
 from shared.db.models import TaskState
 from shared.messages import SCHEMA_VERSION, PodEvent, PodPhase, TaskKey
 from tests.support import builders
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 KEY = TaskKey(dag_id="etl", task_id="load", run_id="r1")
-KEY_TUPLE = ("etl", "load", "r1", -1)
+ROW_KEY = RowKey.of(KEY)
 LIMITS = Limits(grace_s=60, pending_timeout_s=300, image_pull_grace_s=120, queued_timeout_s=600)
 
 
@@ -36,7 +37,7 @@ def pod(age_s: float, *, try_number: int = 1, phase: PodPhase = PodPhase.PENDING
 def row(*, launched_age_s: float | None, try_number: int = 1) -> Known:
     launched = None if launched_age_s is None else NOW - timedelta(seconds=launched_age_s)
     return Known(
-        key=KEY_TUPLE,
+        key=ROW_KEY,
         namespace="jobs",
         try_number=try_number,
         state=TaskState.QUEUED,
@@ -87,7 +88,7 @@ def waiting_pod(age_s: float, reason: str) -> Observed:
 
 def test_a_container_waiting_for_a_missing_config_fails_only_after_its_grace() -> None:
     limits = Limits(grace_s=60, pending_timeout_s=300, config_error_grace_s=30)
-    rows = {KEY_TUPLE: row(launched_age_s=31)}
+    rows = {ROW_KEY: row(launched_age_s=31)}
     young = waiting_pod(29, "CreateContainerConfigError")
     old = waiting_pod(31, "CreateContainerConfigError")
     scan = functools.partial(drift.scan_pods, now=NOW, limits=limits, deletes=lambda _s: True)
