@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install check lint typecheck imports pin-images test test-unit test-integration chaos bench bench-kubesim bench-launcher bench-watcher bench-reconciler bench-pipeline demo clean
+.PHONY: install check lint typecheck imports pin-images test test-fast test-unit test-integration chaos bench bench-kubesim bench-launcher bench-watcher bench-reconciler bench-pipeline demo clean
 
 install: $(STAMP)
 
@@ -37,6 +37,11 @@ pin-images: install
 # pytest exits 5 when it collected nothing: a suite that ran no test has failed.
 test: install
 	@$(BIN)/pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$rc
+
+# Everything but the tests marked slow (each takes more than ~15 s): minutes, not the whole run
+# that CI makes with `make test`.
+test-fast: install
+	@$(BIN)/pytest -m 'not slow'; rc=$$?; if [ $$rc -eq 5 ]; then echo "make test-fast: no tests were collected" >&2; exit 1; fi; exit $$rc
 
 test-unit: install
 	$(BIN)/pytest tests/unit

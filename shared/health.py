@@ -39,17 +39,24 @@ Check = Callable[[], None]
 
 @dataclass
 class Heartbeat:
-    """Liveness of one work loop: `beat()` on every pass; silent past `deadline_s` means stuck."""
+    """Liveness of one work loop: `beat()` on every pass; silent past `deadline_s` means stuck.
+
+    `clock` (seconds, `time.monotonic` by default) is an argument so tests can move it by hand.
+    """
 
     name: str
     deadline_s: float
-    _last: float = field(default_factory=time.monotonic)
+    clock: Callable[[], float] = time.monotonic
+    _last: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._last = self.clock()
 
     def beat(self) -> None:
-        self._last = time.monotonic()
+        self._last = self.clock()
 
     def age_s(self) -> float:
-        return time.monotonic() - self._last
+        return self.clock() - self._last
 
     def is_alive(self) -> bool:
         return self.age_s() <= self.deadline_s

@@ -73,7 +73,10 @@ class Sweeper:
         slots: SlotPool,
         settings: SweepSettings,
         metrics: ReconcilerMetrics,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """`clock` (aware UTC) dates each round: tests move it past a timeout, not sleep through."""
+        self._clock = clock
         self._slots = slots
         self._healer = SlotHealer(slots)
         self._engine = engine
@@ -88,7 +91,7 @@ class Sweeper:
     ) -> list[Verdict]:
         """One namespace's round: find the drift and repair it; return what was found."""
         with self._metrics.sweep_seconds.time():
-            now = datetime.now(UTC)
+            now = self._clock()
             healing = self._healer.begin(namespace)
             verdicts, with_pod = self._scan_pods(namespace, now, healing)
             verdicts += self._scan_rows(namespace, with_pod, now)

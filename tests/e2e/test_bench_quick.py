@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL
 from tests.benchmarks import suite
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_bench_quick_runs_every_stage_and_writes_numeric_figures(
     tmp_path: Path, redis_server_url: str, postgres_admin_url: URL

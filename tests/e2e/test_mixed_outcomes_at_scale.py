@@ -9,7 +9,7 @@ from tests.e2e import tasks
 from tests.e2e.conftest import Stack
 from tests.support.kubesim import KubesimProcess
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 #: kind → (how many, kubesim behaviour, final state, start of the failure reason)
 KINDS: dict[str, tuple[int, dict[str, str], str, str | None]] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Mapping
 
@@ -11,6 +12,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from shared.health import Check, HealthServer, Heartbeat, Readiness, make_health_app
 from shared.messaging import connections
+from tests.support.clocks import ManualClock
 
 
 @pytest.fixture
@@ -49,8 +51,10 @@ def test_healthz_is_ok_while_every_loop_beats(registry: CollectorRegistry) -> No
 
 
 def test_healthz_fails_naming_the_loop_that_stopped_beating(registry: CollectorRegistry) -> None:
-    alive, stuck = Heartbeat("consume", deadline_s=5), Heartbeat("create", deadline_s=0.05)
-    time.sleep(0.1)
+    clock = ManualClock()
+    alive = Heartbeat("consume", deadline_s=5, clock=clock)
+    stuck = Heartbeat("create", deadline_s=0.05, clock=clock)
+    clock.advance(0.1)
     alive.beat()
     for client in serve([alive, stuck], {}, registry):
         response = client.get("/healthz")
@@ -84,10 +88,18 @@ def test_readyz_fails_naming_the_dependency_that_does_not_answer(
 
 
 def test_a_hung_check_fails_readiness_in_time(registry: CollectorRegistry) -> None:
+    answers = threading.Event()  # the dependency answers only when the test is over
+
+    def hung() -> None:
+        answers.wait(5)
+
     started = time.monotonic()
-    for client in serve([], {"api": lambda: time.sleep(1.5)}, registry):
-        response = client.get("/readyz")
-        assert time.monotonic() - started < 1.4
+    try:
+        for client in serve([], {"api": hung}, registry):
+            response = client.get("/readyz")
+            assert time.monotonic() - started < 1.4
+    finally:
+        answers.set()
     assert response.json()["checks"]["api"] == "error: no answer in time"
 
 

@@ -24,7 +24,7 @@ from tests.support.cluster import Cluster
 from tests.support.kubesim import free_port
 from tests.support.services import InProcess
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ from shared.messaging.keys import RedisKeys
 from tests.integration.services.launcher.conftest import publish, wait_for_events
 from tests.support import builders
 from tests.support.cluster import Cluster
+from tests.support.waiting import wait_until
 
 
 @pytest.mark.parametrize("error", ["500", "503", "429", "429-text", "quota", "409"])
@@ -76,9 +76,17 @@ def test_a_persistent_failure_is_retried_with_backoff_not_in_a_busy_loop(
     cluster.admin("POST", "faults", {"verb": "create", "error": "503", "rate": 1.0})
     run_launcher()
     publish(jobs, namespace, builders.job())
-    time.sleep(4)
-    attempts = cluster.requests_since(started, "create")
-    assert 3 <= len(attempts) <= 15, f"{len(attempts)} create attempts in 4 s"
+
+    def four_attempts() -> list[tuple[float, int]]:
+        creates = cluster.requests_since(started, "create")
+        return creates if len(creates) >= 4 else []
+
+    attempts = wait_until(
+        four_attempts, timeout_s=10, what="four create attempts against an API that keeps failing"
+    )
+    # backing off from 0.1-0.2 s, doubling: three waits take 0.7 s at least; a busy loop, ms
+    first, fourth = attempts[0][0], attempts[3][0]
+    assert fourth - first >= 0.6, f"four create attempts in {fourth - first:.3f} s"
     cluster.admin("DELETE", "faults")
     events = wait_for_events(redis_client, keys, 1, timeout_s=30)
     # should the broker redeliver the job while it is still being retried, the second delivery

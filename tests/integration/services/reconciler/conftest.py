@@ -28,6 +28,7 @@ from shared.messaging.keys import RedisKeys
 from shared.messaging.slots import SlotPool
 from shared.messaging.streams import GroupSettings, StreamConsumer
 from shared.settings import Settings
+from tests.support.clocks import ShiftedUtcClock
 from tests.support.cluster import Cluster
 from tests.support.kubesim import free_port
 from tests.support.services import InProcess
@@ -47,7 +48,8 @@ def jobs(redis_url: str) -> JobQueue:
 
 @dataclass
 class Kit:
-    """One namespace, its rows and pods, and a sweeper with short limits."""
+    """One namespace, its rows and pods, and a sweeper with short limits on a clock the test
+    moves (`clock.advance`)."""
 
     cluster: Cluster
     namespace: str
@@ -56,6 +58,7 @@ class Kit:
     jobs: JobQueue
     sweeper: Sweeper
     follow_ups: FollowUps
+    clock: ShiftedUtcClock
 
     def submit(self, job: Job) -> None:
         intake.submit(self.db, self.jobs, job, default_namespace=self.namespace)
@@ -152,6 +155,7 @@ def kit(
         rules=rules,
         max_republishes=2,
     )
+    clock = ShiftedUtcClock()
     sweeper = Sweeper(
         engine=db,
         pods=pods,
@@ -160,8 +164,9 @@ def kit(
         slots=slots,
         settings=settings,
         metrics=ReconcilerMetrics(CollectorRegistry()),
+        clock=clock,
     )
-    return Kit(cluster, namespace, instance, db, jobs, sweeper, follow_ups)
+    return Kit(cluster, namespace, instance, db, jobs, sweeper, follow_ups, clock)
 
 
 @pytest.fixture

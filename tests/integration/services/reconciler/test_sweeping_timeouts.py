@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ def test_an_unschedulable_pod_past_the_pending_timeout_fails_with_the_scheduler_
     kit.submit(job)
     name = kit.create_pod(job)
     kit.wait_for_pod(name, lambda pod: bool(pod["status"].get("conditions")))
-    time.sleep(1.1)  # the pending timeout is 1 s of the pod's age; nothing else to wait on
+    kit.clock.advance(1.1)  # the pending timeout is 1 s of the pod's age
     assert kit.sweep() == ["pending-timeout"]
     reason = kit.row(job)["failure_reason"]
     assert reason.startswith("pending timeout after 1s: Unschedulable: 0/1 nodes are available")
@@ -39,7 +38,7 @@ def test_a_pod_in_image_pull_back_off_past_its_grace_fails(kit: Kit) -> None:
     kit.submit(job)
     name = kit.create_pod(job)
     kit.wait_for_pod(name, lambda pod: waiting_reason(pod) == "ImagePullBackOff")
-    time.sleep(1.1)
+    kit.clock.advance(1.1)  # the grace is 1 s in ImagePullBackOff
     assert kit.sweep() == ["image-pull-backoff"]
     row = kit.row(job)
     assert row["state"] == "failed"

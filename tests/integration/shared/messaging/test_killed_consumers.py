@@ -96,6 +96,7 @@ def _body(envelope: dict[str, Any]) -> bytes:
     return body.encode()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(90)
 def test_a_consumer_killed_again_and_again_while_jobs_stream_through_loses_no_job(
     queue: JobQueue, redis_url: str, redis_client: redis.Redis
