@@ -18,7 +18,8 @@ import sqlalchemy
 import structlog
 from prometheus_client import CollectorRegistry
 
-from services.reconciler import api, drift, following
+from services.reconciler import drift, following
+from services.reconciler.api import routing
 from services.reconciler.applying import Applier, Outcome
 from services.reconciler.following import FollowUps, PodPolicy
 from services.reconciler.ledger import Rules
@@ -198,7 +199,7 @@ def build(settings: Settings) -> running.Service:
             "work": outages.check,
         }
     )
-    router = api.make_router(
+    router = routing.make_router(
         engine=engine,
         jobs=jobs,
         pods=pods,
