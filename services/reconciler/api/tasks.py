@@ -138,7 +138,7 @@ class TaskEndpoints:
     ) -> PlainTextResponse:
         """The last `lines` lines of the task's log: from its pod, or stored once it is gone."""
         row = self._row(dag_id, task_id, run_id, map_index)
-        log = self._log(row, lines or self._log_lines)
+        log = read_log(self._pods, row, lines or self._log_lines)
         return PlainTextResponse(log.text, headers=log.headers())
 
     def _row(self, dag_id: str, task_id: str, run_id: str, map_index: int) -> dict[str, Any]:
@@ -148,18 +148,21 @@ class TaskEndpoints:
             raise ApiError(404, ErrorDetail(code="not_found", message=message))
         return row
 
-    def _log(self, row: dict[str, Any], lines: int) -> TaskLog:
-        stored = TaskLog(_last_lines(row["log_tail"] or "", lines), LogSource.STORED)
-        namespace, pod = row["namespace"], row["pod_name"]
-        if pod is None:
-            return stored
-        try:
-            self._pods.get(namespace, pod)
-            return TaskLog(self._pods.log_tail(namespace, pod, lines=lines), LogSource.POD)
-        except errors.NotFound:
-            return stored
-        except errors.KubeError as error:
-            return TaskLog(stored.text, stored.source, pod_error=type(error).__name__)
+
+def read_log(pods: Pods, row: dict[str, Any], lines: int) -> TaskLog:
+    """The last `lines` lines of the log of the task in `row`: live from its pod while the pod
+    exists, else the tail stored in the row (also when the pod could not be asked, saying why)."""
+    stored = TaskLog(_last_lines(row["log_tail"] or "", lines), LogSource.STORED)
+    namespace, pod = row["namespace"], row["pod_name"]
+    if pod is None:
+        return stored
+    try:
+        pods.get(namespace, pod)
+        return TaskLog(pods.log_tail(namespace, pod, lines=lines), LogSource.POD)
+    except errors.NotFound:
+        return stored
+    except errors.KubeError as error:
+        return TaskLog(stored.text, stored.source, pod_error=type(error).__name__)
 
 
 def no_such_path(rest: str) -> None:  # noqa: ARG001 - the part matched, never echoed
