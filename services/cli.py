@@ -213,7 +213,8 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
     """Record and publish a job; with --wait, follow it to its end."""
     import orjson
 
-    from services.reconciler import intake, waiting
+    from services.reconciler import intake
+    from services.reconciler.api import waiting
     from shared import admission
     from shared.db import engines
     from shared.messages import DecodeError, Job
@@ -255,7 +256,7 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
-    from services.reconciler import reporting
+    from services.reconciler.api import reporting
 
     rows = reporting.task_rows(_database_url(settings), dag_id=args.dag_id, state=args.state)
     print(reporting.as_json(rows) if args.json else reporting.as_table(rows))

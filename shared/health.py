@@ -145,6 +145,14 @@ def make_health_app(
     def status_endpoint() -> JSONResponse:
         return JSONResponse({"service": service, **redaction.scrub(dict(status()))})
 
+    def describe() -> dict[str, Any]:
+        checks = readiness.results()
+        return {
+            "stalled": [beat.name for beat in heartbeats if not beat.is_alive()],
+            "failing": {name: result for name, result in checks.items() if result != "ok"},
+        }
+
+    app.state.describe = describe  # what the replica reports of itself (`HealthServer.describe`)
     for router in routers:  # after the health endpoints, so no router can shadow one
         app.include_router(router)
     return app
@@ -167,6 +175,7 @@ class HealthServer:
             lifespan="off",
             **http_limits.uvicorn_options(limits or HttpLimits()),
         )
+        self._app = app
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="health-server", daemon=True)
 
@@ -187,6 +196,11 @@ class HealthServer:
 
     def is_alive(self) -> bool:
         return self._thread.is_alive()
+
+    def describe(self) -> dict[str, Any]:
+        """The service's health in brief (stalled loops, failing checks) and where it serves."""
+        describe: Callable[[], dict[str, Any]] = self._app.state.describe
+        return {**describe(), "port": self.port}
 
     def stop(self) -> None:
         self._server.should_exit = True

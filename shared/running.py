@@ -13,9 +13,11 @@ import gc
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from types import FrameType
+from typing import Any, Protocol
 
 import structlog
 
@@ -32,6 +34,14 @@ class Loop:
     run: Callable[[threading.Event], None]
 
 
+class Reports(Protocol):
+    """Where a replica reports its health while it runs (`shared.messaging.replicas.Reporter`)."""
+
+    def run(
+        self, stop: threading.Event, *, service: str, describe: Callable[[], Mapping[str, Any]]
+    ) -> None: ...
+
+
 @dataclass
 class Service:
     name: str
@@ -42,6 +52,8 @@ class Service:
     #: Called once the loops and the health server stopped (close pools and connections).
     cleanup: Sequence[Callable[[], None]] = ()
     failures: list[str] = field(default_factory=list)
+    #: Reports this replica's health for the dashboard, on a loop of its own, while it runs.
+    report: Reports | None = None
 
     def run(self) -> int:
         """Serve until stopped; 0 after a clean stop, 1 when a loop or the health app failed."""
@@ -51,7 +63,7 @@ class Service:
         # it out of the collector's generations spares every full collection from walking it
         # again, while the loops allocate thousands of short-lived objects a second.
         gc.freeze()
-        threads = [self._start(loop) for loop in self.loops]
+        threads = [self._start(loop) for loop in self._loops()]
         log.info("service_started", service=self.name, loops=[loop.name for loop in self.loops])
         while not self.stop.wait(0.5):
             if not self.health.is_alive():
@@ -67,6 +79,12 @@ class Service:
             close()
         log.info("service_stopped", service=self.name, failures=self.failures)
         return 1 if self.failures else 0
+
+    def _loops(self) -> list[Loop]:
+        if self.report is None:
+            return list(self.loops)
+        report = partial(self.report.run, service=self.name, describe=self.health.describe)
+        return [*self.loops, Loop("report", report)]
 
     def _start(self, loop: Loop) -> threading.Thread:
         def body() -> None:

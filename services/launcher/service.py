@@ -28,7 +28,7 @@ from shared.k8s.pods import PodApi
 from shared.k8s.rendering import RenderSettings
 from shared.k8s.template_files import Templates
 from shared.messages import LaunchEvent
-from shared.messaging import connections, keys, streams
+from shared.messaging import connections, keys, replicas, streams
 from shared.messaging.connections import MessagingError
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.messaging.slots import SlotPool
@@ -141,6 +141,7 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
     loops.append(running.Loop("heartbeat", _keep_alive(slots, heartbeat, outages)))
     return running.Service(
         name="launcher",
+        report=replicas.Reporter(redis_client, redis_keys, holder),
         loops=loops,
         health=health.HealthServer(
             app,

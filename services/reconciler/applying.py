@@ -29,6 +29,7 @@ from shared import admission
 from shared.db.keys import TABLE, RowKey
 from shared.db.models import TaskState
 from shared.messages import DecodeError, LaunchEvent, LaunchOutcome, PodEvent, TaskKey
+from shared.messaging.pod_history import PodHistory
 from shared.messaging.streams import Entry, StreamConsumer
 
 log = structlog.get_logger()
@@ -72,6 +73,7 @@ class Applier:
         launches_stream: str,
         rules: Rules,
         early_wait_s: float = EARLY_WAIT_S,
+        history: PodHistory | None = None,
     ) -> None:
         self._engine = engine
         self._consumer = consumer
@@ -79,6 +81,7 @@ class Applier:
         self._rules = rules
         self._early_wait_s = early_wait_s
         self._held: list[_Held] = []
+        self._history = history
 
     @property
     def holding(self) -> bool:
@@ -109,6 +112,8 @@ class Applier:
         if given_up:
             log.info("events_without_row_left_to_the_sweeps", entries=len(given_up))
         self._consumer.ack([*done, *given_up])
+        if self._history is not None:
+            self._history.record(_pod_events(pairs, not_done))
         return outcomes
 
     def _dead_letter_failed(
@@ -222,6 +227,17 @@ def revise(engine: Engine, judgements: Mapping[RowKey, Judge]) -> list[Outcome]:
         changes = [(outcome.task, outcome.decision.row) for outcome in outcomes]
         statements.write_rows(connection, changes, datetime.now(UTC))
     return outcomes
+
+
+def _pod_events(
+    pairs: list[tuple[Entry, Event]], not_done: set[RowKey]
+) -> list[tuple[str, str, bytes]]:
+    """The applied pod events, as the pod history keeps them (held ones come again later)."""
+    return [
+        (event.namespace, event.pod, entry.data)
+        for entry, event in pairs
+        if isinstance(event, PodEvent) and RowKey.of(event.key) not in not_done
+    ]
 
 
 def _check_fits(event: Event) -> None:

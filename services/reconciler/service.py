@@ -12,14 +12,17 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from functools import partial
 from typing import Any
 
 import sqlalchemy
 import structlog
 from prometheus_client import CollectorRegistry
 
-from services.reconciler import api, drift, following
+from services.reconciler import drift, following
+from services.reconciler.api import routing
 from services.reconciler.applying import Applier, Outcome
+from services.reconciler.dashboard import routing as dashboard
 from services.reconciler.following import FollowUps, PodPolicy
 from services.reconciler.ledger import Rules
 from services.reconciler.loops import ApplyLoop, SweepLoop
@@ -33,9 +36,10 @@ from shared.http_limits import HttpLimits
 from shared.k8s import clients, naming
 from shared.k8s.pods import PodApi
 from shared.messages import Job, LaunchEvent
-from shared.messaging import connections, keys, streams
+from shared.messaging import connections, keys, replicas, streams
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.messaging.leases import Lease
+from shared.messaging.pod_history import PodHistory
 from shared.messaging.slots import SlotPool
 from shared.messaging.streams import GroupSettings, StreamConsumer
 from shared.outages import Outages
@@ -78,8 +82,9 @@ def build(settings: Settings) -> running.Service:
     ]
     consumer = consumers[0]
     rules = Rules(max_relaunches=settings.max_relaunches)
+    history = PodHistory(redis_client, redis_keys)
     appliers = [
-        Applier(engine, each, launches_stream=redis_keys.launches, rules=rules)
+        Applier(engine, each, launches_stream=redis_keys.launches, rules=rules, history=history)
         for each in consumers
     ]
 
@@ -198,15 +203,32 @@ def build(settings: Settings) -> running.Service:
             "work": outages.check,
         }
     )
-    router = api.make_router(
+    router = routing.make_router(
         engine=engine,
         jobs=jobs,
         pods=pods,
         default_namespace=settings.namespace,
         api_token=settings.api_token,
+        api_auth=settings.api_auth,
         log_lines=settings.log_tail_lines,
         served=settings.namespaces,
         template_dir=settings.pod_template_dir,
+    )
+    page = dashboard.make_router(
+        dashboard.Sources(
+            engine=engine,
+            jobs=jobs,
+            pods=pods,
+            history=history,
+            active_pods=slots.count,
+            dead_letters=consumer.dead_letter_count,
+            replicas=partial(replicas.read, redis_client, redis_keys),
+            namespaces=namespaces,
+            max_active_pods=settings.max_active_pods,
+            log_lines=settings.log_tail_lines,
+        ),
+        api_token=settings.api_token,
+        api_auth=settings.api_auth,
     )
     app = health.make_health_app(
         service="reconciler",
@@ -214,10 +236,11 @@ def build(settings: Settings) -> running.Service:
         readiness=readiness,
         registry=registry,
         status=status,
-        routers=[router],
+        routers=[router, page],
     )
     return running.Service(
         name="reconciler",
+        report=replicas.Reporter(redis_client, redis_keys, holder),
         loops=[
             *(running.Loop(f"apply-{n}", loop.run) for n, loop in enumerate(apply_loops)),
             running.Loop("sweep", sweep_loop.run),

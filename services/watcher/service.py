@@ -22,7 +22,7 @@ from shared.http_limits import HttpLimits
 from shared.k8s import clients
 from shared.k8s.pods import PodApi
 from shared.messages import PodEvent
-from shared.messaging import connections, keys, streams
+from shared.messaging import connections, keys, replicas, streams
 from shared.messaging.checkpoints import Checkpoints
 from shared.messaging.leases import Lease
 from shared.outages import Outages
@@ -114,6 +114,7 @@ def build(settings: Settings, namespaces: list[str], *, all_namespaces: bool) ->
     )
     return running.Service(
         name="watcher",
+        report=replicas.Reporter(redis_client, redis_keys, holder),
         loops=[running.Loop(f"watch-{leader.scope_name}", leader.run) for leader in leaders],
         health=health.HealthServer(
             app,

@@ -90,3 +90,14 @@ class RedisKeys:
     def launcher_alive(self, holder: str) -> str:
         """String with a TTL: the launcher `holder` is alive (its slots are not stale)."""
         return f"{self.prefix}launcher-alive:{holder}"
+
+    @property
+    def replicas(self) -> str:
+        """Hash: `<service>/<holder>` → JSON of that replica's last report of itself (its health,
+        when it reported); read by the dashboard, stale fields pruned by their readers."""
+        return f"{self.prefix}replicas"
+
+    def pod_history(self, namespace: str, pod: str) -> str:
+        """List with a TTL: the pod's events as the watcher published them, oldest first, capped
+        (the JSON of each `PodEvent`), kept for the dashboard's page of one task."""
+        return f"{self.prefix}pod-history:{namespace}:{pod}"

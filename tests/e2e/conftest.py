@@ -54,6 +54,8 @@ class Stack:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
         self.running: dict[str, subprocess.Popen[bytes]] = {}
+        #: The health (and, for the reconciler, API and dashboard) port of each service.
+        self.ports: dict[str, int] = {}
 
     def __call__(self, *names: str) -> None:
         for name in names:
@@ -63,6 +65,7 @@ class Stack:
         env = {**self.env, "PODRUNNER_HEALTH_PORT": str(free_port()), **extra_env}
         process = subprocess.Popen([sys.executable, "-m", "services.cli", name], env=env)
         self.running[name] = process
+        self.ports[name] = int(env["PODRUNNER_HEALTH_PORT"])
         _wait_ready(int(env["PODRUNNER_HEALTH_PORT"]), process)
 
     def stop(self, name: str) -> None:

@@ -23,7 +23,7 @@ from fastapi import Depends, Request, params
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
-from services.reconciler.schemas import ApiError, ErrorDetail, Responses, error_answer
+from services.reconciler.api.schemas import ApiError, ErrorDetail, Responses, error_answer
 from shared.settings import ApiAuth
 
 #: The header telling a client which scheme to use (RFC 6750).

@@ -3,7 +3,7 @@
 Responses are pydantic models so `/openapi.json` describes them exactly and clients can generate
 code from it. Every error of the API has one shape, `{"error": {"code", "message", ...}}`: `field`
 and `reason` say what was wrong with a request, `current` says where a task already stands when a
-job repeats a try. Handlers raise `ApiError`; the API's route class renders it (see `api.py`).
+job repeats a try. Handlers raise `ApiError`; the API's route class renders it (see `routing`).
 """
 
 from __future__ import annotations

@@ -4,29 +4,18 @@ tail once it is gone, saying which in `X-Podrunner-Log-Source`."""
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy
-from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
-from starlette.exceptions import StarletteDeprecationWarning
 
-from services.reconciler import api
-from shared import health
-from shared.k8s import clients, naming
+from shared.k8s import naming
 from shared.k8s.pods import PodApi
 from shared.k8s.rendering import RenderSettings, render_pod
 from shared.k8s.template_files import Templates
-from shared.messaging.jobqueue import BrokerSettings, JobQueue
-from shared.settings import ApiAuth
 from tests.support import builders
 from tests.support.cluster import Cluster
-
-with warnings.catch_warnings():  # starlette asks for httpx2; the project installs httpx
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
+from tests.support.testclient import MakeApp, TestClient
 
 #: The media type every write must declare.
 JSON = {"content-type": "application/json"}
@@ -35,38 +24,8 @@ LOGS = "/api/v1/tasks/etl/load/r1/-1/logs"
 
 
 @pytest.fixture
-def pods(cluster: Cluster) -> Iterator[PodApi]:
-    api_client = clients.make_api_client(cluster.sim.kubeconfig)
-    yield PodApi(api_client)
-    api_client.close()
-
-
-def make_app(db: sqlalchemy.Engine, redis_url: str, pods: PodApi, namespace: str) -> FastAPI:
-    router = api.make_router(
-        engine=db,
-        jobs=JobQueue(BrokerSettings(url=redis_url)),
-        pods=pods,
-        default_namespace="jobs",
-        api_token=None,
-        api_auth=ApiAuth.NONE,
-        log_lines=3,
-        served=("jobs", namespace),
-    )
-    return health.make_health_app(
-        service="reconciler",
-        heartbeats=[],
-        readiness=health.Readiness({}),
-        registry=CollectorRegistry(),
-        status=dict,
-        routers=[router],
-    )
-
-
-@pytest.fixture
-def client(
-    db: sqlalchemy.Engine, redis_url: str, pods: PodApi, namespace: str
-) -> Iterator[TestClient]:
-    with TestClient(make_app(db, redis_url, pods, namespace)) as client:
+def client(make_app: MakeApp, namespace: str) -> Iterator[TestClient]:
+    with TestClient(make_app(log_lines=3, served=("jobs", namespace))) as client:
         yield client
 
 

@@ -4,67 +4,16 @@ reason, whatever the body holds, and never records or publishes it."""
 from __future__ import annotations
 
 import json
-import warnings
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy
-from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
-from starlette.exceptions import StarletteDeprecationWarning
 
-from services.reconciler import api
-from shared import health
-from shared.k8s import clients
-from shared.k8s.pods import PodApi
-from shared.messaging.jobqueue import BrokerSettings, JobQueue
-from shared.settings import ApiAuth
+from shared.messaging.jobqueue import JobQueue
 from tests.support import builders
-from tests.support.cluster import Cluster
-
-with warnings.catch_warnings():  # starlette asks for httpx2; the project installs httpx
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
+from tests.support.testclient import TestClient
 
 #: The media type every write must declare.
 JSON = {"content-type": "application/json"}
-
-
-@pytest.fixture
-def pods(cluster: Cluster) -> Iterator[PodApi]:
-    api_client = clients.make_api_client(cluster.sim.kubeconfig)
-    yield PodApi(api_client)
-    api_client.close()
-
-
-@pytest.fixture
-def jobs(redis_url: str) -> JobQueue:
-    return JobQueue(BrokerSettings(url=redis_url))
-
-
-def make_app(db: sqlalchemy.Engine, jobs: JobQueue, pods: PodApi) -> FastAPI:
-    router = api.make_router(
-        engine=db,
-        jobs=jobs,
-        pods=pods,
-        default_namespace="jobs",
-        api_token=None,
-        api_auth=ApiAuth.NONE,
-    )
-    return health.make_health_app(
-        service="reconciler",
-        heartbeats=[],
-        readiness=health.Readiness({}),
-        registry=CollectorRegistry(),
-        status=dict,
-        routers=[router],
-    )
-
-
-@pytest.fixture
-def client(db: sqlalchemy.Engine, jobs: JobQueue, pods: PodApi) -> Iterator[TestClient]:
-    with TestClient(make_app(db, jobs, pods)) as client:
-        yield client
 
 
 def with_(**changes: object) -> bytes:

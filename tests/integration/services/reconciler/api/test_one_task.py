@@ -3,28 +3,13 @@ timestamps and the stored job, or a 404 that says which task is unknown."""
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
 import sqlalchemy
-from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
-from starlette.exceptions import StarletteDeprecationWarning
 
-from services.reconciler import api
-from shared import health
-from shared.k8s import clients
-from shared.k8s.pods import PodApi
-from shared.messaging.jobqueue import BrokerSettings, JobQueue
-from shared.settings import ApiAuth
 from tests.support import builders
-from tests.support.cluster import Cluster
-
-with warnings.catch_warnings():  # starlette asks for httpx2; the project installs httpx
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
+from tests.support.testclient import TestClient
 
 #: The columns of `task_instance`, a contract.
 COLUMNS = {
@@ -50,38 +35,6 @@ COLUMNS = {
     "log_tail",
     "relaunch_count",
 }
-
-
-@pytest.fixture
-def pods(cluster: Cluster) -> Iterator[PodApi]:
-    api_client = clients.make_api_client(cluster.sim.kubeconfig)
-    yield PodApi(api_client)
-    api_client.close()
-
-
-def make_app(db: sqlalchemy.Engine, redis_url: str, pods: PodApi) -> FastAPI:
-    router = api.make_router(
-        engine=db,
-        jobs=JobQueue(BrokerSettings(url=redis_url)),
-        pods=pods,
-        default_namespace="jobs",
-        api_token=None,
-        api_auth=ApiAuth.NONE,
-    )
-    return health.make_health_app(
-        service="reconciler",
-        heartbeats=[],
-        readiness=health.Readiness({}),
-        registry=CollectorRegistry(),
-        status=dict,
-        routers=[router],
-    )
-
-
-@pytest.fixture
-def client(db: sqlalchemy.Engine, redis_url: str, pods: PodApi) -> Iterator[TestClient]:
-    with TestClient(make_app(db, redis_url, pods)) as client:
-        yield client
 
 
 def test_a_task_is_its_whole_row_with_the_job_and_iso_timestamps(

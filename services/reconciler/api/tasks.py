@@ -1,6 +1,6 @@
 """`GET /api/v1/tasks…`: task rows, filtered and paged, one row in full, and a task's log.
 
-Rows come from `tasks` (keyset pages in primary-key order). A task's log is read live from its pod
+Rows come from `rows` (keyset pages in primary-key order). A task's log is read live from its pod
 while the pod exists, since it is the freshest and the only one a running task has, and from the
 row's stored `log_tail` once the pod is gone (the reconciler keeps a failed pod's tail there). The
 `X-Podrunner-Log-Source` header says which (`pod` or `stored`); when the pod could not be asked,
@@ -20,8 +20,9 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import Engine
 
-from services.reconciler import tasks
-from services.reconciler.schemas import (
+from services.reconciler.api import rows
+from services.reconciler.api.rows import STORABLE_TEXT, TaskFilter
+from services.reconciler.api.schemas import (
     ApiError,
     ErrorDetail,
     Responses,
@@ -30,7 +31,6 @@ from services.reconciler.schemas import (
     TaskSummary,
     error_answer,
 )
-from services.reconciler.tasks import STORABLE_TEXT, TaskFilter
 from shared.admission import INT_MAX
 from shared.db.keys import RowKey
 from shared.db.models import TaskState
@@ -113,8 +113,8 @@ class TaskEndpoints:
         """Tasks in key order, `limit` at a time; pass `next_cursor` back as `cursor`."""
         where = TaskFilter(dag_id=dag_id, run_id=run_id, state=state)
         try:
-            page = tasks.page(self._engine, where=where, limit=limit, cursor=cursor)
-        except tasks.InvalidCursor as error:
+            page = rows.page(self._engine, where=where, limit=limit, cursor=cursor)
+        except rows.InvalidCursor as error:
             detail = ErrorDetail(
                 code="invalid_request", message=str(error), field="cursor", reason=str(error)
             )
@@ -138,28 +138,31 @@ class TaskEndpoints:
     ) -> PlainTextResponse:
         """The last `lines` lines of the task's log: from its pod, or stored once it is gone."""
         row = self._row(dag_id, task_id, run_id, map_index)
-        log = self._log(row, lines or self._log_lines)
+        log = read_log(self._pods, row, lines or self._log_lines)
         return PlainTextResponse(log.text, headers=log.headers())
 
     def _row(self, dag_id: str, task_id: str, run_id: str, map_index: int) -> dict[str, Any]:
-        row = tasks.one(self._engine, RowKey(dag_id, task_id, run_id, map_index))
+        row = rows.one(self._engine, RowKey(dag_id, task_id, run_id, map_index))
         if row is None:
             message = f"no task {dag_id}/{task_id}/{run_id}/{map_index}"
             raise ApiError(404, ErrorDetail(code="not_found", message=message))
         return row
 
-    def _log(self, row: dict[str, Any], lines: int) -> TaskLog:
-        stored = TaskLog(_last_lines(row["log_tail"] or "", lines), LogSource.STORED)
-        namespace, pod = row["namespace"], row["pod_name"]
-        if pod is None:
-            return stored
-        try:
-            self._pods.get(namespace, pod)
-            return TaskLog(self._pods.log_tail(namespace, pod, lines=lines), LogSource.POD)
-        except errors.NotFound:
-            return stored
-        except errors.KubeError as error:
-            return TaskLog(stored.text, stored.source, pod_error=type(error).__name__)
+
+def read_log(pods: Pods, row: dict[str, Any], lines: int) -> TaskLog:
+    """The last `lines` lines of the log of the task in `row`: live from its pod while the pod
+    exists, else the tail stored in the row (also when the pod could not be asked, saying why)."""
+    stored = TaskLog(_last_lines(row["log_tail"] or "", lines), LogSource.STORED)
+    namespace, pod = row["namespace"], row["pod_name"]
+    if pod is None:
+        return stored
+    try:
+        pods.get(namespace, pod)
+        return TaskLog(pods.log_tail(namespace, pod, lines=lines), LogSource.POD)
+    except errors.NotFound:
+        return stored
+    except errors.KubeError as error:
+        return TaskLog(stored.text, stored.source, pod_error=type(error).__name__)
 
 
 def no_such_path(rest: str) -> None:  # noqa: ARG001 - the part matched, never echoed

@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from services.reconciler import intake
-from services.reconciler.schemas import (
+from services.reconciler.api.schemas import (
     PREFIX,
     ApiError,
     CurrentTry,

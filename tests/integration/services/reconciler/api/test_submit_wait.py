@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy
 from sqlalchemy.engine import URL
 
-from services.reconciler import intake, waiting
+from services.reconciler import intake
+from services.reconciler.api import waiting
 from shared.db.keys import TABLE
 from shared.messages import Job
 from tests.support import builders

@@ -12,34 +12,20 @@ its idle worker threads (where sync endpoints run) outlive the test, tripping th
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-import sqlalchemy
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
-from prometheus_client import CollectorRegistry
-from pydantic import SecretStr
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 
-from services.reconciler import api
 from shared import health
-from shared.k8s import clients
-from shared.k8s.pods import PodApi
-from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.settings import ApiAuth
-from tests.support.cluster import Cluster
-
-with warnings.catch_warnings():  # starlette asks for httpx2; the project installs httpx
-    from starlette.exceptions import StarletteDeprecationWarning
-
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
+from tests.support.testclient import MakeApp, TestClient
 
 TOKEN = "s3cret-s3cret-s3cret"
 AUTHORIZATION = {"Authorization": f"Bearer {TOKEN}"}
@@ -47,33 +33,12 @@ AUTHORIZATION = {"Authorization": f"Bearer {TOKEN}"}
 EXAMPLES = 25
 
 
-@pytest.fixture
-def pods(cluster: Cluster) -> Iterator[PodApi]:
-    api_client = clients.make_api_client(cluster.sim.kubeconfig)
-    yield PodApi(api_client)
-    api_client.close()
-
-
 @pytest.fixture(params=["with-token", "closed"])
-def app(
-    db: sqlalchemy.Engine, redis_url: str, pods: PodApi, request: pytest.FixtureRequest
-) -> FastAPI:
-    router = api.make_router(
-        engine=db,
-        jobs=JobQueue(BrokerSettings(url=redis_url)),
-        pods=pods,
-        default_namespace="jobs",
-        api_token=SecretStr(TOKEN) if request.param == "with-token" else None,
+def app(make_app: MakeApp, request: pytest.FixtureRequest) -> FastAPI:
+    return make_app(
+        token=TOKEN if request.param == "with-token" else None,
         api_auth=ApiAuth.TOKEN,
         template_dir=Path("/etc/podrunner/templates"),
-    )
-    return health.make_health_app(
-        service="reconciler",
-        heartbeats=[],
-        readiness=health.Readiness({}),
-        registry=CollectorRegistry(),
-        status=dict,
-        routers=[router],
     )
 
 

@@ -3,28 +3,13 @@ the health endpoints stay open for kubelet probes and Prometheus."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy
-from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
-from pydantic import SecretStr
-from starlette.exceptions import StarletteDeprecationWarning
 
-from services.reconciler import api
-from shared import health
-from shared.k8s import clients
-from shared.k8s.pods import PodApi
-from shared.messaging.jobqueue import BrokerSettings, JobQueue
-from shared.settings import ApiAuth
 from tests.support import builders
-from tests.support.cluster import Cluster
-
-with warnings.catch_warnings():  # starlette asks for httpx2; the project installs httpx
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
+from tests.support.testclient import MakeApp, TestClient
 
 TOKEN = "s3cret-tøken-of-some-length"
 ROUTES = [
@@ -36,40 +21,8 @@ ROUTES = [
 
 
 @pytest.fixture
-def pods(cluster: Cluster) -> Iterator[PodApi]:
-    api_client = clients.make_api_client(cluster.sim.kubeconfig)
-    yield PodApi(api_client)
-    api_client.close()
-
-
-def make_app(
-    db: sqlalchemy.Engine,
-    redis_url: str,
-    pods: PodApi,
-    token: str | None,
-    api_auth: ApiAuth = ApiAuth.TOKEN,
-) -> FastAPI:
-    router = api.make_router(
-        engine=db,
-        jobs=JobQueue(BrokerSettings(url=redis_url)),
-        pods=pods,
-        default_namespace="jobs",
-        api_token=SecretStr(token) if token is not None else None,
-        api_auth=api_auth,
-    )
-    return health.make_health_app(
-        service="reconciler",
-        heartbeats=[],
-        readiness=health.Readiness({}),
-        registry=CollectorRegistry(),
-        status=dict,
-        routers=[router],
-    )
-
-
-@pytest.fixture
-def client(db: sqlalchemy.Engine, redis_url: str, pods: PodApi) -> Iterator[TestClient]:
-    with TestClient(make_app(db, redis_url, pods, TOKEN)) as client:
+def client(make_app: MakeApp) -> Iterator[TestClient]:
+    with TestClient(make_app(token=TOKEN)) as client:
         yield client
 
 
@@ -121,8 +74,6 @@ def test_openapi_declares_the_bearer_scheme_on_api_routes_only(client: TestClien
     assert "security" not in spec["paths"]["/healthz"]["get"]
 
 
-def test_an_empty_token_is_refused_when_the_router_is_built(
-    db: sqlalchemy.Engine, redis_url: str, pods: PodApi
-) -> None:
+def test_an_empty_token_is_refused_when_the_router_is_built(make_app: MakeApp) -> None:
     with pytest.raises(ValueError, match="must not be empty"):
-        make_app(db, redis_url, pods, "")
+        make_app(token="")

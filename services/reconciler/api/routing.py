@@ -3,7 +3,7 @@
 The API lives on the reconciler's health app (same port as `/healthz`), as one router under
 `/api/v1` built by `make_router` from its dependencies; nothing is global, so tests build as many
 as they like. Job intake goes through `intake.submit`, the same path as `podrunner submit`: the row
-first (the outbox), then the queue. Rows are read with `tasks`, logs through the pod API while the
+first (the outbox), then the queue. Rows are read with `rows`, logs through the pod API while the
 pod exists and from the row once it is gone.
 
 Every error answer has one JSON shape (`schemas.ErrorBody`), request validation errors included:
@@ -24,15 +24,15 @@ from fastapi.routing import APIRoute
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from services.reconciler import auth
-from services.reconciler.api_jobs import JobEndpoints
-from services.reconciler.api_tasks import Pods, TaskEndpoints
-from services.reconciler.schemas import (
+from services.reconciler.api import auth
+from services.reconciler.api.jobs import JobEndpoints
+from services.reconciler.api.schemas import (
     PREFIX,
     ApiError,
     ErrorBody,
     ErrorDetail,
 )
+from services.reconciler.api.tasks import Pods, TaskEndpoints
 from shared.messaging.jobqueue import JobQueue
 from shared.settings import ApiAuth
 
@@ -54,7 +54,7 @@ def make_router(
     Wire it into the reconciler's health app next to the health endpoints, from the objects the
     service already builds::
 
-        router = api.make_router(
+        router = routing.make_router(
             engine=engine,
             jobs=jobs,
             pods=pods,

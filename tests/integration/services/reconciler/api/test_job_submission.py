@@ -3,30 +3,20 @@ and answers 202 when only the publishing failed (the row is the outbox)."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy
-from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
-from starlette.exceptions import StarletteDeprecationWarning
 
-from services.reconciler import api
-from shared import health
-from shared.k8s import clients
-from shared.k8s.pods import PodApi
 from shared.messages import Job
 from shared.messaging.connections import MessagingError
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
-from shared.settings import ApiAuth
 from tests.support import builders
-from tests.support.cluster import Cluster
+from tests.support.testclient import MakeApp, TestClient
 
-with warnings.catch_warnings():  # starlette asks for httpx2; the project installs httpx
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
+#: The namespaces launchers serve here.
+SERVED = ("jobs", "team-a")
 
 
 class BrokerDown(JobQueue):
@@ -37,40 +27,8 @@ class BrokerDown(JobQueue):
 
 
 @pytest.fixture
-def pods(cluster: Cluster) -> Iterator[PodApi]:
-    api_client = clients.make_api_client(cluster.sim.kubeconfig)
-    yield PodApi(api_client)
-    api_client.close()
-
-
-@pytest.fixture
-def jobs(redis_url: str) -> JobQueue:
-    return JobQueue(BrokerSettings(url=redis_url))
-
-
-def make_app(db: sqlalchemy.Engine, jobs: JobQueue, pods: PodApi) -> FastAPI:
-    router = api.make_router(
-        engine=db,
-        jobs=jobs,
-        pods=pods,
-        default_namespace="jobs",
-        api_token=None,
-        api_auth=ApiAuth.NONE,
-        served=("jobs", "team-a"),
-    )
-    return health.make_health_app(
-        service="reconciler",
-        heartbeats=[],
-        readiness=health.Readiness({}),
-        registry=CollectorRegistry(),
-        status=dict,
-        routers=[router],
-    )
-
-
-@pytest.fixture
-def client(db: sqlalchemy.Engine, jobs: JobQueue, pods: PodApi) -> Iterator[TestClient]:
-    with TestClient(make_app(db, jobs, pods)) as client:
+def client(make_app: MakeApp) -> Iterator[TestClient]:
+    with TestClient(make_app(served=SERVED)) as client:
         yield client
 
 
@@ -148,10 +106,10 @@ def test_a_later_try_is_accepted_and_an_earlier_one_is_a_conflict(client: TestCl
 
 
 def test_a_broker_outage_after_the_row_is_recorded_answers_202(
-    db: sqlalchemy.Engine, pods: PodApi
+    db: sqlalchemy.Engine, make_app: MakeApp
 ) -> None:
     broker_down = BrokerDown(BrokerSettings(url="redis://unused"))
-    with TestClient(make_app(db, broker_down, pods)) as client:
+    with TestClient(make_app(jobs=broker_down, served=SERVED)) as client:
         response = client.post("/api/v1/jobs", json=builders.job_dict())
 
     assert response.status_code == 202, response.text

@@ -3,29 +3,16 @@ each page continuing where the last one's cursor says."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy
-from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
-from starlette.exceptions import StarletteDeprecationWarning
 
-from services.reconciler import api, tasks
-from shared import health
+from services.reconciler.api import rows
 from shared.db.keys import RowKey
-from shared.k8s import clients
-from shared.k8s.pods import PodApi
-from shared.messaging.jobqueue import BrokerSettings, JobQueue
-from shared.settings import ApiAuth
 from tests.support import builders
-from tests.support.cluster import Cluster
-
-with warnings.catch_warnings():  # starlette asks for httpx2; the project installs httpx
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
+from tests.support.testclient import MakeApp, TestClient
 
 #: (dag, task, run, map index) of the tasks submitted, in key order.
 TASKS = [
@@ -40,34 +27,8 @@ TASKS = [
 
 
 @pytest.fixture
-def pods(cluster: Cluster) -> Iterator[PodApi]:
-    api_client = clients.make_api_client(cluster.sim.kubeconfig)
-    yield PodApi(api_client)
-    api_client.close()
-
-
-def make_app(db: sqlalchemy.Engine, redis_url: str, pods: PodApi) -> FastAPI:
-    router = api.make_router(
-        engine=db,
-        jobs=JobQueue(BrokerSettings(url=redis_url)),
-        pods=pods,
-        default_namespace="jobs",
-        api_token=None,
-        api_auth=ApiAuth.NONE,
-    )
-    return health.make_health_app(
-        service="reconciler",
-        heartbeats=[],
-        readiness=health.Readiness({}),
-        registry=CollectorRegistry(),
-        status=dict,
-        routers=[router],
-    )
-
-
-@pytest.fixture
-def client(db: sqlalchemy.Engine, redis_url: str, pods: PodApi) -> Iterator[TestClient]:
-    with TestClient(make_app(db, redis_url, pods)) as client:
+def client(db: sqlalchemy.Engine, make_app: MakeApp) -> Iterator[TestClient]:
+    with TestClient(make_app()) as client:
         for dag, task, run, index in reversed(TASKS):
             job = builders.job_dict(dag_id=dag, task_id=task, run_id=run, map_index=index)
             assert client.post("/api/v1/jobs", json=job).status_code == 201
@@ -148,7 +109,7 @@ def test_tasks_are_filtered_by_state(client: TestClient) -> None:
         pytest.param({"limit": "ten"}, "limit", id="limit-as-text"),
         pytest.param({"cursor": "not a cursor"}, "cursor", id="garbage-cursor"),
         pytest.param(
-            {"cursor": tasks.encode_cursor(RowKey("a\x00", "b", "c", 1))}, "cursor", id="nul"
+            {"cursor": rows.encode_cursor(RowKey("a\x00", "b", "c", 1))}, "cursor", id="nul"
         ),
         pytest.param({"dag_id": ""}, "dag_id", id="empty-dag"),
         pytest.param({"run_id": "r\x00"}, "run_id", id="nul-in-run"),

@@ -3,52 +3,11 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
-
 import orjson
 import pytest
-import sqlalchemy
-from prometheus_client import CollectorRegistry
 
-from services.reconciler import api
-from shared import health
-from shared.k8s import clients
-from shared.k8s.pods import PodApi
-from shared.messaging.jobqueue import BrokerSettings, JobQueue
-from shared.settings import ApiAuth
 from tests.support import builders
-from tests.support.cluster import Cluster
-
-with warnings.catch_warnings():  # starlette asks for httpx2; the project installs httpx
-    from starlette.exceptions import StarletteDeprecationWarning
-
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
-
-
-@pytest.fixture
-def client(db: sqlalchemy.Engine, redis_url: str, cluster: Cluster) -> Iterator[TestClient]:
-    api_client = clients.make_api_client(cluster.sim.kubeconfig)
-    router = api.make_router(
-        engine=db,
-        jobs=JobQueue(BrokerSettings(url=redis_url)),
-        pods=PodApi(api_client),
-        default_namespace="jobs",
-        api_token=None,
-        api_auth=ApiAuth.NONE,
-    )
-    app = health.make_health_app(
-        service="reconciler",
-        heartbeats=[],
-        readiness=health.Readiness({}),
-        registry=CollectorRegistry(),
-        status=dict,
-        routers=[router],
-    )
-    with TestClient(app) as client:
-        yield client
-    api_client.close()
+from tests.support.testclient import TestClient
 
 
 @pytest.mark.parametrize(

@@ -4,60 +4,24 @@ ever take it."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy
-from prometheus_client import CollectorRegistry
-from starlette.exceptions import StarletteDeprecationWarning
 
 from services import cli
-from services.reconciler import api
-from shared import health
-from shared.k8s import clients
-from shared.k8s.pods import PodApi
-from shared.messaging.jobqueue import BrokerSettings, JobQueue
-from shared.settings import ApiAuth
+from shared.messaging.jobqueue import JobQueue
 from tests.support import builders
-from tests.support.cluster import Cluster
-
-with warnings.catch_warnings():  # starlette asks for httpx2; the project installs httpx
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
+from tests.support.testclient import MakeApp, TestClient
 
 pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture
-def jobs(redis_url: str) -> JobQueue:
-    return JobQueue(BrokerSettings(url=redis_url))
-
-
-@pytest.fixture
-def client(db: sqlalchemy.Engine, jobs: JobQueue, cluster: Cluster) -> Iterator[TestClient]:
-    api_client = clients.make_api_client(cluster.sim.kubeconfig)
-    router = api.make_router(
-        engine=db,
-        jobs=jobs,
-        pods=PodApi(api_client),
-        default_namespace="jobs",
-        api_token=None,
-        api_auth=ApiAuth.NONE,
-        served=("jobs", "team-a"),
-    )
-    app = health.make_health_app(
-        service="reconciler",
-        heartbeats=[],
-        readiness=health.Readiness({}),
-        registry=CollectorRegistry(),
-        status=dict,
-        routers=[router],
-    )
-    with TestClient(app) as client:
+def client(make_app: MakeApp) -> Iterator[TestClient]:
+    with TestClient(make_app(served=("jobs", "team-a"))) as client:
         yield client
-    api_client.close()
 
 
 def count_rows(db: sqlalchemy.Engine) -> int:

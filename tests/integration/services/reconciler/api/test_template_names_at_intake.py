@@ -4,30 +4,15 @@ set) is refused at intake, before anything is written: a 422 from the API, exit 
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy
-from prometheus_client import CollectorRegistry
 
 from services import cli
-from services.reconciler import api
-from shared import health
-from shared.k8s import clients
-from shared.k8s.pods import PodApi
-from shared.messaging.jobqueue import BrokerSettings, JobQueue
-from shared.settings import ApiAuth
 from tests.support import builders
-from tests.support.cluster import Cluster
-
-with warnings.catch_warnings():  # starlette asks for httpx2; the project installs httpx
-    from starlette.exceptions import StarletteDeprecationWarning
-
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
+from tests.support.testclient import MakeApp, TestClient
 
 TEMPLATES = Path("/etc/podrunner/templates")
 REFUSED = [
@@ -45,31 +30,11 @@ def rows(db: sqlalchemy.Engine) -> int:
 
 
 @pytest.fixture
-def client_for(db: sqlalchemy.Engine, redis_url: str, cluster: Cluster) -> Iterator[Any]:
-    api_client = clients.make_api_client(cluster.sim.kubeconfig)
-
+def client_for(make_app: MakeApp) -> Any:
     def make(template_dir: Path | None) -> TestClient:
-        router = api.make_router(
-            engine=db,
-            jobs=JobQueue(BrokerSettings(url=redis_url)),
-            pods=PodApi(api_client),
-            default_namespace="jobs",
-            api_token=None,
-            api_auth=ApiAuth.NONE,
-            template_dir=template_dir,
-        )
-        app = health.make_health_app(
-            service="reconciler",
-            heartbeats=[],
-            readiness=health.Readiness({}),
-            registry=CollectorRegistry(),
-            status=dict,
-            routers=[router],
-        )
-        return TestClient(app)
+        return TestClient(make_app(template_dir=template_dir))
 
-    yield make
-    api_client.close()
+    return make
 
 
 @pytest.mark.parametrize(("name", "reason"), REFUSED)
