@@ -362,33 +362,36 @@ def _read_override(path: Path) -> Any:
 
 def _launcher(args: argparse.Namespace, settings: Settings) -> int:
     from services.launcher import service
+    from shared.wiring import ConfigurationError
 
     _configure_logging("launcher", settings)
     try:
         launcher = service.build(settings, args.namespace)
-    except service.ConfigurationError as error:
+    except ConfigurationError as error:
         raise UsageError(str(error)) from error
     return launcher.run()
 
 
 def _reconciler(_args: argparse.Namespace, settings: Settings) -> int:
     from services.reconciler import service
+    from shared.wiring import ConfigurationError
 
     _configure_logging("reconciler", settings)
     try:
         reconciler = service.build(settings)
-    except service.ConfigurationError as error:
+    except ConfigurationError as error:
         raise UsageError(str(error)) from error
     return reconciler.run()
 
 
 def _watcher(args: argparse.Namespace, settings: Settings) -> int:
     from services.watcher import service
+    from shared.wiring import ConfigurationError
 
     _configure_logging("watcher", settings)
     try:
         watcher = service.build(settings, args.namespace, all_namespaces=args.all_namespaces)
-    except service.ConfigurationError as error:
+    except ConfigurationError as error:
         raise UsageError(str(error)) from error
     return watcher.run()
 
