@@ -22,7 +22,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import SecretStr
-from sqlalchemy import Engine
 
 from services.reconciler import auth
 from services.reconciler.api_jobs import JobEndpoints
@@ -33,6 +32,7 @@ from services.reconciler.schemas import (
     ErrorBody,
     ErrorDetail,
 )
+from shared.db.engines import Engine
 from shared.messaging.jobqueue import JobQueue
 from shared.settings import ApiAuth
 

@@ -18,7 +18,6 @@ from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
-from sqlalchemy import Engine
 
 from services.reconciler import tasks
 from services.reconciler.schemas import (
@@ -32,6 +31,7 @@ from services.reconciler.schemas import (
 )
 from services.reconciler.tasks import STORABLE_TEXT, TaskFilter
 from shared.admission import INT_MAX
+from shared.db.engines import Engine
 from shared.db.keys import RowKey
 from shared.db.models import TaskState
 from shared.k8s import errors

@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-import sqlalchemy
 import structlog
 
 from services.reconciler import isolating
@@ -24,6 +23,7 @@ from services.reconciler.following import FollowUps
 from services.reconciler.metrics import ReconcilerMetrics
 from services.reconciler.sweeping import Sweeper
 from shared import health
+from shared.db import errors as db_errors
 from shared.k8s import errors
 from shared.messages import DecodeError, PodEvent
 from shared.messaging.connections import MessagingError
@@ -70,7 +70,7 @@ class ApplyLoop:
             try:
                 self._discover()
                 self._step()
-            except (MessagingError, sqlalchemy.exc.DBAPIError) as error:
+            except (MessagingError, db_errors.DriverError) as error:
                 # the applier isolates what one task's events cause (see `isolating`): what
                 # comes here is Redis or Postgres out of reach; the batch comes back later
                 self._outages.failed(self.heartbeat.name, isolating.one_line(error))
@@ -159,9 +159,9 @@ class SweepLoop:
                 self._metrics.sweep_leader.set(1 if self.leading else 0)
                 if holding is not None:
                     self._round(holding, stop)
-            except (MessagingError, sqlalchemy.exc.OperationalError) as error:
+            except (MessagingError, db_errors.Unreachable) as error:
                 self._outages.failed(self.heartbeat.name, isolating.one_line(error))
-            except (errors.KubeError, sqlalchemy.exc.DBAPIError) as error:
+            except (errors.KubeError, db_errors.DriverError) as error:
                 # one finding's failure ends this round only; the next round sweeps again
                 log.warning("sweep_failed", error=isolating.one_line(error))
             else:

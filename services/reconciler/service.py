@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import sqlalchemy
 import structlog
 from fastapi import APIRouter
 from prometheus_client import CollectorRegistry
@@ -26,8 +25,8 @@ from services.reconciler.metrics import ReconcilerMetrics, StateCollector
 from services.reconciler.strays import StrayJobs
 from services.reconciler.sweeping import Sweeper, SweepSettings
 from shared import health, running, wiring
-from shared.db import engines
-from shared.db.keys import TABLE, is_row_of
+from shared.db import engines, reads
+from shared.db.engines import Engine
 from shared.k8s import clients, naming
 from shared.k8s.pods import PodApi
 from shared.messages import Job
@@ -83,7 +82,7 @@ def build(settings: Settings) -> running.Service:
         StateCollector(
             backlog=consumers[0].backlog,
             dead_letters=consumers[0].dead_letter_count,
-            tasks_by_state=lambda: _tasks_by_state(engine),
+            tasks_by_state=lambda: reads.tasks_by_state(engine),
         )
     )
     apply_loops = _apply_loops(
@@ -127,7 +126,7 @@ def build(settings: Settings) -> running.Service:
 
     readiness = wiring.readiness(
         redis=lambda: connections.ping(redis_client),
-        postgres=lambda: _ping(engine),
+        postgres=lambda: reads.ping(engine),
         kubernetes=pods.ping,
         outages=outages,
     )
@@ -196,14 +195,14 @@ def _apply_loops(
 
 
 def _follow_ups(
-    settings: Settings, *, engine: sqlalchemy.Engine, pods: PodApi, slots: SlotPool, jobs: JobQueue
+    settings: Settings, *, engine: Engine, pods: PodApi, slots: SlotPool, jobs: JobQueue
 ) -> FollowUps:
     """What the reconciler does after a batch is committed: logs, finalizers, relaunches."""
 
     def relaunch(outcome: Outcome) -> None:
-        job = _job_of(engine, outcome)
-        if job is not None:
-            jobs.publish([(job, outcome.namespace)])
+        stored = reads.stored_job(engine, outcome.task)
+        if stored is not None:
+            jobs.publish([(Job.decode(stored), outcome.namespace)])
 
     return FollowUps(
         engine=engine,
@@ -246,9 +245,7 @@ def _namespaces_seen(
     return namespaces
 
 
-def _router(
-    settings: Settings, *, engine: sqlalchemy.Engine, jobs: JobQueue, pods: PodApi
-) -> APIRouter:
+def _router(settings: Settings, *, engine: Engine, jobs: JobQueue, pods: PodApi) -> APIRouter:
     """The HTTP API, served beside the health endpoints."""
     return api.make_router(
         engine=engine,
@@ -302,21 +299,3 @@ def _sweep_settings(settings: Settings, rules: Rules) -> SweepSettings:
         rules=rules,
         max_republishes=settings.max_republishes,
     )
-
-
-def _ping(engine: sqlalchemy.Engine) -> None:
-    with engine.connect() as connection:
-        connection.execute(sqlalchemy.text("SELECT 1"))
-
-
-def _tasks_by_state(engine: sqlalchemy.Engine) -> dict[str, int]:
-    query = sqlalchemy.text("SELECT state, count(*) FROM task_instance GROUP BY state")
-    with engine.connect() as connection:
-        return {str(state): int(count) for state, count in connection.execute(query)}
-
-
-def _job_of(engine: sqlalchemy.Engine, outcome: Outcome) -> Job | None:
-    query = sqlalchemy.select(TABLE.c.job).where(is_row_of(outcome.task))
-    with engine.connect() as connection:
-        stored = connection.execute(query).scalar_one_or_none()
-    return Job.decode(stored) if stored is not None else None
