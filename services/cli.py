@@ -59,34 +59,67 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     launcher = commands.add_parser("launcher", help="consume jobs and create pods")
-    launcher.add_argument("--namespace", action="append", default=[], metavar="NS")
+    launcher.add_argument(
+        "--namespace",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="consume this namespace's queue (repeatable; default: every PODRUNNER_NAMESPACES)",
+    )
     launcher.set_defaults(handler=_launcher)
 
     watcher = commands.add_parser("watcher", help="watch pods and publish phase events")
     scope = watcher.add_mutually_exclusive_group()
-    scope.add_argument("--namespace", action="append", default=[], metavar="NS")
-    scope.add_argument("--all-namespaces", action="store_true")
+    scope.add_argument(
+        "--namespace",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="watch this namespace (repeatable; default: every PODRUNNER_NAMESPACES)",
+    )
+    scope.add_argument(
+        "--all-namespaces", action="store_true", help="watch the pods of every namespace at once"
+    )
     watcher.set_defaults(handler=_watcher)
 
     reconciler = commands.add_parser("reconciler", help="apply events to Postgres, serve the API")
     reconciler.set_defaults(handler=_reconciler)
 
     kubesim = commands.add_parser("kubesim", help="run the Kubernetes API simulator")
-    kubesim.add_argument("--host", default="127.0.0.1")
-    kubesim.add_argument("--port", type=int, default=6443)
-    kubesim.add_argument("--kubeconfig-out", metavar="PATH")
+    kubesim.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    kubesim.add_argument("--port", type=int, default=6443, help="port to listen on (6443)")
+    kubesim.add_argument(
+        "--kubeconfig-out", metavar="PATH", help="write a kubeconfig for reaching kubesim here"
+    )
     kubesim.add_argument(
         "--advertise-address",
         metavar="HOST",
         help="host clients reach kubesim at, written to the kubeconfig (default: --host)",
     )
-    kubesim.add_argument("--mode", choices=["simulate", "process"], default="simulate")
+    kubesim.add_argument(
+        "--mode",
+        choices=["simulate", "process"],
+        default="simulate",
+        help="simulate containers, or run their commands as local processes (simulate)",
+    )
     kubesim.add_argument("--token", help="require this bearer token (401 without it)")
     kubesim.add_argument(
         "--namespace", action="append", default=[], metavar="NS", help="namespaces to create"
     )
-    kubesim.add_argument("--bookmark-interval", type=float, default=60.0, metavar="SECONDS")
-    kubesim.add_argument("--history-limit", type=int, default=100_000, metavar="EVENTS")
+    kubesim.add_argument(
+        "--bookmark-interval",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="send a BOOKMARK on watches that asked for them this often (60)",
+    )
+    kubesim.add_argument(
+        "--history-limit",
+        type=int,
+        default=100_000,
+        metavar="EVENTS",
+        help="watch events kept; a watch from an older resourceVersion gets 410 Gone (100000)",
+    )
     kubesim.add_argument(
         "--restart-backoff",
         type=float,
@@ -104,10 +137,12 @@ def _add_db(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     db = commands.add_parser("db", help="database migrations")
     actions = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = actions.add_parser("upgrade", help="migrate the database to the latest schema")
-    upgrade.add_argument("revision", nargs="?", default="head")
+    upgrade.add_argument(
+        "revision", nargs="?", default="head", help="the revision to reach (default: head)"
+    )
     upgrade.set_defaults(handler=_db_upgrade)
     downgrade = actions.add_parser("downgrade", help="migrate the database back to REVISION")
-    downgrade.add_argument("revision")
+    downgrade.add_argument("revision", help="the revision to go back to")
     downgrade.set_defaults(handler=_db_downgrade)
 
 
@@ -120,15 +155,25 @@ def _add_job_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     render.set_defaults(handler=_render_pod)
 
     status = commands.add_parser("status", help="show task states")
-    status.add_argument("--dag-id")
-    status.add_argument("--state")
-    status.add_argument("--json", action="store_true")
+    status.add_argument("--dag-id", metavar="D", help="only the tasks of this DAG")
+    status.add_argument(
+        "--state", metavar="S", help="only tasks in this state (queued, running, success, ...)"
+    )
+    status.add_argument("--json", action="store_true", help="print JSON instead of a table")
     status.set_defaults(handler=_status)
 
     cleanup = commands.add_parser("cleanup-pods", help="delete finished or orphaned pods")
-    cleanup.add_argument("--namespace", metavar="NS")
-    cleanup.add_argument("--min-age-minutes", type=int, default=30)
-    cleanup.add_argument("--dry-run", action="store_true")
+    cleanup.add_argument("--namespace", metavar="NS", help="default: PODRUNNER_NAMESPACE")
+    cleanup.add_argument(
+        "--min-age-minutes",
+        type=int,
+        default=30,
+        metavar="N",
+        help="leave pods that finished less than N minutes ago (30)",
+    )
+    cleanup.add_argument(
+        "--dry-run", action="store_true", help="say what would be removed; remove nothing"
+    )
     cleanup.set_defaults(handler=_cleanup_pods)
 
     demo = commands.add_parser("demo", help="run everything locally and submit demo tasks")
@@ -138,30 +183,61 @@ def _add_job_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
     bench = commands.add_parser("bench", help="run every benchmark; one table and a JSON file")
     bench.add_argument("--quick", action="store_true", help="tiny sizes: checks that all runs")
-    bench.add_argument("--json", default="bench-results.json", metavar="PATH")
+    bench.add_argument(
+        "--json",
+        default="bench-results.json",
+        metavar="PATH",
+        help="write the results here (bench-results.json)",
+    )
     bench.add_argument("--database-url", help="Postgres on this machine (default 127.0.0.1)")
     bench.add_argument("--redis-url", help="Redis on this machine (default 127.0.0.1)")
     bench.set_defaults(handler=_bench)
 
 
 def _add_job_options(command: argparse.ArgumentParser, *, wait: bool) -> None:
-    command.add_argument("--dag-id", required=True)
-    command.add_argument("--task-id", required=True)
-    command.add_argument("--run-id", required=True)
-    command.add_argument("--map-index", type=int, default=-1)
-    command.add_argument("--try-number", type=int, default=1)
-    command.add_argument("--namespace")
-    command.add_argument("--image")
-    command.add_argument("--pod-override", metavar="FILE")
+    command.add_argument("--dag-id", required=True, metavar="D", help="the task key: DAG")
+    command.add_argument("--task-id", required=True, metavar="T", help="the task key: task")
+    command.add_argument("--run-id", required=True, metavar="R", help="the task key: DAG run")
+    command.add_argument(
+        "--map-index",
+        type=int,
+        default=-1,
+        metavar="N",
+        help="the task key: mapped instance (-1: unmapped)",
+    )
+    command.add_argument(
+        "--try-number", type=int, default=1, metavar="N", help="which attempt this is (1)"
+    )
+    command.add_argument(
+        "--namespace", metavar="NS", help="where the pod runs (default: PODRUNNER_NAMESPACE)"
+    )
+    command.add_argument(
+        "--image", metavar="IMG", help="the base container's image (default: the worker image)"
+    )
+    command.add_argument(
+        "--pod-override", metavar="FILE", help="YAML or JSON pod merged over the rendered pod"
+    )
     command.add_argument(
         "--pod-template-file",
         metavar="NAME",
         help="a template of PODRUNNER_POD_TEMPLATE_DIR, named relative to it",
     )
-    command.add_argument("--priority", type=int, default=0)
+    command.add_argument(
+        "--priority",
+        type=int,
+        default=0,
+        metavar="N",
+        help="0-9, higher is more urgent: launched sooner in its namespace (0)",
+    )
     if wait:
-        command.add_argument("--wait", action="store_true")
-    command.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARG...")
+        command.add_argument(
+            "--wait",
+            action="store_true",
+            help="follow the task to its end: exit 0 on success, 1 on failure",
+        )
+    command.add_argument(
+        "cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARG...", help="the task's command"
+    )
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -363,33 +439,36 @@ def _read_override(path: Path) -> Any:
 
 def _launcher(args: argparse.Namespace, settings: Settings) -> int:
     from services.launcher import service
+    from shared.wiring import ConfigurationError
 
     _configure_logging("launcher", settings)
     try:
         launcher = service.build(settings, args.namespace)
-    except service.ConfigurationError as error:
+    except ConfigurationError as error:
         raise UsageError(str(error)) from error
     return launcher.run()
 
 
 def _reconciler(_args: argparse.Namespace, settings: Settings) -> int:
     from services.reconciler import service
+    from shared.wiring import ConfigurationError
 
     _configure_logging("reconciler", settings)
     try:
         reconciler = service.build(settings)
-    except service.ConfigurationError as error:
+    except ConfigurationError as error:
         raise UsageError(str(error)) from error
     return reconciler.run()
 
 
 def _watcher(args: argparse.Namespace, settings: Settings) -> int:
     from services.watcher import service
+    from shared.wiring import ConfigurationError
 
     _configure_logging("watcher", settings)
     try:
         watcher = service.build(settings, args.namespace, all_namespaces=args.all_namespaces)
-    except service.ConfigurationError as error:
+    except ConfigurationError as error:
         raise UsageError(str(error)) from error
     return watcher.run()
 

@@ -38,7 +38,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from shared.k8s import shapes, syntax
+from shared import pod_shapes, syntax
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -231,8 +231,8 @@ class Job(_Record):
     def _pod_override_has_a_pods_shape(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None:
             try:
-                shapes.check_pod(value)
-            except shapes.ShapeError as error:
+                pod_shapes.check_pod(value)
+            except pod_shapes.ShapeError as error:
                 context = {"where": error.where, "reason": error.reason}
                 raise PydanticCustomError("pod_shape", "{reason}", context) from error
         return value

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from shared.k8s import syntax
+from shared import syntax
 from shared.k8s.podsecurity import Level, Placement, allowlists
 from shared.redaction import HIDDEN, redact_url
 

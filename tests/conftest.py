@@ -15,11 +15,12 @@ from collections.abc import Iterator
 import pytest
 import redis
 import sqlalchemy
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 
-from shared.db import engines, migrating
+from shared.db import engines
 from shared.messaging.keys import RedisKeys
 from tests.support import servers
+from tests.support.scratch import scratch_database
 
 
 @pytest.fixture(scope="session")
@@ -64,15 +65,16 @@ def postgres_admin_url() -> Iterator[URL]:
 @pytest.fixture(scope="session")
 def database_url(postgres_admin_url: URL) -> Iterator[URL]:
     """A fresh database for this test run, migrated to head; dropped afterwards."""
-    with _scratch_database(postgres_admin_url) as url:
-        migrating.upgrade(url)
+    with scratch_database(postgres_admin_url, prefix="podrunner_test", say=_quiet) as url:
         yield url
 
 
 @pytest.fixture
 def empty_database_url(postgres_admin_url: URL) -> Iterator[URL]:
     """A fresh database with no schema at all, for migration tests."""
-    with _scratch_database(postgres_admin_url) as url:
+    with scratch_database(
+        postgres_admin_url, prefix="podrunner_test", migrate=False, say=_quiet
+    ) as url:
         yield url
 
 
@@ -110,26 +112,5 @@ def _no_leaked_threads() -> Iterator[None]:
     assert not leaked, f"test left threads running: {[t.name for t in leaked]}"
 
 
-class _ScratchDatabase:
-    def __init__(self, admin_url: URL) -> None:
-        self.admin_url = admin_url
-        self.name = f"podrunner_test_{uuid.uuid4().hex[:12]}"
-
-    def __enter__(self) -> URL:
-        self._execute(f'CREATE DATABASE "{self.name}"')
-        return make_url(self.admin_url).set(database=self.name)
-
-    def __exit__(self, *exc: object) -> None:
-        self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-    def _execute(self, statement: str) -> None:
-        engine = sqlalchemy.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as connection:
-                connection.execute(sqlalchemy.text(statement))
-        finally:
-            engine.dispose()
-
-
-def _scratch_database(admin_url: URL) -> _ScratchDatabase:
-    return _ScratchDatabase(admin_url)
+def _quiet(_line: str) -> None:
+    """Test runs say nothing of their scratch databases."""

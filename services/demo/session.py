@@ -22,14 +22,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from sqlalchemy import Engine
-
 from services.demo import embedded, report, stack
 from services.demo.client import ApiClient, ApiFailed
 from services.demo.progress import Progress
 from services.demo.states import count_by_state
 from services.demo.tasks import DAG_ID, KINDS, DemoTask, demo_tasks, job
 from shared.db import engines, migrating
+from shared.db.engines import Engine
 from shared.k8s.podsecurity import allowlists
 from shared.redaction import redact_url
 from shared.settings import Settings

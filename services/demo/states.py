@@ -6,16 +6,9 @@ API, so watching the run does not slow down the very services whose throughput t
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, func, select
-
-from shared.db.models import TaskInstance
+from shared.db import reads
+from shared.db.engines import Engine
 
 
 def count_by_state(engine: Engine, run_id: str) -> dict[str, int]:
-    query = (
-        select(TaskInstance.state, func.count())
-        .where(TaskInstance.run_id == run_id)
-        .group_by(TaskInstance.state)
-    )
-    with engine.connect() as connection:
-        return {str(state): int(count) for state, count in connection.execute(query)}
+    return reads.tasks_by_state(engine, run_id=run_id)

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from services.kubesim import statuses, validation
 from services.kubesim.statuses import ApiError
-from shared.k8s import syntax
+from shared import syntax
 
 #: The two kinds, by their resource name in a path.
 KINDS = {"secrets": "Secret", "configmaps": "ConfigMap"}

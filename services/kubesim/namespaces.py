@@ -13,7 +13,7 @@ import orjson
 from services.kubesim import statuses, validation
 from services.kubesim.pods import Cluster
 from services.kubesim.statuses import ApiError
-from shared.k8s import syntax
+from shared import syntax
 
 
 def listed(cluster: Cluster) -> bytes:

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from services.kubesim.statuses import Cause
-from shared.k8s import syntax
+from shared import syntax
 
 _SUBDOMAIN_RE = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
 _LABEL_RE = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"

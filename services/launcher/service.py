@@ -7,8 +7,6 @@ no module holds state of its own.
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,29 +19,25 @@ from services.launcher.consuming import NamespaceConsumer
 from services.launcher.creating import Creator
 from services.launcher.metrics import LauncherMetrics
 from services.launcher.throttling import TokenBucket
-from shared import health, running
-from shared.http_limits import HttpLimits
+from shared import health, running, wiring
 from shared.k8s import clients, podsecurity
 from shared.k8s.pods import PodApi
 from shared.k8s.rendering import RenderSettings
 from shared.k8s.template_files import Templates
-from shared.messages import LaunchEvent
-from shared.messaging import connections, keys, replicas, streams
+from shared.messaging import connections, keys, replicas
 from shared.messaging.connections import MessagingError
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.messaging.outlets import LaunchOutlet
 from shared.messaging.slots import SlotPool
 from shared.outages import Outages
 from shared.retrying import RetryPolicy
 from shared.settings import Settings
+from shared.wiring import ConfigurationError
 
 #: Seconds a launcher's heartbeat lasts; its slots are reclaimable once it lapses.
 HEARTBEAT_TTL_S = 30.0
 #: A consumer loop silent this long is stuck (its /healthz fails).
 LOOP_DEADLINE_S = 60.0
-
-
-class ConfigurationError(ValueError):
-    """The launcher cannot run with these settings (exit 2)."""
 
 
 def build(settings: Settings, namespaces: list[str]) -> running.Service:
@@ -52,12 +46,12 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
     Raises:
         ConfigurationError: a namespace is not configured, or Redis is not.
     """
-    chosen = _namespaces(settings, namespaces)
+    chosen = wiring.served_namespaces(settings, namespaces)
     if settings.redis_url is None or settings.broker_url is None:
         raise ConfigurationError("PODRUNNER_REDIS_URL is not set")
     redis_client = connections.connect_redis(settings.redis_url)
     redis_keys = keys.RedisKeys(settings.instance)
-    holder = f"{socket.gethostname()}-{os.getpid()}"
+    holder = wiring.replica_identity()
     slots = SlotPool(redis_client, keys=redis_keys, holder=holder)
     jobs = JobQueue(BrokerSettings(settings.broker_url, settings.broker_visibility_timeout_s))
     api_client = clients.make_api_client(pool_size=settings.launch_concurrency)
@@ -75,22 +69,8 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
         stop=stop,
     )
     pool = ThreadPoolExecutor(settings.launch_concurrency, thread_name_prefix="create")
-    launch = launch_settings(settings)
-    templates = templates_of(settings)
-
-    def prepare(body: bytes, namespace: str) -> preparing.Prepared | preparing.Rejection:
-        return preparing.prepare(
-            body, queue_namespace=namespace, settings=launch, templates=templates
-        )
-
-    def publish(events: list[LaunchEvent]) -> None:
-        payloads = [event.encode() for event in events]
-        streams.publish(redis_client, redis_keys.launches, payloads, maxlen=settings.stream_maxlen)
-
-    def dead_letter(namespace: str, body: bytes, reason: str) -> None:
-        source = keys.job_queue(namespace)
-        streams.dead_letter_raw(redis_client, redis_keys, source=source, data=body, error=reason)
-
+    prepare = _preparer(settings)
+    outlet = LaunchOutlet(redis_client, redis_keys, settings.stream_maxlen)
     liveness = {ns: health.Heartbeat(f"consume-{ns}", deadline_s=LOOP_DEADLINE_S) for ns in chosen}
     consumers = [
         NamespaceConsumer(
@@ -102,8 +82,8 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
             creator=creator,
             slots=slots,
             max_active=settings.max_active_pods,
-            publish=publish,
-            dead_letter=dead_letter,
+            publish=outlet.publish,
+            dead_letter=outlet.dead_letter,
             metrics=metrics,
             heartbeat=liveness[namespace],
             outages=outages,
@@ -111,14 +91,11 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
         for namespace in chosen
     ]
     heartbeat = health.Heartbeat("heartbeat", deadline_s=HEARTBEAT_TTL_S)
-
-    readiness = health.Readiness(
-        {
-            "redis": lambda: connections.ping(redis_client),
-            "broker": jobs.ping,
-            "kubernetes": pods.ping,
-            "work": outages.check,
-        }
+    readiness = wiring.readiness(
+        redis=lambda: connections.ping(redis_client),
+        broker=jobs.ping,
+        kubernetes=pods.ping,
+        outages=outages,
     )
 
     def status() -> dict[str, Any]:
@@ -130,28 +107,38 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
             "settings": settings.redacted(),
         }
 
-    app = health.make_health_app(
-        service="launcher",
-        heartbeats=[heartbeat, *liveness.values()],
-        readiness=readiness,
-        registry=registry,
-        status=status,
-    )
     loops = [running.Loop(f"consume-{c.namespace}", c.run) for c in consumers]
     loops.append(running.Loop("heartbeat", _keep_alive(slots, heartbeat, outages)))
     return running.Service(
         name="launcher",
         report=replicas.Reporter(redis_client, redis_keys, holder),
         loops=loops,
-        health=health.HealthServer(
-            app,
-            host=settings.health_host,
-            port=settings.health_port_for("launcher"),
-            limits=HttpLimits.of(settings),
+        health=wiring.health_server(
+            "launcher",
+            settings,
+            heartbeats=[heartbeat, *liveness.values()],
+            readiness=readiness,
+            registry=registry,
+            status=status,
         ),
         stop=stop,
         cleanup=[pool.shutdown, jobs.close, readiness.close, api_client.close, redis_client.close],
     )
+
+
+def _preparer(
+    settings: Settings,
+) -> Callable[[bytes, str], preparing.Prepared | preparing.Rejection]:
+    """Turns a job body from a namespace's queue into the pod to create, or why not."""
+    launch = launch_settings(settings)
+    templates = templates_of(settings)
+
+    def prepare(body: bytes, namespace: str) -> preparing.Prepared | preparing.Rejection:
+        return preparing.prepare(
+            body, queue_namespace=namespace, settings=launch, templates=templates
+        )
+
+    return prepare
 
 
 def _keep_alive(
@@ -201,11 +188,3 @@ def launch_settings(settings: Settings) -> preparing.LaunchSettings:
             ),
         ),
     )
-
-
-def _namespaces(settings: Settings, requested: list[str]) -> tuple[str, ...]:
-    chosen = tuple(requested) or settings.namespaces
-    unknown = sorted(set(chosen) - set(settings.namespaces))
-    if unknown:
-        raise ConfigurationError(f"namespaces not in PODRUNNER_NAMESPACES: {', '.join(unknown)}")
-    return chosen

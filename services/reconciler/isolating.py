@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-import sqlalchemy
 import structlog
 
+from shared.db import errors as db_errors
 from shared.messaging.connections import MessagingError
 
 log = structlog.get_logger()
@@ -24,14 +24,6 @@ log = structlog.get_logger()
 Key = TypeVar("Key")
 Group = TypeVar("Group")
 Result = TypeVar("Result")
-
-#: Errors that say the database or Redis could not be reached, not that the batch is bad.
-_CONNECTION_ERRORS = (
-    MessagingError,
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    sqlalchemy.exc.DisconnectionError,
-)
 
 
 @dataclass(frozen=True)
@@ -48,7 +40,7 @@ def apply_isolating(
     """`attempt(groups)`; if it fails for a task's fault, the same for each half of the groups.
 
     Raises:
-        MessagingError, sqlalchemy.exc.OperationalError, ...: the connection failed.
+        MessagingError, or a database error out of reach: the connection failed.
     """
     try:
         return Isolated([attempt(groups)], {})
@@ -69,14 +61,12 @@ def apply_isolating(
 
 def is_connection_error(error: Exception) -> bool:
     """Whether `error` says the database or Redis is out of reach (retry the whole batch)."""
-    if isinstance(error, _CONNECTION_ERRORS):
-        return True
-    return isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated
+    return isinstance(error, MessagingError) or db_errors.is_out_of_reach(error)
 
 
 def one_line(error: Exception) -> str:
     """The error's kind and the first line of its message (for a database error, the driver's
     own, without the statement and its parameters)."""
-    cause = error.orig if isinstance(error, sqlalchemy.exc.DBAPIError) else error
+    cause = db_errors.cause_of(error)
     lines = str(cause).strip().splitlines()
     return f"{type(error).__name__}: {lines[0] if lines else type(cause).__name__}"

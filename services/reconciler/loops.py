@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-import sqlalchemy
 import structlog
 
 from services.reconciler import isolating
@@ -24,6 +23,7 @@ from services.reconciler.following import FollowUps
 from services.reconciler.metrics import ReconcilerMetrics
 from services.reconciler.sweeping import Sweeper
 from shared import health
+from shared.db import errors as db_errors
 from shared.k8s import errors
 from shared.messages import DecodeError, PodEvent
 from shared.messaging.connections import MessagingError
@@ -58,7 +58,7 @@ class ApplyLoop:
         self._outages = outages
         self._applier = applier
         self._follow_ups = follow_ups
-        self._heartbeat = heartbeat
+        self.heartbeat = heartbeat
         self._metrics = metrics
         self._pattern = stream_pattern
         self._launches = launches_stream
@@ -66,17 +66,17 @@ class ApplyLoop:
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
-            self._heartbeat.beat()
+            self.heartbeat.beat()
             try:
                 self._discover()
                 self._step()
-            except (MessagingError, sqlalchemy.exc.DBAPIError) as error:
+            except (MessagingError, db_errors.DriverError) as error:
                 # the applier isolates what one task's events cause (see `isolating`): what
                 # comes here is Redis or Postgres out of reach; the batch comes back later
-                self._outages.failed(self._heartbeat.name, isolating.one_line(error))
+                self._outages.failed(self.heartbeat.name, isolating.one_line(error))
                 stop.wait(RETRY_PAUSE_S)
             else:
-                self._outages.recovered(self._heartbeat.name)
+                self._outages.recovered(self.heartbeat.name)
 
     def _discover(self) -> None:
         if time.monotonic() < self._next_discovery:
@@ -144,7 +144,7 @@ class SweepLoop:
         self._namespaces = namespaces
         self._strays = strays
         self._interval_s = interval_s
-        self._heartbeat = heartbeat
+        self.heartbeat = heartbeat
         self._metrics = metrics
         self.last_round: dict[str, int] = {}
         self.leading = False
@@ -152,20 +152,20 @@ class SweepLoop:
     def run(self, stop: threading.Event) -> None:
         holding: Holding | None = None
         while not stop.is_set():
-            self._heartbeat.beat()
+            self.heartbeat.beat()
             try:
                 holding = self._lease.acquire()
                 self.leading = holding is not None
                 self._metrics.sweep_leader.set(1 if self.leading else 0)
                 if holding is not None:
                     self._round(holding, stop)
-            except (MessagingError, sqlalchemy.exc.OperationalError) as error:
-                self._outages.failed(self._heartbeat.name, isolating.one_line(error))
-            except (errors.KubeError, sqlalchemy.exc.DBAPIError) as error:
+            except (MessagingError, db_errors.Unreachable) as error:
+                self._outages.failed(self.heartbeat.name, isolating.one_line(error))
+            except (errors.KubeError, db_errors.DriverError) as error:
                 # one finding's failure ends this round only; the next round sweeps again
                 log.warning("sweep_failed", error=isolating.one_line(error))
             else:
-                self._outages.recovered(self._heartbeat.name)
+                self._outages.recovered(self.heartbeat.name)
             stop.wait(self._interval_s)
         if holding is not None:
             self._give_up(holding)
@@ -176,7 +176,7 @@ class SweepLoop:
         for namespace in self._namespaces():
             if not renewal.keep_going():
                 return
-            self._heartbeat.beat()
+            self.heartbeat.beat()
             for verdict in self._sweeper.sweep(namespace, keep_going=renewal.keep_going):
                 found[verdict.finding.value] = found.get(verdict.finding.value, 0) + 1
         if renewal.keep_going() and (strays := self._strays()):

@@ -14,8 +14,8 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy.exc import SQLAlchemyError
 
+from shared.db import errors as db_errors
 from shared.messaging.connections import MessagingError
 from shared.messaging.streams import Backlog
 
@@ -128,6 +128,6 @@ class StateCollector(Collector):
 def _read(name: str, source: Callable[[], T], fallback: T) -> T:
     try:
         return source()
-    except (MessagingError, SQLAlchemyError) as error:
+    except (MessagingError, db_errors.DatabaseError) as error:
         log.warning("metric_source_failed", source=name, error=str(error))
         return fallback

@@ -9,14 +9,12 @@ also sweeps for drift. Everything is built here from the settings and passed in.
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-import sqlalchemy
 import structlog
+from fastapi import APIRouter
 from prometheus_client import CollectorRegistry
 
 from services.reconciler import drift, following
@@ -29,32 +27,34 @@ from services.reconciler.loops import ApplyLoop, SweepLoop
 from services.reconciler.metrics import ReconcilerMetrics, StateCollector
 from services.reconciler.strays import StrayJobs
 from services.reconciler.sweeping import Sweeper, SweepSettings
-from shared import health, running
-from shared.db import engines
-from shared.db.keys import TABLE, is_row_of
-from shared.http_limits import HttpLimits
+from shared import health, running, wiring
+from shared.db import engines, reads
+from shared.db.engines import Engine
 from shared.k8s import clients, naming
 from shared.k8s.pods import PodApi
-from shared.messages import Job, LaunchEvent
-from shared.messaging import connections, keys, replicas, streams
+from shared.messages import Job
+from shared.messaging import connections, keys, replicas
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.messaging.leases import Lease
+from shared.messaging.outlets import LaunchOutlet
 from shared.messaging.pod_history import PodHistory
 from shared.messaging.slots import SlotPool
 from shared.messaging.streams import GroupSettings, StreamConsumer
 from shared.outages import Outages
 from shared.settings import ApiAuth, Settings
+from shared.wiring import ConfigurationError
 
 log = structlog.get_logger()
 APPLY_DEADLINE_S = 60.0
 SWEEP_LEASE = "sweeps"
 
 
-class ConfigurationError(ValueError):
-    """The reconciler cannot run with these settings (exit 2)."""
-
-
 def build(settings: Settings) -> running.Service:
+    """The reconciler service, ready to run.
+
+    Raises:
+        ConfigurationError: Redis or Postgres is not configured.
+    """
     if settings.redis_url is None or settings.database_url is None or settings.broker_url is None:
         raise ConfigurationError("PODRUNNER_REDIS_URL and PODRUNNER_DATABASE_URL must be set")
     _warn_about_api_access(settings)
@@ -65,77 +65,34 @@ def build(settings: Settings) -> running.Service:
     api_client = clients.make_api_client(pool_size=following.CONCURRENCY + 8)
     pods = PodApi(api_client)
     jobs = JobQueue(BrokerSettings(settings.broker_url, settings.broker_visibility_timeout_s))
-    # unique per process start: two replicas never share a lease or a consumer name
-    holder = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    # one consumer of the group per apply worker, each under its own name, like replicas
-    consumers = [
-        StreamConsumer(
-            redis_client,
-            keys=redis_keys,
-            streams=[
-                redis_keys.launches,
-                *(redis_keys.pod_events(ns) for ns in settings.namespaces),
-            ],
-            settings=_group(settings, f"{holder}-{n}"),
-        )
-        for n in range(settings.apply_workers)
-    ]
-    consumer = consumers[0]
+    holder = wiring.replica_identity()
+    consumers = _consumers(settings, redis_client, redis_keys, holder)
     rules = Rules(max_relaunches=settings.max_relaunches)
     history = PodHistory(redis_client, redis_keys)
     appliers = [
         Applier(engine, each, launches_stream=redis_keys.launches, rules=rules, history=history)
         for each in consumers
     ]
-
-    def relaunch(outcome: Outcome) -> None:
-        job = _job_of(engine, outcome)
-        if job is not None:
-            jobs.publish([(job, outcome.namespace)])
-
     slots = SlotPool(
         redis_client,
         keys=redis_keys,
         holder=holder,
         finished_retention_s=settings.finished_pod_retention_s,
     )
-    follow_ups = FollowUps(
-        engine=engine,
-        pods=pods,
-        slots=slots,
-        relaunch=relaunch,
-        policy=PodPolicy(
-            delete_on_success=settings.delete_worker_pods,
-            delete_on_failure=settings.delete_worker_pods_on_failure,
-            log_lines=settings.log_tail_lines,
-        ),
-    )
+    follow_ups = _follow_ups(settings, engine=engine, pods=pods, slots=slots, jobs=jobs)
     registry = CollectorRegistry()
     metrics = ReconcilerMetrics(registry)
     outages = Outages()
     registry.register(
         StateCollector(
-            backlog=consumer.backlog,
-            dead_letters=consumer.dead_letter_count,
-            tasks_by_state=lambda: _tasks_by_state(engine),
+            backlog=consumers[0].backlog,
+            dead_letters=consumers[0].dead_letter_count,
+            tasks_by_state=lambda: reads.tasks_by_state(engine),
         )
     )
-    apply_beats = [
-        health.Heartbeat(f"apply-{n}", deadline_s=APPLY_DEADLINE_S) for n in range(len(consumers))
-    ]
-    apply_loops = [
-        ApplyLoop(
-            consumer=each,
-            applier=applier,
-            follow_ups=follow_ups,
-            heartbeat=beat,
-            metrics=metrics,
-            stream_pattern=redis_keys.pod_events_pattern,
-            launches_stream=redis_keys.launches,
-            outages=outages,
-        )
-        for each, applier, beat in zip(consumers, appliers, apply_beats, strict=True)
-    ]
+    apply_loops = _apply_loops(
+        consumers, appliers, redis_keys, follow_ups=follow_ups, metrics=metrics, outages=outages
+    )
     sweeper = Sweeper(
         engine=engine,
         pods=pods,
@@ -145,29 +102,7 @@ def build(settings: Settings) -> running.Service:
         settings=_sweep_settings(settings, rules),
         metrics=metrics,
     )
-    events_prefix = redis_keys.pod_events("")
-
-    def namespaces() -> list[str]:
-        found = {
-            s.removeprefix(events_prefix) for s in consumer.streams if s.startswith(events_prefix)
-        }
-        return sorted(found | set(settings.namespaces))
-
-    def publish_launches(events: list[LaunchEvent]) -> None:
-        payloads = [event.encode() for event in events]
-        streams.publish(redis_client, redis_keys.launches, payloads, maxlen=settings.stream_maxlen)
-
-    def dead_letter(namespace: str, body: bytes, reason: str) -> None:
-        source = keys.job_queue(namespace)
-        streams.dead_letter_raw(redis_client, redis_keys, source=source, data=body, error=reason)
-
-    strays = StrayJobs(
-        jobs=jobs,
-        served=frozenset(settings.namespaces),
-        publish=publish_launches,
-        dead_letter=dead_letter,
-    )
-    sweep_beat = health.Heartbeat("sweep", deadline_s=max(300.0, 3 * settings.sweep_interval_s))
+    namespaces = _namespaces_seen(settings, consumers[0], redis_keys)
     sweep_loop = SweepLoop(
         lease=Lease(
             redis_client,
@@ -178,9 +113,9 @@ def build(settings: Settings) -> running.Service:
         ),
         sweeper=sweeper,
         namespaces=namespaces,
-        strays=strays.sweep,
+        strays=_strays(settings, redis_client, redis_keys, jobs).sweep,
         interval_s=settings.sweep_interval_s,
-        heartbeat=sweep_beat,
+        heartbeat=health.Heartbeat("sweep", deadline_s=max(300.0, 3 * settings.sweep_interval_s)),
         metrics=metrics,
         outages=outages,
     )
@@ -189,30 +124,17 @@ def build(settings: Settings) -> running.Service:
         return {
             "instance": settings.instance,
             "holder": holder,
-            "streams": list(consumer.streams),
+            "streams": list(consumers[0].streams),
             "sweep_leader": sweep_loop.leading,
             "last_sweep_findings": sweep_loop.last_round,
             "settings": settings.redacted(),
         }
 
-    readiness = health.Readiness(
-        {
-            "redis": lambda: connections.ping(redis_client),
-            "postgres": lambda: _ping(engine),
-            "kubernetes": pods.ping,
-            "work": outages.check,
-        }
-    )
-    router = routing.make_router(
-        engine=engine,
-        jobs=jobs,
-        pods=pods,
-        default_namespace=settings.namespace,
-        api_token=settings.api_token,
-        api_auth=settings.api_auth,
-        log_lines=settings.log_tail_lines,
-        served=settings.namespaces,
-        template_dir=settings.pod_template_dir,
+    readiness = wiring.readiness(
+        redis=lambda: connections.ping(redis_client),
+        postgres=lambda: reads.ping(engine),
+        kubernetes=pods.ping,
+        outages=outages,
     )
     page = dashboard.make_router(
         dashboard.Sources(
@@ -221,7 +143,7 @@ def build(settings: Settings) -> running.Service:
             pods=pods,
             history=history,
             active_pods=slots.count,
-            dead_letters=consumer.dead_letter_count,
+            dead_letters=consumers[0].dead_letter_count,
             replicas=partial(replicas.read, redis_client, redis_keys),
             namespaces=namespaces,
             max_active_pods=settings.max_active_pods,
@@ -230,14 +152,6 @@ def build(settings: Settings) -> running.Service:
         api_token=settings.api_token,
         api_auth=settings.api_auth,
     )
-    app = health.make_health_app(
-        service="reconciler",
-        heartbeats=[*apply_beats, sweep_beat],
-        readiness=readiness,
-        registry=registry,
-        status=status,
-        routers=[router, page],
-    )
     return running.Service(
         name="reconciler",
         report=replicas.Reporter(redis_client, redis_keys, holder),
@@ -245,11 +159,14 @@ def build(settings: Settings) -> running.Service:
             *(running.Loop(f"apply-{n}", loop.run) for n, loop in enumerate(apply_loops)),
             running.Loop("sweep", sweep_loop.run),
         ],
-        health=health.HealthServer(
-            app,
-            host=settings.health_host,
-            port=settings.health_port_for("reconciler"),
-            limits=HttpLimits.of(settings),
+        health=wiring.health_server(
+            "reconciler",
+            settings,
+            heartbeats=[*(loop.heartbeat for loop in apply_loops), sweep_loop.heartbeat],
+            readiness=readiness,
+            registry=registry,
+            status=status,
+            routers=[_router(settings, engine=engine, jobs=jobs, pods=pods), page],
         ),
         cleanup=[
             follow_ups.close,
@@ -259,6 +176,110 @@ def build(settings: Settings) -> running.Service:
             redis_client.close,
             engine.dispose,
         ],
+    )
+
+
+def _consumers(
+    settings: Settings, client: connections.Redis, redis_keys: keys.RedisKeys, holder: str
+) -> list[StreamConsumer]:
+    """One consumer of the group per apply worker, each under its own name, like replicas."""
+    streams = [redis_keys.launches, *map(redis_keys.pod_events, settings.namespaces)]
+    return [
+        StreamConsumer(
+            client, keys=redis_keys, streams=streams, settings=_group(settings, f"{holder}-{n}")
+        )
+        for n in range(settings.apply_workers)
+    ]
+
+
+def _apply_loops(
+    consumers: list[StreamConsumer],
+    appliers: list[Applier],
+    redis_keys: keys.RedisKeys,
+    *,
+    follow_ups: FollowUps,
+    metrics: ReconcilerMetrics,
+    outages: Outages,
+) -> list[ApplyLoop]:
+    """One apply loop per consumer of the group, each with its own heartbeat."""
+    return [
+        ApplyLoop(
+            consumer=each,
+            applier=applier,
+            follow_ups=follow_ups,
+            heartbeat=health.Heartbeat(f"apply-{n}", deadline_s=APPLY_DEADLINE_S),
+            metrics=metrics,
+            stream_pattern=redis_keys.pod_events_pattern,
+            launches_stream=redis_keys.launches,
+            outages=outages,
+        )
+        for n, (each, applier) in enumerate(zip(consumers, appliers, strict=True))
+    ]
+
+
+def _follow_ups(
+    settings: Settings, *, engine: Engine, pods: PodApi, slots: SlotPool, jobs: JobQueue
+) -> FollowUps:
+    """What the reconciler does after a batch is committed: logs, finalizers, relaunches."""
+
+    def relaunch(outcome: Outcome) -> None:
+        stored = reads.stored_job(engine, outcome.task)
+        if stored is not None:
+            jobs.publish([(Job.decode(stored), outcome.namespace)])
+
+    return FollowUps(
+        engine=engine,
+        pods=pods,
+        slots=slots,
+        relaunch=relaunch,
+        policy=PodPolicy(
+            delete_on_success=settings.delete_worker_pods,
+            delete_on_failure=settings.delete_worker_pods_on_failure,
+            log_lines=settings.log_tail_lines,
+        ),
+    )
+
+
+def _strays(
+    settings: Settings, client: connections.Redis, redis_keys: keys.RedisKeys, jobs: JobQueue
+) -> StrayJobs:
+    """The refusal of jobs queued for namespaces this podrunner does not serve."""
+    outlet = LaunchOutlet(client, redis_keys, settings.stream_maxlen)
+    return StrayJobs(
+        jobs=jobs,
+        served=frozenset(settings.namespaces),
+        publish=outlet.publish,
+        dead_letter=outlet.dead_letter,
+    )
+
+
+def _namespaces_seen(
+    settings: Settings, consumer: StreamConsumer, redis_keys: keys.RedisKeys
+) -> Callable[[], list[str]]:
+    """The namespaces to sweep: the configured ones, and any whose events stream exists."""
+    events_prefix = redis_keys.pod_events("")
+
+    def namespaces() -> list[str]:
+        found = {
+            s.removeprefix(events_prefix) for s in consumer.streams if s.startswith(events_prefix)
+        }
+        return sorted(found | set(settings.namespaces))
+
+    return namespaces
+
+
+def _router(settings: Settings, *, engine: Engine, jobs: JobQueue, pods: PodApi) -> APIRouter:
+    """The HTTP API, served beside the health endpoints."""
+    return routing.make_router(
+        engine=engine,
+        jobs=jobs,
+        pods=pods,
+        default_namespace=settings.namespace,
+        api_token=settings.api_token,
+        api_auth=settings.api_auth,
+        log_lines=settings.log_tail_lines,
+        served=settings.namespaces,
+        template_dir=settings.pod_template_dir,
     )
 
 
@@ -302,21 +323,3 @@ def _sweep_settings(settings: Settings, rules: Rules) -> SweepSettings:
         rules=rules,
         max_republishes=settings.max_republishes,
     )
-
-
-def _ping(engine: sqlalchemy.Engine) -> None:
-    with engine.connect() as connection:
-        connection.execute(sqlalchemy.text("SELECT 1"))
-
-
-def _tasks_by_state(engine: sqlalchemy.Engine) -> dict[str, int]:
-    query = sqlalchemy.text("SELECT state, count(*) FROM task_instance GROUP BY state")
-    with engine.connect() as connection:
-        return {str(state): int(count) for state, count in connection.execute(query)}
-
-
-def _job_of(engine: sqlalchemy.Engine, outcome: Outcome) -> Job | None:
-    query = sqlalchemy.select(TABLE.c.job).where(is_row_of(outcome.task))
-    with engine.connect() as connection:
-        stored = connection.execute(query).scalar_one_or_none()
-    return Job.decode(stored) if stored is not None else None

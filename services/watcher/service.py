@@ -6,9 +6,6 @@ checkpoint and watch loop; events go to the stream of the pod's namespace.
 
 from __future__ import annotations
 
-import os
-import socket
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -17,24 +14,21 @@ from prometheus_client import CollectorRegistry
 from services.watcher.leading import Leader
 from services.watcher.metrics import WatcherMetrics
 from services.watcher.watching import WatchLoop
-from shared import health, running
-from shared.http_limits import HttpLimits
+from shared import health, running, wiring
 from shared.k8s import clients
 from shared.k8s.pods import PodApi
 from shared.messages import PodEvent
-from shared.messaging import connections, keys, replicas, streams
+from shared.messaging import connections, keys, replicas
 from shared.messaging.checkpoints import Checkpoints
 from shared.messaging.leases import Lease
+from shared.messaging.outlets import PodEventOutlet
 from shared.outages import Outages
 from shared.settings import Settings
+from shared.wiring import ConfigurationError
 
 #: A watch loop silent (no event, bookmark or reconnect) this long is stuck.
 LOOP_DEADLINE_S = 120.0
 ALL = "*"
-
-
-class ConfigurationError(ValueError):
-    """The watcher cannot run with these settings (exit 2)."""
 
 
 def build(settings: Settings, namespaces: list[str], *, all_namespaces: bool) -> running.Service:
@@ -47,17 +41,10 @@ def build(settings: Settings, namespaces: list[str], *, all_namespaces: bool) ->
     pods = PodApi(api_client)
     registry = CollectorRegistry()
     metrics = WatcherMetrics(registry)
-    holder = f"{socket.gethostname()}-{os.getpid()}"
+    holder = wiring.replica_identity()
     checkpoints = Checkpoints(redis_client, keys=redis_keys)
     outages = Outages()
-
-    def publish(events: list[PodEvent]) -> None:
-        by_namespace: dict[str, list[bytes]] = defaultdict(list)
-        for event in events:
-            by_namespace[event.namespace].append(event.encode())
-        for namespace, payloads in by_namespace.items():
-            stream = redis_keys.pod_events(namespace)
-            streams.publish(redis_client, stream, payloads, maxlen=settings.stream_maxlen)
+    publish = PodEventOutlet(redis_client, redis_keys, settings.stream_maxlen).publish
 
     leaders = [
         _leader(
@@ -97,30 +84,23 @@ def build(settings: Settings, namespaces: list[str], *, all_namespaces: bool) ->
         for leader in leaders:
             leader.lease.current_holder()
 
-    readiness = health.Readiness(
-        {
-            "redis": lambda: connections.ping(redis_client),
-            "lease": lease_state,
-            "kubernetes": pods.ping,
-            "work": outages.check,
-        }
-    )
-    app = health.make_health_app(
-        service="watcher",
-        heartbeats=[leader.heartbeat for leader in leaders],
-        readiness=readiness,
-        registry=registry,
-        status=status,
+    readiness = wiring.readiness(
+        redis=lambda: connections.ping(redis_client),
+        lease=lease_state,
+        kubernetes=pods.ping,
+        outages=outages,
     )
     return running.Service(
         name="watcher",
         report=replicas.Reporter(redis_client, redis_keys, holder),
         loops=[running.Loop(f"watch-{leader.scope_name}", leader.run) for leader in leaders],
-        health=health.HealthServer(
-            app,
-            host=settings.health_host,
-            port=settings.health_port_for("watcher"),
-            limits=HttpLimits.of(settings),
+        health=wiring.health_server(
+            "watcher",
+            settings,
+            heartbeats=[leader.heartbeat for leader in leaders],
+            readiness=readiness,
+            registry=registry,
+            status=status,
         ),
         cleanup=[readiness.close, api_client.close, redis_client.close],
     )
@@ -165,8 +145,4 @@ def _leader(
 def _scopes(settings: Settings, namespaces: list[str], *, all_namespaces: bool) -> list[str]:
     if all_namespaces:
         return [ALL]
-    scopes = list(namespaces or settings.namespaces)
-    unknown = sorted(set(scopes) - set(settings.namespaces))
-    if unknown:
-        raise ConfigurationError(f"namespaces not in PODRUNNER_NAMESPACES: {', '.join(unknown)}")
-    return scopes
+    return list(wiring.served_namespaces(settings, namespaces))

@@ -13,6 +13,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 _DRIVER = "postgresql+psycopg"
 
+#: `Engine` is named here for modules that hold one without using SQLAlchemy themselves.
+__all__ = [
+    "DatabaseUnavailable",
+    "Engine",
+    "make_engine",
+    "make_session_factory",
+    "normalize_url",
+]
+
 
 class DatabaseUnavailable(RuntimeError):
     """Postgres could not be reached or refused the connection; the message says why."""

@@ -16,8 +16,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import NewType
 
-from shared.k8s.syntax import MAX_LABEL, is_label_value
 from shared.messages import TaskKey
+from shared.syntax import MAX_LABEL, is_label_value
 
 PodName = NewType("PodName", str)
 

@@ -23,8 +23,7 @@ from typing import Any
 
 import yaml
 
-from shared import admission
-from shared.k8s import shapes
+from shared import admission, pod_shapes
 
 #: Default of `PODRUNNER_POD_TEMPLATE_MAX_BYTES`.
 DEFAULT_MAX_BYTES = 256 * 1024
@@ -147,8 +146,8 @@ def parse(data: bytes, shown: str) -> dict[str, Any]:
     if not isinstance(loaded.get("spec"), dict):
         raise TemplateError(f"{shown}: has no spec")
     try:
-        shapes.check_pod(loaded)
-    except shapes.ShapeError as error:
+        pod_shapes.check_pod(loaded)
+    except pod_shapes.ShapeError as error:
         raise TemplateError(f"{shown}: {error}") from error
     return loaded
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import redis
 
+#: The client type, for wiring that hands a client along without importing redis itself.
+Redis = redis.Redis
+
 
 class MessagingError(RuntimeError):
     """Redis or the broker failed or could not be reached; the message says which and why."""

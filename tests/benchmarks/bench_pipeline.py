@@ -65,9 +65,9 @@ from shared.k8s.template_files import Templates
 from shared.messages import Job
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from tests.benchmarks import common
-from tests.benchmarks.scratch import scratch_database
 from tests.support import builders
 from tests.support.kubesim import KubesimProcess, free_port, start_kubesim
+from tests.support.scratch import scratch_database
 from tests.support.services import API_HEADERS, API_TOKEN
 
 #: One namespace (so one job queue) per benchmark process: runs by others sharing Redis stay apart.

@@ -58,8 +58,8 @@ from shared.messaging.streams import Entry, GroupSettings, StreamConsumer
 from shared.outages import Outages
 from shared.settings import Settings
 from tests.benchmarks import common
-from tests.benchmarks.scratch import scratch_database
 from tests.support import builders
+from tests.support.scratch import scratch_database
 
 NAMESPACE = "bench"
 DAG_ID = "etl"

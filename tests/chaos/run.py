@@ -17,11 +17,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.benchmarks.scratch import scratch_database
 from tests.chaos import workload
 from tests.chaos.stack import Stack
 from tests.support.kubesim import start_kubesim
 from tests.support.redis_process import redis_process
+from tests.support.scratch import scratch_database
 
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/postgres"
 

@@ -8,7 +8,6 @@ namespace of its own.
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -115,16 +114,6 @@ def long_running(name: str, seconds: int = 60, **annotations: str) -> dict[str, 
         **{f"kubesim.podrunner.io/{k.replace('_', '-')}": v for k, v in annotations.items()},
     }
     return body
-
-
-def wait_for(check: Any, *, timeout_s: float = 10.0, every_s: float = 0.05) -> Any:
-    """Poll `check()` until it returns something truthy; fail after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(every_s)
-    raise AssertionError(f"condition not met within {timeout_s}s")
 
 
 def watch_lines(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conformance.conftest import Target, pod_body, wait_for
+from tests.conformance.conftest import Target, pod_body
+from tests.support.waiting import wait_until
 
 #: Long enough for a real kubelet to pull, start, back off and mount.
 REAL_TIMEOUT_S = 150.0
@@ -62,7 +63,12 @@ def until(
         pod = read(target, namespace, name)
         return pod if check(pod) else None
 
-    found: dict[str, Any] = wait_for(probe, timeout_s=timeout_s(target, kubesim_s), every_s=0.1)
+    found: dict[str, Any] = wait_until(
+        probe,
+        timeout_s=timeout_s(target, kubesim_s),
+        what=f"the awaited state of pod {name}",
+        every_s=0.1,
+    )
     return found
 
 

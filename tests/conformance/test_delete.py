@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.conftest import Target, long_running, pod_body, wait_for, watch_lines
+from tests.conformance.conftest import Target, long_running, pod_body, watch_lines
+from tests.support.waiting import wait_until
 
 
 def pods_path(namespace: str) -> str:
@@ -33,7 +34,11 @@ def test_a_running_pod_deleted_with_grace_reaches_a_terminal_phase_then_goes(
     target: Target, namespace: str
 ) -> None:
     create(target, namespace, long_running("r", on_sigterm="exit0"))
-    wait_for(lambda: phase(target, namespace, "r") == "Running")
+    wait_until(
+        lambda: phase(target, namespace, "r") == "Running",
+        timeout_s=10.0,
+        what='phase(target, namespace, "r") == "Running"',
+    )
     rv = target.http.get(pods_path(namespace)).json()["metadata"]["resourceVersion"]
     response = target.http.delete(f"{pods_path(namespace)}/r")
     assert response.status_code == 200
@@ -53,12 +58,14 @@ def test_a_pending_pod_deleted_is_failed_with_container_status_unknown_first(
     target: Target, namespace: str
 ) -> None:
     create(target, namespace, long_running("pull", pull="fail"))
-    wait_for(
+    wait_until(
         lambda: (
             target.http.get(f"{pods_path(namespace)}/pull")
             .json()["status"]
             .get("containerStatuses")
-        )
+        ),
+        timeout_s=10.0,
+        what="container statuses on the pod pull",
     )
     rv = target.http.get(pods_path(namespace)).json()["metadata"]["resourceVersion"]
     target.http.delete(f"{pods_path(namespace)}/pull")
@@ -85,7 +92,11 @@ def test_a_finalizer_keeps_a_deleted_pod_until_it_is_removed(
     body = pod_body("held")
     body["metadata"]["finalizers"] = ["podrunner.io/result"]
     create(target, namespace, body)
-    wait_for(lambda: phase(target, namespace, "held") == "Succeeded")
+    wait_until(
+        lambda: phase(target, namespace, "held") == "Succeeded",
+        timeout_s=10.0,
+        what='phase(target, namespace, "held") == "Succeeded"',
+    )
     target.http.delete(f"{pods_path(namespace)}/held")
     held = target.http.get(f"{pods_path(namespace)}/held").json()
     assert held["metadata"]["deletionTimestamp"]
@@ -122,7 +133,11 @@ def test_an_unknown_propagation_policy_is_422(target: Target, namespace: str) ->
 
 def test_a_body_overrides_the_query_parameters(target: Target, namespace: str) -> None:
     create(target, namespace, long_running("b"))
-    wait_for(lambda: phase(target, namespace, "b") == "Running")
+    wait_until(
+        lambda: phase(target, namespace, "b") == "Running",
+        timeout_s=10.0,
+        what='phase(target, namespace, "b") == "Running"',
+    )
     options = {"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 7}
     response = target.http.request(
         "DELETE", f"{pods_path(namespace)}/b", params={"gracePeriodSeconds": "0"}, json=options
@@ -135,7 +150,11 @@ def test_a_container_ignoring_sigterm_is_killed_after_the_grace_period(
     target: Target, namespace: str
 ) -> None:
     create(target, namespace, long_running("stubborn", on_sigterm="ignore"))
-    wait_for(lambda: phase(target, namespace, "stubborn") == "Running")
+    wait_until(
+        lambda: phase(target, namespace, "stubborn") == "Running",
+        timeout_s=10.0,
+        what='phase(target, namespace, "stubborn") == "Running"',
+    )
     rv = target.http.get(pods_path(namespace)).json()["metadata"]["resourceVersion"]
     target.http.delete(f"{pods_path(namespace)}/stubborn", params={"gracePeriodSeconds": "1"})
     events = watch_lines(

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.conftest import Target, long_running, pod_body, wait_for
+from tests.conformance.conftest import Target, long_running, pod_body
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.kubesim_only
 
@@ -31,11 +32,13 @@ def terminated(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def finished(target: Target, namespace: str, name: str) -> dict[str, Any]:
-    return wait_for(  # type: ignore[no-any-return]
+    return wait_until(
         lambda: (
             (p := pod(target, namespace, name))["status"].get("phase") in ("Succeeded", "Failed")
             and p
-        )
+        ),
+        timeout_s=10.0,
+        what=f"pod {name} finished",
     )
 
 
@@ -81,7 +84,7 @@ def test_a_failing_pull_alternates_err_image_pull_and_back_off_in_pending(
             seen.add(status["state"].get("waiting", {}).get("reason", ""))
         return {"ErrImagePull", "ImagePullBackOff"} <= seen
 
-    wait_for(both_reasons, timeout_s=5)
+    wait_until(both_reasons, timeout_s=5, what="ErrImagePull and ImagePullBackOff both seen")
 
 
 def test_an_unschedulable_pod_stays_pending_with_pod_scheduled_false(
@@ -93,7 +96,7 @@ def test_an_unschedulable_pod_stays_pending_with_pod_scheduled_false(
         conditions = pod(target, namespace, name)["status"].get("conditions") or []
         return next((c for c in conditions if c["type"] == "PodScheduled"), None)
 
-    condition = wait_for(marked)
+    condition = wait_until(marked, timeout_s=10.0, what="a PodScheduled condition")
     assert (condition["status"], condition["reason"]) == ("False", "Unschedulable")
     assert "nodeName" not in pod(target, namespace, name)["spec"]
 
@@ -102,8 +105,10 @@ def test_a_running_pod_has_ready_conditions_and_a_complete_container_status(
     target: Target, namespace: str
 ) -> None:
     name = run(target, namespace, long_running("up"))
-    body = wait_for(
-        lambda: (p := pod(target, namespace, name))["status"].get("phase") == "Running" and p
+    body = wait_until(
+        lambda: (p := pod(target, namespace, name))["status"].get("phase") == "Running" and p,
+        timeout_s=10.0,
+        what=f"pod {name} running",
     )
     status = body["status"]["containerStatuses"][0]
     assert {

@@ -9,14 +9,9 @@ import httpx
 import pytest
 from kubernetes import client, config
 
-from tests.conformance.conftest import (
-    Target,
-    kubeconfig_user,
-    long_running,
-    pod_body,
-    wait_for,
-)
+from tests.conformance.conftest import Target, kubeconfig_user, long_running, pod_body
 from tests.support.kubesim import KubesimProcess, start_kubesim
+from tests.support.waiting import wait_until
 
 
 def log_path(namespace: str, name: str) -> str:
@@ -45,7 +40,11 @@ def test_the_log_of_a_container_failing_its_pull_is_400_with_the_kubelets_words(
         response = target.http.get(log_path(namespace, "img"))
         return response.json()["message"] if response.status_code == 400 else ""
 
-    message = wait_for(lambda: "image" in refused() and refused())
+    message = wait_until(
+        lambda: "image" in refused() and refused(),
+        timeout_s=10.0,
+        what='"image" in refused() and refused()',
+    )
     assert message.startswith('container "base" in pod "img" is waiting to start: ')
 
 
@@ -202,13 +201,15 @@ def test_a_followed_log_streams_lines_until_the_container_exits(
     body = long_running("chatty", 1)
     body["metadata"]["annotations"]["kubesim.podrunner.io/log"] = "a\nb\nc\nd"
     target.http.post(f"/api/v1/namespaces/{namespace}/pods", json=body)
-    wait_for(
+    wait_until(
         lambda: (
             target.http.get(f"/api/v1/namespaces/{namespace}/pods/chatty")
             .json()["status"]
             .get("phase")
             == "Running"
-        )
+        ),
+        timeout_s=10.0,
+        what="pod chatty running",
     )
     with target.http.stream(
         "GET", log_path(namespace, "chatty"), params={"follow": "true"}

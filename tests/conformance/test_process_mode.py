@@ -9,8 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conformance.conftest import pod_body, wait_for
+from tests.conformance.conftest import pod_body
 from tests.support.kubesim import KubesimProcess, start_kubesim
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.kubesim_only
 
@@ -36,9 +37,10 @@ def pod(sim: KubesimProcess, name: str) -> dict[str, Any]:
 
 
 def finished(sim: KubesimProcess, name: str) -> dict[str, Any]:
-    return wait_for(  # type: ignore[no-any-return]
+    return wait_until(
         lambda: (p := pod(sim, name))["status"].get("phase") in ("Succeeded", "Failed") and p,
         timeout_s=15,
+        what=f"pod {name} finished",
     )
 
 
@@ -63,13 +65,18 @@ def test_a_python_task_succeeds(sim: KubesimProcess) -> None:
 
 def test_a_graceful_delete_sends_sigterm(sim: KubesimProcess) -> None:
     name = run(sim, "sleeper", ["sleep", "30"])
-    wait_for(lambda: pod(sim, name)["status"].get("phase") == "Running")
+    wait_until(
+        lambda: pod(sim, name)["status"].get("phase") == "Running",
+        timeout_s=10.0,
+        what='pod(sim, name)["status"].get("phase") == "Running"',
+    )
     httpx.delete(
         f"{sim.url}/api/v1/namespaces/default/pods/{name}", params={"gracePeriodSeconds": "5"}
     )
-    wait_for(
+    wait_until(
         lambda: httpx.get(f"{sim.url}/api/v1/namespaces/default/pods/{name}").status_code == 404,
         timeout_s=10,
+        what='httpx.get(f"{sim.url}/api/v1/namespaces/default/pods/{name}").status_code == 404',
     )
 
 
@@ -82,8 +89,10 @@ def test_a_process_ignoring_sigterm_is_killed_after_the_grace_period(sim: Kubesi
     body["spec"]["containers"][0]["command"] = [sys.executable, "-c", script]
     body["metadata"]["finalizers"] = ["example.com/keep"]
     httpx.post(f"{sim.url}/api/v1/namespaces/default/pods", json=body)
-    wait_for(
-        lambda: "up" in httpx.get(f"{sim.url}/api/v1/namespaces/default/pods/stubborn/log").text
+    wait_until(
+        lambda: "up" in httpx.get(f"{sim.url}/api/v1/namespaces/default/pods/stubborn/log").text,
+        timeout_s=10.0,
+        what='"up" in httpx.get(f"{sim.url}/api/v1/namespaces/default/pods/stubborn/log").text',
     )
     httpx.delete(
         f"{sim.url}/api/v1/namespaces/default/pods/stubborn", params={"gracePeriodSeconds": "1"}
@@ -119,11 +128,12 @@ def test_a_failing_command_under_on_failure_runs_again_and_keeps_its_previous_lo
     body["spec"]["containers"][0]["command"] = ["sh", "-c", "echo attempt; exit 4"]
     created = httpx.post(f"{sim.url}/api/v1/namespaces/default/pods", json=body)
     assert created.status_code == 201, created.text
-    restarted = wait_for(
+    restarted = wait_until(
         lambda: (
             (p := pod(sim, "again"))["status"]["containerStatuses"][0]["restartCount"] >= 1 and p
         ),
         timeout_s=15,
+        what="a restart of pod again",
     )
     assert restarted["status"]["phase"] == "Running"
     assert restarted["status"]["containerStatuses"][0]["lastState"]["terminated"]["exitCode"] == 4

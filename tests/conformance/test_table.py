@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.conftest import Target, pod_body, wait_for
+from tests.conformance.conftest import Target, pod_body
+from tests.support.waiting import wait_until
 
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
 POD_COLUMNS = [
@@ -35,8 +36,10 @@ def finished_pod(target: Target, namespace: str) -> str:
     response = target.http.post(f"/api/v1/namespaces/{namespace}/pods", json=pod_body("done"))
     assert response.status_code == 201, response.text
     path = f"/api/v1/namespaces/{namespace}/pods/done"
-    wait_for(
-        lambda: target.http.get(path).json()["status"].get("phase") == "Succeeded", timeout_s=60
+    wait_until(
+        lambda: target.http.get(path).json()["status"].get("phase") == "Succeeded",
+        timeout_s=60,
+        what='target.http.get(path).json()["status"].get("phase") == "Succeeded"',
     )
     return namespace
 

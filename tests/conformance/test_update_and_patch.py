@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.conftest import Target, long_running, wait_for
+from tests.conformance.conftest import Target, long_running
+from tests.support.waiting import wait_until
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
 STRATEGIC = {"Content-Type": "application/strategic-merge-patch+json"}
@@ -21,7 +22,11 @@ def pod(target: Target, namespace: str) -> dict[str, Any]:
     assert response.status_code == 201
     # settled first: a scheduler binding between a test's GET and PUT would change the spec
     path = f"/api/v1/namespaces/{namespace}/pods/p1"
-    wait_for(lambda: target.http.get(path).json()["status"].get("phase") == "Running")
+    wait_until(
+        lambda: target.http.get(path).json()["status"].get("phase") == "Running",
+        timeout_s=10.0,
+        what='target.http.get(path).json()["status"].get("phase") == "Running"',
+    )
     created: dict[str, Any] = target.http.get(path).json()
     return created
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 import httpx
 import pytest
 import sqlalchemy
@@ -14,15 +11,9 @@ from shared.k8s.template_files import Templates
 from tests.e2e import tasks
 from tests.e2e.conftest import Stack
 from tests.support.kubesim import KubesimProcess
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(180)
-
-
-def wait_for(condition: Any, what: str, *, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} did not happen within {timeout_s}s"
-        time.sleep(0.1)
 
 
 def pod_url(kubesim: KubesimProcess, name: str) -> str:
@@ -36,7 +27,11 @@ def test_killing_the_reconciler_mid_batch_loses_nothing_and_applies_nothing_twic
     jobs = [tasks.job(f"ok-{n}") for n in range(150)]
     jobs += [tasks.job(f"bad-{n}", {"exit-code": "3"}) for n in range(50)]
     tasks.submit(db, redis_url, jobs)
-    wait_for(lambda: any(r.state in tasks.TERMINAL for r in tasks.rows(db).values()), "a result")
+    wait_until(
+        lambda: any(r.state in tasks.TERMINAL for r in tasks.rows(db).values()),
+        timeout_s=60,
+        what="a result",
+    )
     services.kill("reconciler")
     services.start("reconciler")
     rows = tasks.wait_terminal(db, len(jobs), timeout_s=120)
@@ -52,7 +47,9 @@ def test_a_pod_deleted_while_watcher_and_reconciler_are_down_is_still_recorded(
 ) -> None:
     services("reconciler", "watcher", "launcher")
     tasks.submit(db, redis_url, [tasks.job("long", {"run-seconds": "60"})])
-    wait_for(lambda: tasks.rows(db)["long"].state == "running", "the task running")
+    wait_until(
+        lambda: tasks.rows(db)["long"].state == "running", timeout_s=60, what="the task running"
+    )
     services.stop("watcher")
     services.stop("reconciler")
     name = tasks.rows(db)["long"].pod_name
@@ -63,7 +60,11 @@ def test_a_pod_deleted_while_watcher_and_reconciler_are_down_is_still_recorded(
     row = tasks.wait_terminal(db, 1, timeout_s=60)["long"]
     assert row.state == "failed"
     assert row.failure_reason.startswith("pod deleted externally")
-    wait_for(lambda: httpx.get(pod_url(kubesim, name)).status_code == 404, "the pod's removal")
+    wait_until(
+        lambda: httpx.get(pod_url(kubesim, name)).status_code == 404,
+        timeout_s=60,
+        what="the pod's removal",
+    )
 
 
 def test_a_job_lost_from_redis_is_republished_by_the_sweep_and_completes(
@@ -85,7 +86,11 @@ def test_a_pod_with_no_row_is_cleaned_up(
     name = stray["metadata"]["name"]
     created = httpx.post(f"{kubesim.url}/api/v1/namespaces/jobs/pods", json=stray, timeout=10)
     assert created.status_code == 201
-    wait_for(lambda: httpx.get(pod_url(kubesim, name)).status_code == 404, "the stray's removal")
+    wait_until(
+        lambda: httpx.get(pod_url(kubesim, name)).status_code == 404,
+        timeout_s=60,
+        what="the stray's removal",
+    )
 
 
 def test_a_row_whose_pod_vanished_without_a_trace_is_relaunched_and_completes(
@@ -93,7 +98,9 @@ def test_a_row_whose_pod_vanished_without_a_trace_is_relaunched_and_completes(
 ) -> None:
     services("reconciler", "launcher")  # no watcher: nobody sees the pod go
     tasks.submit(db, redis_url, [tasks.job("vanishing", {"run-seconds": "1"})])
-    wait_for(lambda: tasks.rows(db)["vanishing"].launched_at is not None, "the launch")
+    wait_until(
+        lambda: tasks.rows(db)["vanishing"].launched_at is not None, timeout_s=60, what="the launch"
+    )
     name = tasks.rows(db)["vanishing"].pod_name
     unheld = {"metadata": {"finalizers": None}}
     headers = {"Content-Type": "application/merge-patch+json"}

@@ -3,7 +3,6 @@ every task, submitted before, during or after, still ends right."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from tests.e2e.conftest import Stack
 from tests.support.kubesim import KubesimProcess, free_port
 from tests.support.redis_process import RedisProcess, redis_process
 from tests.support.services import API_HEADERS
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -76,13 +76,6 @@ def readiness(port: int) -> tuple[int, str]:
     return response.status_code, response.text
 
 
-def wait_for(condition: Callable[[], bool], what: str, *, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} did not happen within {timeout_s}s"
-        time.sleep(0.1)
-
-
 def test_services_survive_redis_restarting_empty_and_every_task_ends_right(
     stack: Stack, own_redis: RedisProcess, db: sqlalchemy.Engine, kubesim: KubesimProcess
 ) -> None:
@@ -92,11 +85,13 @@ def test_services_survive_redis_restarting_empty_and_every_task_ends_right(
     for n in range(2):
         straight_to_queue(own_redis.url, tasks.job(f"queue-before-{n}", RUN))
     before = 5
-    wait_for(lambda: len(tasks.rows(db)) == before, "the rows of the jobs sent before")
+    wait_until(
+        lambda: len(tasks.rows(db)) == before, timeout_s=60, what="the rows of the jobs sent before"
+    )
 
     own_redis.kill()
     for name in SERVICES:
-        wait_for(answers(ports[name], 503), f"the {name} not ready")
+        wait_until(answers(ports[name], 503), timeout_s=60, what=f"the {name} not ready")
     _, body = readiness(ports["reconciler"])
     assert "redis" in body.lower(), body
     # recorded while the broker is down (202): the stuck-queued sweep publishes it later
@@ -104,7 +99,7 @@ def test_services_survive_redis_restarting_empty_and_every_task_ends_right(
     own_redis.start()  # empty: no consumer group, lease, checkpoint or queue binding left
 
     for name in SERVICES:
-        wait_for(answers(ports[name], 200), f"the {name} ready again")
+        wait_until(answers(ports[name], 200), timeout_s=60, what=f"the {name} ready again")
     for n in range(3):
         assert through_api(ports["reconciler"], tasks.job(f"api-after-{n}")) == 201
     for n in range(2):

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 T = TypeVar("T")
 
 
 def wait_until(
-    predicate: Callable[[], T], *, timeout_s: float, what: str, every_s: float = 0.05
+    predicate: Callable[[], T | Literal[False] | None],
+    *,
+    timeout_s: float,
+    what: str,
+    every_s: float = 0.05,
 ) -> T:
-    """Poll `predicate` until it returns something truthy, and return that.
+    """Poll `predicate` until it returns something truthy, and return that (so a predicate may
+    answer `None` or `False` for "not yet", and the caller gets the value it found).
 
     Fails with "`what` did not happen within `timeout_s`s" when it never does.
     """

@@ -23,7 +23,6 @@ from urllib.parse import quote
 
 import structlog
 from fastapi import APIRouter, Request, Response, params
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from services.reconciler import intake
@@ -37,6 +36,7 @@ from services.reconciler.api.schemas import (
     Responses,
 )
 from shared import admission
+from shared.db.engines import Engine
 from shared.db.models import TaskState
 from shared.messages import DecodeError, Job
 from shared.messaging.connections import MessagingError

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-import sqlalchemy
 
-from shared.db import engines
+from shared.db import engines, reads
 
 COLUMNS = (
     "dag_id",
@@ -26,23 +25,9 @@ _REASON_WIDTH = 60
 def task_rows(
     database_url: str, *, dag_id: str | None = None, state: str | None = None, limit: int = 1000
 ) -> list[dict[str, Any]]:
-    conditions: list[str] = []
-    params: dict[str, Any] = {"limit": limit}
-    if dag_id:
-        conditions.append("dag_id = :dag_id")
-        params["dag_id"] = dag_id
-    if state:
-        conditions.append("state = :state")
-        params["state"] = state
-    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-    query = sqlalchemy.text(
-        f"SELECT {', '.join(COLUMNS)} FROM task_instance {where} "  # noqa: S608 - fixed column names
-        "ORDER BY queued_at DESC, dag_id, task_id LIMIT :limit"
-    )
     engine = engines.make_engine(database_url, pool_size=1)
     try:
-        with engine.connect() as connection:
-            return [dict(row) for row in connection.execute(query, params).mappings()]
+        return reads.latest_tasks(engine, COLUMNS, dag_id=dag_id, state=state, limit=limit)
     finally:
         engine.dispose()
 

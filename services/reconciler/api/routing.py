@@ -22,7 +22,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import SecretStr
-from sqlalchemy import Engine
 
 from services.reconciler.api import auth
 from services.reconciler.api.jobs import JobEndpoints
@@ -33,6 +32,7 @@ from services.reconciler.api.schemas import (
     ErrorDetail,
 )
 from services.reconciler.api.tasks import Pods, TaskEndpoints
+from shared.db.engines import Engine
 from shared.messaging.jobqueue import JobQueue
 from shared.settings import ApiAuth
 

@@ -18,7 +18,6 @@ from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
-from sqlalchemy import Engine
 
 from services.reconciler.api import rows
 from services.reconciler.api.rows import STORABLE_TEXT, TaskFilter
@@ -32,6 +31,7 @@ from services.reconciler.api.schemas import (
     error_answer,
 )
 from shared.admission import INT_MAX
+from shared.db.engines import Engine
 from shared.db.keys import RowKey
 from shared.db.models import TaskState
 from shared.k8s import errors

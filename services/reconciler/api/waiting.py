@@ -5,10 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
-import sqlalchemy
-
-from shared.db import engines
-from shared.db.keys import TABLE, RowKey, is_row_of
+from shared.db import engines, reads
+from shared.db.keys import RowKey
 from shared.messages import Job
 
 POLL_S = 0.5
@@ -18,14 +16,11 @@ def wait_for(database_url: str, job: Job) -> int:
     """Print each change of the task's state; 0 when it succeeded, 1 when it failed."""
     engine = engines.make_engine(database_url, pool_size=1)
     columns = ("try_number", "state", "pod_phase", "failure_reason", "exit_code", "log_tail")
-    query = sqlalchemy.select(*(TABLE.c[name] for name in columns)).where(
-        is_row_of(RowKey.of(job.key))
-    )
+    key = RowKey.of(job.key)
     started, shown = time.monotonic(), None
     try:
         while True:
-            with engine.connect() as connection:
-                row = connection.execute(query).mappings().one()
+            row = reads.task_columns(engine, key, columns)
             line = f"{row['state']}" + (f" (pod {row['pod_phase']})" if row["pod_phase"] else "")
             if line != shown:
                 print(f"[{time.monotonic() - started:6.1f}s] {job.key}: {line}", flush=True)

@@ -4,7 +4,6 @@ once, and its slot is not taken again."""
 from __future__ import annotations
 
 import signal
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,6 +22,7 @@ from tests.support import builders
 from tests.support.cluster import Cluster
 from tests.support.kubesim import free_port
 from tests.support.services import InProcess
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -63,13 +63,6 @@ def state_of(db: sqlalchemy.Engine, task_id: str) -> str | None:
         return connection.execute(query, {"t": task_id}).scalar_one_or_none()
 
 
-def wait_until(condition: Callable[[], bool], what: str, *, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} did not happen within {timeout_s}s"
-        time.sleep(0.1)
-
-
 def test_a_job_delivered_again_after_its_pod_finished_and_was_deleted_makes_no_second_pod(
     cluster: Cluster,
     namespace: str,
@@ -93,16 +86,16 @@ def test_a_job_delivered_again_after_its_pod_finished_and_was_deleted_makes_no_s
     # and the task finishes, its end is recorded and its pod deleted (once the dead launcher's
     # heartbeat lapsed: until then the pod might still be being created)
     watcher_and_reconciler()
-    wait_until(lambda: state_of(db, "once") == "success", "the task's end")
-    wait_until(lambda: not cluster.pods(namespace), "the pod's deletion", timeout_s=60)
+    wait_until(lambda: state_of(db, "once") == "success", timeout_s=60, what="the task's end")
+    wait_until(lambda: not cluster.pods(namespace), timeout_s=60, what="the pod's deletion")
     since = cluster.clock()
     # and another launcher takes the job, delivered again
     second = launcher_process(PODRUNNER_BROKER_VISIBILITY_TIMEOUT_S="2")
     # Expect the job settled without a create: no second pod ever, and no slot held
     wait_until(
         lambda: finished_outcomes(second.port, namespace) == 1 or bool(cluster.pods(namespace)),
-        "settling the job delivered again",
         timeout_s=30,
+        what="settling the job delivered again",
     )
     assert cluster.requests_since(since, "create") == []
     assert cluster.pods(namespace) == [], f"a second pod replaced {pod['metadata']['uid']}"

@@ -192,10 +192,3 @@ def reconciler(
     yield start
     for each in started:
         assert each.stop() == 0
-
-
-def wait_until(condition: Callable[[], bool], *, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never held"
-        time.sleep(0.1)

@@ -12,9 +12,9 @@ import sqlalchemy
 
 from shared.messaging.jobqueue import JobQueue
 from shared.messaging.keys import RedisKeys, job_queue
-from tests.integration.services.reconciler.conftest import wait_until
 from tests.support import builders
 from tests.support.services import InProcess
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -43,7 +43,11 @@ def test_a_job_for_a_namespace_nobody_serves_is_dead_lettered_and_its_row_failed
     reconciler()
     # Expect the stray job's row failed with the reason, and both stray messages dead-lettered
     reason = f"namespace 'nobody' is not served by this podrunner (serves: {namespace})"
-    wait_until(lambda: row(db, "stray") is not None and row(db, "stray")["state"] == "failed")
+    wait_until(
+        lambda: row(db, "stray") is not None and row(db, "stray")["state"] == "failed",
+        timeout_s=20,
+        what='row(db, "stray") is not None and row(db, "stray")["state"] == "failed"',
+    )
     assert row(db, "stray")["failure_reason"] == f"rejected: {reason}"
     dead: Any = redis_client.xrange(keys.dead_letters)
     assert sorted(fields[b"event"] != b"not a job at all" for _, fields in dead) == [False, True]

@@ -3,8 +3,7 @@ task at a time: their batch-mates are applied, and applying goes on."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from shared.messaging.streams import GroupSettings, StreamConsumer
 from shared.settings import Settings
 from tests.support import builders
 from tests.support.services import InProcess
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -225,18 +225,15 @@ def test_the_reconciler_keeps_applying_after_poison_entries(
     poison = [job("nul", command=["a\x00"]), job("big", map_index=2**31)]
     first = [launch(each, namespace=namespace) for each in [job("a"), *poison, job("b")]]
     streams.publish(redis_client, keys.launches, [e.encode() for e in first], maxlen=1000)
-    wait_until(lambda: set(rows(db)) == {"a", "b"} and len(dead_letters(redis_client, keys)) == 2)
+    wait_until(
+        lambda: set(rows(db)) == {"a", "b"} and len(dead_letters(redis_client, keys)) == 2,
+        timeout_s=20,
+        what='set(rows(db)) == {"a", "b"} and len(dead_letters(redis_client, keys)) == 2',
+    )
 
     later = launch(job("c"), namespace=namespace)
     streams.publish(redis_client, keys.launches, [later.encode()], maxlen=1000)
-    wait_until(lambda: "c" in rows(db))
+    wait_until(lambda: "c" in rows(db), timeout_s=20, what='"c" in rows(db)')
     assert reconciler.thread.is_alive()
     health = httpx.get(f"http://127.0.0.1:{reconciler.port}/healthz", timeout=5)
     assert health.status_code == 200
-
-
-def wait_until(condition: Callable[[], bool], *, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never held"
-        time.sleep(0.1)

@@ -14,9 +14,9 @@ import redis
 from shared.messages import SCHEMA_VERSION, PodEvent, PodPhase
 from shared.messaging import streams
 from shared.messaging.keys import RedisKeys
-from tests.integration.services.reconciler.conftest import wait_until
 from tests.support import builders
 from tests.support.services import API_HEADERS, InProcess
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -34,11 +34,17 @@ def test_of_two_replicas_exactly_one_sweeps_and_the_other_takes_over(
         lambda: (
             [status(first.port)["sweep_leader"], status(second.port)["sweep_leader"]].count(True)
             == 1
-        )
+        ),
+        timeout_s=20,
+        what="one sweep leader of the two",
     )
     leader, standby = (first, second) if status(first.port)["sweep_leader"] else (second, first)
     assert leader.stop() == 0
-    wait_until(lambda: status(standby.port)["sweep_leader"] is True, timeout_s=10)
+    wait_until(
+        lambda: status(standby.port)["sweep_leader"] is True,
+        timeout_s=10,
+        what='status(standby.port)["sweep_leader"] is True',
+    )
 
 
 def test_pod_event_streams_of_other_namespaces_are_found(
@@ -47,7 +53,11 @@ def test_pod_event_streams_of_other_namespaces_are_found(
     elsewhere = keys.pod_events("elsewhere")
     streams.publish(redis_client, elsewhere, [b"{}"], maxlen=1000)
     running = reconciler()
-    wait_until(lambda: elsewhere in status(running.port)["streams"])
+    wait_until(
+        lambda: elsewhere in status(running.port)["streams"],
+        timeout_s=20,
+        what='elsewhere in status(running.port)["streams"]',
+    )
 
 
 def test_metrics_show_applied_events_backlog_dead_letters_and_tasks_by_state(
@@ -79,7 +89,11 @@ def test_metrics_show_applied_events_backlog_dead_letters_and_tasks_by_state(
     def scraped() -> str:
         return httpx.get(f"http://127.0.0.1:{running.port}/metrics", timeout=5).text
 
-    wait_until(lambda: "podrunner_reconciler_events_applied_total 2.0" in scraped())
+    wait_until(
+        lambda: "podrunner_reconciler_events_applied_total 2.0" in scraped(),
+        timeout_s=20,
+        what='"podrunner_reconciler_events_applied_total 2.0" in scraped()',
+    )
     text = scraped()
     assert "podrunner_reconciler_dead_letters 1.0" in text
     assert f'podrunner_reconciler_stream_pending{{stream="{stream}"}} 0.0' in text

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -101,12 +100,3 @@ def pod_events(client: redis.Redis, keys: RedisKeys, namespace: str) -> list[Pod
 
 def events_of(events: list[PodEvent], pod: str) -> list[PodEvent]:
     return [event for event in events if event.pod == pod]
-
-
-def wait_until(check: Callable[[], Any], *, timeout_s: float = 20) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout_s}s")

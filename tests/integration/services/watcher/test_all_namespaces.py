@@ -9,14 +9,11 @@ import sys
 import redis
 
 from shared.messaging.keys import RedisKeys
-from tests.integration.services.watcher.conftest import (
-    create_pod,
-    pod_events,
-    wait_until,
-)
+from tests.integration.services.watcher.conftest import create_pod, pod_events
 from tests.support.cluster import Cluster
 from tests.support.kubesim import free_port
 from tests.support.services import wait_ready
+from tests.support.waiting import wait_until
 
 
 def test_one_cluster_wide_watch_covers_every_namespace(
@@ -37,8 +34,16 @@ def test_one_cluster_wide_watch_covers_every_namespace(
         wait_ready(port)
         first = create_pod(cluster, namespace, instance, "a")
         second = create_pod(cluster, other, instance, "b")
-        wait_until(lambda: any(e.pod == first for e in pod_events(redis_client, keys, namespace)))
-        wait_until(lambda: any(e.pod == second for e in pod_events(redis_client, keys, other)))
+        wait_until(
+            lambda: any(e.pod == first for e in pod_events(redis_client, keys, namespace)),
+            timeout_s=20,
+            what="any(e.pod == first for e in pod_events(redis_client, keys, namespace))",
+        )
+        wait_until(
+            lambda: any(e.pod == second for e in pod_events(redis_client, keys, other)),
+            timeout_s=20,
+            what="any(e.pod == second for e in pod_events(redis_client, keys, other))",
+        )
         assert all(e.namespace == other for e in pod_events(redis_client, keys, other))
     finally:
         process.terminate()

@@ -10,8 +10,9 @@ import redis
 
 from shared.k8s import naming
 from shared.messaging.keys import RedisKeys
-from tests.integration.services.watcher.conftest import create_pod, pod_events, wait_until
+from tests.integration.services.watcher.conftest import create_pod, pod_events
 from tests.support.cluster import Cluster
+from tests.support.waiting import wait_until
 
 
 def stranger(name: str, labels: dict[str, str], annotations: dict[str, str]) -> dict[str, Any]:
@@ -50,7 +51,11 @@ def test_other_instances_pods_and_pods_with_bad_annotations_are_ignored_and_coun
             cluster.http.post(f"/api/v1/namespaces/{namespace}/pods", json=body).status_code == 201
         )
     mine = create_pod(cluster, namespace, instance, "mine")
-    wait_until(lambda: any(e.pod == mine for e in pod_events(redis_client, keys, namespace)))
+    wait_until(
+        lambda: any(e.pod == mine for e in pod_events(redis_client, keys, namespace)),
+        timeout_s=20,
+        what="any(e.pod == mine for e in pod_events(redis_client, keys, namespace))",
+    )
     assert {e.pod for e in pod_events(redis_client, keys, namespace)} == {mine}
     metrics = httpx.get(f"http://127.0.0.1:{watched.port}/metrics").text
     ignored = [

@@ -11,13 +11,9 @@ import redis
 
 from shared.messages import PodPhase
 from shared.messaging.keys import RedisKeys
-from tests.integration.services.watcher.conftest import (
-    create_pod,
-    events_of,
-    pod_events,
-    wait_until,
-)
+from tests.integration.services.watcher.conftest import create_pod, events_of, pod_events
 from tests.support.cluster import Cluster
+from tests.support.waiting import wait_until
 
 LEASE_TTL_S = 2.0
 
@@ -36,7 +32,11 @@ def test_of_two_watchers_one_publishes_and_the_other_takes_over_when_it_dies(
 ) -> None:
     first, second = watcher_process(), watcher_process()
     wait_until(
-        lambda: {role(first.port, namespace), role(second.port, namespace)} == {"leader", "standby"}
+        lambda: (
+            {role(first.port, namespace), role(second.port, namespace)} == {"leader", "standby"}
+        ),
+        timeout_s=20,
+        what='{role(first.port, namespace), role(second.port, namespace)} == {"leader", "standby"}',
     )
     leader, standby = (
         (first, second) if role(first.port, namespace) == "leader" else (second, first)
@@ -46,7 +46,9 @@ def test_of_two_watchers_one_publishes_and_the_other_takes_over_when_it_dies(
         lambda: any(
             e.phase is PodPhase.SUCCEEDED
             for e in events_of(pod_events(redis_client, keys, namespace), before)
-        )
+        ),
+        timeout_s=20,
+        what="the success of the pod before",
     )
     assert (
         len(
@@ -62,11 +64,17 @@ def test_of_two_watchers_one_publishes_and_the_other_takes_over_when_it_dies(
     leader.kill()
     killed_at = time.monotonic()
     during = create_pod(cluster, namespace, instance, "during", run_seconds="0.3")
-    wait_until(lambda: role(standby.port, namespace) == "leader", timeout_s=10)
+    wait_until(
+        lambda: role(standby.port, namespace) == "leader",
+        timeout_s=10,
+        what='role(standby.port, namespace) == "leader"',
+    )
     assert time.monotonic() - killed_at <= LEASE_TTL_S + 1.5
     wait_until(
         lambda: any(
             e.phase is PodPhase.SUCCEEDED
             for e in events_of(pod_events(redis_client, keys, namespace), during)
-        )
+        ),
+        timeout_s=20,
+        what="the success of the pod during the takeover",
     )

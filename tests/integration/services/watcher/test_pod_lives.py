@@ -10,13 +10,9 @@ import redis
 
 from shared.messages import PodEvent, PodPhase
 from shared.messaging.keys import RedisKeys
-from tests.integration.services.watcher.conftest import (
-    create_pod,
-    events_of,
-    pod_events,
-    wait_until,
-)
+from tests.integration.services.watcher.conftest import create_pod, events_of, pod_events
 from tests.support.cluster import Cluster
+from tests.support.waiting import wait_until
 
 
 def life(events: list[PodEvent]) -> list[tuple[str, str, str, int | None, bool, bool]]:
@@ -51,12 +47,14 @@ def watched(run_watcher: Callable[..., Any]) -> None:
 def finished(
     client: redis.Redis, keys: RedisKeys, namespace: str, pod: str, last: Callable[[PodEvent], bool]
 ) -> list[PodEvent]:
-    return wait_until(  # type: ignore[no-any-return]
+    return wait_until(
         lambda: (
             (found := events_of(pod_events(client, keys, namespace), pod))
             and last(found[-1])
             and found
-        )
+        ),
+        timeout_s=20,
+        what=f"the last event of pod {pod}",
     )
 
 
@@ -115,7 +113,7 @@ def test_an_image_that_cannot_be_pulled_shows_err_image_pull_then_back_off(
         }
         return {"ErrImagePull", "ImagePullBackOff"} <= reasons
 
-    wait_until(both)
+    wait_until(both, timeout_s=20, what="ErrImagePull and ImagePullBackOff both published")
     assert all(
         e.phase is PodPhase.PENDING
         for e in events_of(pod_events(redis_client, keys, namespace), pod)
@@ -129,7 +127,11 @@ def test_a_pod_deleted_while_pending_ends_with_a_deleted_event(
     pod = create_pod(
         cluster, namespace, instance, "pending", unschedulable="true", run_seconds="60"
     )
-    wait_until(lambda: events_of(pod_events(redis_client, keys, namespace), pod))
+    wait_until(
+        lambda: events_of(pod_events(redis_client, keys, namespace), pod),
+        timeout_s=20,
+        what="events_of(pod_events(redis_client, keys, namespace), pod)",
+    )
     cluster.http.delete(f"/api/v1/namespaces/{namespace}/pods/{pod}")
     marked = finished(redis_client, keys, namespace, pod, lambda e: e.deletion_requested)
     assert (marked[-1].phase, marked[-1].deleted) == (PodPhase.PENDING, False)

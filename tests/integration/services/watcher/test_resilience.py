@@ -11,13 +11,9 @@ import redis
 
 from shared.messages import PodEvent, PodPhase
 from shared.messaging.keys import RedisKeys
-from tests.integration.services.watcher.conftest import (
-    create_pod,
-    events_of,
-    pod_events,
-    wait_until,
-)
+from tests.integration.services.watcher.conftest import create_pod, events_of, pod_events
 from tests.support.cluster import Cluster
+from tests.support.waiting import wait_until
 
 DONE = (PodPhase.SUCCEEDED, PodPhase.FAILED)
 
@@ -32,7 +28,7 @@ def all_finished(
         finished = all(any(e.phase in DONE for e in events_of(events, pod)) for pod in pods)
         return events if finished else None
 
-    return wait_until(check, timeout_s=40)  # type: ignore[no-any-return]
+    return wait_until(check, timeout_s=40, what="every pod's final state published")
 
 
 def test_a_killed_watcher_restarted_misses_nothing(
@@ -45,7 +41,11 @@ def test_a_killed_watcher_restarted_misses_nothing(
 ) -> None:
     first = watcher_process()
     pods = [create_pod(cluster, namespace, instance, f"a{n}", run_seconds="1.5") for n in range(5)]
-    wait_until(lambda: len(pod_events(redis_client, keys, namespace)) >= 5)
+    wait_until(
+        lambda: len(pod_events(redis_client, keys, namespace)) >= 5,
+        timeout_s=20,
+        what="len(pod_events(redis_client, keys, namespace)) >= 5",
+    )
     first.kill()
     pods += [create_pod(cluster, namespace, instance, f"b{n}", run_seconds="0.5") for n in range(5)]
     watcher_process()
@@ -67,20 +67,34 @@ def test_history_compacted_while_down_and_mid_stream_leads_to_relists(
 ) -> None:
     first = watcher_process()
     early = create_pod(cluster, namespace, instance, "early", run_seconds="60")
-    wait_until(lambda: events_of(pod_events(redis_client, keys, namespace), early))
+    wait_until(
+        lambda: events_of(pod_events(redis_client, keys, namespace), early),
+        timeout_s=20,
+        what="events_of(pod_events(redis_client, keys, namespace), early)",
+    )
     first.kill()
     done_while_down = create_pod(cluster, namespace, instance, "while-down", run_seconds="0.2")
-    wait_until(lambda: phase_in_cluster(cluster, namespace, done_while_down) == "Succeeded")
+    wait_until(
+        lambda: phase_in_cluster(cluster, namespace, done_while_down) == "Succeeded",
+        timeout_s=20,
+        what='phase_in_cluster(cluster, namespace, done_while_down) == "Succeeded"',
+    )
     cluster.admin("POST", "compact")
     second = watcher_process()
     wait_until(
         lambda: any(
             e.phase is PodPhase.SUCCEEDED
             for e in events_of(pod_events(redis_client, keys, namespace), done_while_down)
-        )
+        ),
+        timeout_s=20,
+        what="the success of the pod done while Redis was down",
     )
     later = create_pod(cluster, namespace, instance, "later", run_seconds="1")
-    wait_until(lambda: events_of(pod_events(redis_client, keys, namespace), later))
+    wait_until(
+        lambda: events_of(pod_events(redis_client, keys, namespace), later),
+        timeout_s=20,
+        what="events_of(pod_events(redis_client, keys, namespace), later)",
+    )
     cluster.admin("POST", "compact")
     cluster.admin("POST", "watches/expire")
     all_finished(redis_client, keys, namespace, [later])

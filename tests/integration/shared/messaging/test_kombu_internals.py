@@ -3,13 +3,20 @@ pinned to that version): a failure here names the internal that a kombu upgrade 
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
+import tomllib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import kombu
 import pytest
 import redis
 from kombu.connection import Connection
+from kombu.transport import redis as kombu_redis
+from kombu.transport import virtual
 
 from shared.messaging.jobqueue import MAX_PRIORITY, JobQueue
 from shared.messaging.keys import job_queue
@@ -88,3 +95,52 @@ def test_kombu_names_a_queues_priority_lists_as_the_rounds_expect(
     assert [channel._q_for_pri(name, step) for step in (0, 3)] == [name, f"{name}\x06\x163"]
     queue.publish([(builders.job(task_id="urgent", priority=MAX_PRIORITY), "ns")])
     assert redis_client.llen(channel._q_for_pri(name, 0)) == 1, "kombu files priorities elsewhere"
+
+
+#: What the rounds call or override beyond kombu's public API, with the parameters they pass.
+RELIED_ON: list[tuple[type, str, list[str]]] = [
+    (kombu_redis.Channel, "_q_for_pri", ["self", "queue", "pri"]),
+    (kombu_redis.Channel, "_queue_bind", ["self", "exchange", "routing_key", "pattern", "queue"]),
+    (kombu_redis.Channel, "conn_or_acquire", ["self", "client"]),
+    (kombu_redis.Channel, "get_table", ["self", "exchange"]),
+    (kombu_redis.Channel, "typeof", ["self", "exchange", "default"]),
+    (kombu_redis.Channel, "message_to_python", ["self", "raw_message"]),
+    (kombu_redis.QoS, "restore_visible", ["self", "start", "num", "interval"]),
+    (kombu_redis.QoS, "ack", ["self", "delivery_tag"]),
+    (virtual.QoS, "append", ["self", "message", "delivery_tag"]),
+    (virtual.QoS, "ack", ["self", "delivery_tag"]),
+    (virtual.QoS, "can_consume_max_estimate", ["self"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("owner", "name", "parameters"), RELIED_ON, ids=[f"{o.__name__}.{n}" for o, n, _ in RELIED_ON]
+)
+def test_each_kombu_method_the_rounds_rely_on_keeps_its_parameters(
+    owner: type, name: str, parameters: list[str]
+) -> None:
+    method = getattr(owner, name, None)
+    assert method is not None, f"kombu's {owner.__name__}.{name} is gone"
+    found = list(inspect.signature(method).parameters)
+    assert found[: len(parameters)] == parameters, (
+        f"kombu's {owner.__name__}.{name} now takes {found}, the rounds pass {parameters}"
+    )
+
+
+def test_each_kombu_attribute_the_rounds_read_is_still_there(stock: Connection) -> None:
+    channel = stock.default_channel
+    for name in ("Client", "pool", "state", "priority_steps", "unacked_restore_limit"):
+        assert hasattr(channel, name), f"kombu's redis Channel.{name} is gone"
+    assert hasattr(channel, "unacked_restore_throttle"), "Channel.unacked_restore_throttle is gone"
+    assert isinstance(channel.state.bindings, dict), "kombu's BrokerState.bindings is no dict"
+    for name in ("unacked_key", "unacked_index_key"):
+        assert isinstance(getattr(channel.qos, name, None), str), f"kombu's QoS.{name} is gone"
+
+
+def test_kombu_is_pinned_to_the_version_these_checks_were_made_on() -> None:
+    project = tomllib.loads((Path(__file__).parents[4] / "pyproject.toml").read_text())
+    pins = [d for d in project["project"]["dependencies"] if re.match(r"kombu\b", d)]
+    assert pins == [f"kombu=={kombu.__version__}"], (
+        "kombu must stay pinned to one version: the Redis job rounds rely on its internals "
+        "(shared/messaging/redis_transport.py); upgrade by re-running these checks on the new one"
+    )

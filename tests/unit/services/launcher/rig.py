@@ -8,8 +8,7 @@ the length of a `with rig.running():` block, stopping (and so draining) it on th
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -107,11 +106,3 @@ class Rig:
 
     def created(self) -> list[str]:
         return [name for verb, _, name in self.pods.calls if verb == "create"]
-
-
-def wait_until(condition: Callable[[], bool], what: str, *, timeout_s: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.001)

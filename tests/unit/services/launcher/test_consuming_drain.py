@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tests.support import builders
-from tests.unit.services.launcher.rig import NS, Rig, pod_of, wait_until
+from tests.support.waiting import wait_until
+from tests.unit.services.launcher.rig import NS, Rig, pod_of
 
 
 def test_stopping_requeues_jobs_waiting_for_a_slot_and_acknowledges_created_ones() -> None:
@@ -13,7 +14,11 @@ def test_stopping_requeues_jobs_waiting_for_a_slot_and_acknowledges_created_ones
     rig.jobs.publish([(job, NS) for job in jobs])
     # When the consumer is stopped once the first pod exists
     with rig.running() as consumer:
-        wait_until(lambda: consumer.in_hand == 2 and rig.created() != [], "two jobs wait")
+        wait_until(
+            lambda: consumer.in_hand == 2 and rig.created() != [],
+            timeout_s=2.0,
+            what="two jobs wait",
+        )
     # Expect the first launched and acknowledged, the other two back on the queue, none held
     assert rig.created() == [pod_of(jobs[0])]
     assert [event.pod for event in rig.events] == [pod_of(jobs[0])]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tests.support import builders
-from tests.unit.services.launcher.rig import NS, Rig, pod_of, wait_until
+from tests.support.waiting import wait_until
+from tests.unit.services.launcher.rig import NS, Rig, pod_of
 
 
 def test_jobs_past_the_active_pod_limit_wait_until_a_pod_finishes() -> None:
@@ -11,11 +12,17 @@ def test_jobs_past_the_active_pod_limit_wait_until_a_pod_finishes() -> None:
     first, second = builders.job(task_id="first"), builders.job(task_id="second")
     rig.jobs.publish([(first, NS), (second, NS)])
     with rig.running() as consumer:
-        wait_until(lambda: rig.created() == [pod_of(first)], "the first pod is created")
-        wait_until(lambda: rig.jobs.unsettled(NS) == 1, "the first job is acknowledged")
+        wait_until(
+            lambda: rig.created() == [pod_of(first)], timeout_s=2.0, what="the first pod is created"
+        )
+        wait_until(
+            lambda: rig.jobs.unsettled(NS) == 1, timeout_s=2.0, what="the first job is acknowledged"
+        )
         assert consumer.in_hand == 1, "the second job waits in hand for a slot"
         rig.slots.finish(NS, pod_of(first))
-        wait_until(lambda: rig.jobs.unsettled(NS) == 0, "the second job is launched")
+        wait_until(
+            lambda: rig.jobs.unsettled(NS) == 0, timeout_s=2.0, what="the second job is launched"
+        )
     assert rig.created() == [pod_of(first), pod_of(second)]
     assert rig.slots.slots[NS] == {pod_of(second): "pod"}
 

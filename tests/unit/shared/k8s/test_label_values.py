@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.k8s import naming, syntax
+from shared import syntax
+from shared.k8s import naming
 from shared.messages import TaskKey
 
 values = st.one_of(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.k8s import naming, syntax
+from shared import syntax
+from shared.k8s import naming
 from shared.messages import TaskKey
 
 identifiers = st.one_of(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.k8s import shapes
+from shared import pod_shapes
 
 
 @pytest.mark.parametrize(
@@ -49,8 +49,8 @@ from shared.k8s import shapes
 def test_a_part_of_the_wrong_shape_is_named_with_what_it_must_be(
     pod: dict[str, Any], where: str, reason: str
 ) -> None:
-    with pytest.raises(shapes.ShapeError) as raised:
-        shapes.check_pod(pod)
+    with pytest.raises(pod_shapes.ShapeError) as raised:
+        pod_shapes.check_pod(pod)
     assert (raised.value.where, raised.value.reason) == (where, reason)
     assert str(raised.value) == f"{where}: {reason}"
 
@@ -73,4 +73,4 @@ def test_a_part_of_the_wrong_shape_is_named_with_what_it_must_be(
     ],
 )
 def test_a_pod_of_the_right_shape_passes(pod: dict[str, Any]) -> None:
-    shapes.check_pod(pod)
+    pod_shapes.check_pod(pod)

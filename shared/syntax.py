@@ -1,7 +1,7 @@
 """Kubernetes' name and label syntax (DNS-1123 labels and subdomains, label names and values).
 
-Kept free of any import of the Kubernetes client, so messages and settings can validate names
-without loading it.
+It lives below `shared.k8s`, which depends on the messages that validate names with it: the
+messages, the settings and kubesim use it without loading the Kubernetes client.
 """
 
 from __future__ import annotations

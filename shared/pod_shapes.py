@@ -7,7 +7,8 @@ break rendering rather than be refused by the API server, so it is refused up fr
 path of the fault. Everything else is left for the API server to judge. `null` is allowed
 anywhere: in an override it removes the field.
 
-Kept free of any import of the Kubernetes client, so the job schema can use it.
+It lives below `shared.k8s` and the job schema (`shared.messages`), which both use it: rendering
+depends on the job, so the job's checks cannot depend on the Kubernetes package.
 """
 
 from __future__ import annotations

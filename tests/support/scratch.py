@@ -1,7 +1,7 @@
-"""A scratch database per benchmark run: created, migrated to head, dropped at the end.
+"""A scratch database: created on a Postgres server, migrated to head if asked, dropped at the end.
 
-Benchmarks measure against the machine's Postgres; each run gets a database of its own so it
-never reads another run's rows and leaves nothing behind.
+A test run, a benchmark run and a chaos run each get a database of their own, so none reads
+another's rows and none leaves anything behind.
 """
 
 from __future__ import annotations
@@ -17,15 +17,23 @@ from shared.db import engines, migrating
 
 
 @contextlib.contextmanager
-def scratch_database(admin_url: str, *, say: Callable[[str], None] = print) -> Iterator[URL]:
-    """A fresh database on the server of `admin_url`, migrated to head; dropped afterwards."""
+def scratch_database(
+    admin_url: str | URL,
+    *,
+    prefix: str = "podrunner_bench",
+    migrate: bool = True,
+    say: Callable[[str], None] = print,
+) -> Iterator[URL]:
+    """A fresh database named `prefix`_<random> on the server of `admin_url` (migrated to head
+    unless `migrate` is false), dropped afterwards."""
     admin = engines.normalize_url(admin_url)
-    name = f"podrunner_bench_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     _execute(admin, f'CREATE DATABASE "{name}"')
     try:
         url = admin.set(database=name)
-        say(f"created and migrating database {name}")
-        migrating.upgrade(url)
+        if migrate:
+            say(f"created and migrating database {name}")
+            migrating.upgrade(url)
         yield url
     finally:
         _execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

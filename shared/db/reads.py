@@ -1,0 +1,62 @@
+"""Reads of `task_instance` for the services' health and metrics and the command line's reports.
+
+Each is one short statement on a connection of its own; none takes a lock, so none can hold up
+the reconciler's writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Engine, func, select, text
+
+from shared.db.keys import TABLE, RowKey, is_row_of
+
+
+def ping(engine: Engine) -> None:
+    """Return when Postgres answers; raise when it does not."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def tasks_by_state(engine: Engine, *, run_id: str | None = None) -> dict[str, int]:
+    """How many tasks (of one DAG run, when given) are in each state."""
+    query = select(TABLE.c.state, func.count()).group_by(TABLE.c.state)
+    if run_id is not None:
+        query = query.where(TABLE.c.run_id == run_id)
+    with engine.connect() as connection:
+        return {str(state): int(count) for state, count in connection.execute(query)}
+
+
+def stored_job(engine: Engine, key: RowKey) -> Any | None:
+    """The job JSON recorded in the row of `key`, or None when there is no such row."""
+    query = select(TABLE.c.job).where(is_row_of(key))
+    with engine.connect() as connection:
+        return connection.execute(query).scalar_one_or_none()
+
+
+def task_columns(engine: Engine, key: RowKey, columns: Sequence[str]) -> dict[str, Any]:
+    """`columns` of the row of `key` (which must exist)."""
+    query = select(*(TABLE.c[name] for name in columns)).where(is_row_of(key))
+    with engine.connect() as connection:
+        return dict(connection.execute(query).mappings().one())
+
+
+def latest_tasks(
+    engine: Engine,
+    columns: Sequence[str],
+    *,
+    dag_id: str | None = None,
+    state: str | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """`columns` of the tasks queued last (of one DAG, in one state, when given), newest first."""
+    query = select(*(TABLE.c[name] for name in columns))
+    if dag_id:
+        query = query.where(TABLE.c.dag_id == dag_id)
+    if state:
+        query = query.where(TABLE.c.state == state)
+    query = query.order_by(TABLE.c.queued_at.desc(), TABLE.c.dag_id, TABLE.c.task_id).limit(limit)
+    with engine.connect() as connection:
+        return [dict(row) for row in connection.execute(query).mappings()]
