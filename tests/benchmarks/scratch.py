@@ -17,10 +17,13 @@ from shared.db import engines, migrating
 
 
 @contextlib.contextmanager
-def scratch_database(admin_url: str, *, say: Callable[[str], None] = print) -> Iterator[URL]:
-    """A fresh database on the server of `admin_url`, migrated to head; dropped afterwards."""
+def scratch_database(
+    admin_url: str, *, say: Callable[[str], None] = print, prefix: str = "podrunner_bench"
+) -> Iterator[URL]:
+    """A fresh database on the server of `admin_url`, migrated to head; dropped afterwards.
+    Its name is `prefix`, `_` and a random part."""
     admin = engines.normalize_url(admin_url)
-    name = f"podrunner_bench_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     _execute(admin, f'CREATE DATABASE "{name}"')
     try:
         url = admin.set(database=name)
