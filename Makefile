@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install check lint typecheck imports pin-images test test-fast test-unit test-integration chaos bench bench-kubesim bench-launcher bench-watcher bench-reconciler bench-pipeline demo clean
+.PHONY: install browser check lint typecheck imports pin-images test test-fast test-unit test-integration chaos bench bench-kubesim bench-launcher bench-watcher bench-reconciler bench-pipeline bench-dashboard demo clean
 
 install: $(STAMP)
 
@@ -12,8 +12,20 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "podrunner needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+# The dashboard's browser tests drive Debian's Chromium through Playwright, which never downloads
+# a browser of its own: install the package when it is missing (as root, where apt-get works).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make browser: no $(CHROMIUM); install Debian's chromium package (apt-get install chromium) as root" >&2; exit 1; \
+	  fi; }
 
 check: lint typecheck imports
 
@@ -35,12 +47,12 @@ pin-images: install
 	$(BIN)/python -m scripts.pin_images $(if $(IMAGE),--podrunner $(IMAGE)) $(if $(WORKER_IMAGE),--worker $(WORKER_IMAGE))
 
 # pytest exits 5 when it collected nothing: a suite that ran no test has failed.
-test: install
+test: install browser
 	@$(BIN)/pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$rc
 
 # Everything but the tests marked slow (each takes more than ~15 s): minutes, not the whole run
 # that CI makes with `make test`.
-test-fast: install
+test-fast: install browser
 	@$(BIN)/pytest -m 'not slow'; rc=$$?; if [ $$rc -eq 5 ]; then echo "make test-fast: no tests were collected" >&2; exit 1; fi; exit $$rc
 
 test-unit: install
@@ -79,8 +91,14 @@ bench-kubesim: install
 bench-pipeline: install
 	$(BIN)/python -m tests.benchmarks.bench_pipeline --large-tasks 100000
 
+# Each dashboard page's answer time with 100,000 rows (machine's Postgres and Redis on 127.0.0.1).
+bench-dashboard: install
+	$(BIN)/python -m tests.benchmarks.bench_dashboard --runs 20
+
+# DEMO_ARGS=--keep keeps everything running after the tasks end, to look at the dashboard.
+DEMO_ARGS ?=
 demo: install
-	$(BIN)/podrunner demo
+	$(BIN)/podrunner demo $(DEMO_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

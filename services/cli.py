@@ -179,6 +179,11 @@ def _add_job_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     demo = commands.add_parser("demo", help="run everything locally and submit demo tasks")
     demo.add_argument("--tasks", type=int, default=12, metavar="N", help="how many (default 12)")
     demo.add_argument("--report", metavar="PATH", help="write each task's final state as JSON")
+    demo.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep everything running after the tasks end, until Ctrl-C (to look at the dashboard)",
+    )
     demo.set_defaults(handler=_demo)
 
     bench = commands.add_parser("bench", help="run every benchmark; one table and a JSON file")
@@ -256,6 +261,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         redis_url=settings.redis_url,
         database_url=settings.database_url,
         api_token=token,
+        keep=args.keep,
     )
     try:
         return session.run(options)

@@ -199,8 +199,8 @@ class HealthServer:
 
     def describe(self) -> dict[str, Any]:
         """The service's health in brief (stalled loops, failing checks) and where it serves."""
-        describe: Callable[[], dict[str, Any]] = self._app.state.describe
-        return {**describe(), "port": self.port}
+        describe: Callable[[], dict[str, Any]] | None = getattr(self._app.state, "describe", None)
+        return {**(describe() if describe is not None else {}), "port": self.port}
 
     def stop(self) -> None:
         self._server.should_exit = True

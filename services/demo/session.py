@@ -14,6 +14,7 @@ import secrets
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -52,6 +53,8 @@ class Options:
     database_url: str | None = None
     api_token: str | None = None
     namespace: str = "demo"
+    #: Keep everything running after the tasks ended, until Ctrl-C or SIGTERM.
+    keep: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,21 @@ def _run(
     print(f"throughput: {report.throughput(len(tasks), wall_s)} (submit to last result)", file=out)
     if options.report is not None:
         report.write_json(options.report, outcomes)
-    return _verdict(outcomes, out)
+    verdict = _verdict(outcomes, out)
+    if options.keep:
+        _keep_running(running, out)
+    return verdict
+
+
+def _keep_running(running: Stack, out: TextIO) -> None:
+    """Wait, with everything running, until Ctrl-C or SIGTERM (see `_interrupted_by_sigterm`)."""
+    dashboard = f"{running.services['reconciler'].url}/ui/"
+    print(f"--keep: everything keeps running; the dashboard: {dashboard}", file=out)
+    print("press Ctrl-C to stop", file=out, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("\nstopping", file=out)
 
 
 def _start(
@@ -195,8 +212,10 @@ def _where(running: Stack, token_file: Path, out: TextIO) -> None:
         f"  tasks:   {api}/api/v1/tasks?run_id={running.instance}   (API docs: {api}/docs)",
         f'           curl -H "Authorization: Bearer $(cat {token_file})" ...',
         "  metrics: " + "  ".join(f"{s.name} {s.url}/metrics" for s in running.services.values()),
+        f"  dashboard: {api}/ui/   (it asks for the API token above)",
         f"  logs:    {running.workdir}/",
-        "  (these URLs answer while the demo runs; everything stops when it ends)",
+        "  (these URLs answer while the demo runs; everything stops when it ends, or with --keep"
+        " when you press Ctrl-C)",
     ]
     print("\n".join(lines), file=out)
 

@@ -158,6 +158,7 @@ def build(settings: Settings) -> running.Service:
         loops=[
             *(running.Loop(f"apply-{n}", loop.run) for n, loop in enumerate(apply_loops)),
             running.Loop("sweep", sweep_loop.run),
+            running.Loop("pod-history", history.run),
         ],
         health=wiring.health_server(
             "reconciler",

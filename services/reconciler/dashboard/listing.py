@@ -105,10 +105,12 @@ def page(engine: Engine, query: Query) -> Page:
     where = and_(True, *query.conditions())
     column = TABLE.c[query.sort]
     first = column.asc() if query.order is Order.ASC else column.desc()
+    if column.nullable:  # rows without the time (not started yet) last, either way
+        first = first.nulls_last()
     listed = (
         select(*(TABLE.c[name] for name in SHOWN))
         .where(where)
-        .order_by(first.nulls_last(), *KEY_COLUMNS)
+        .order_by(first, *KEY_COLUMNS)
         .limit(query.page_size)
         .offset((query.page - 1) * query.page_size)
     )
