@@ -26,7 +26,7 @@ from airflow.executors.base_executor import BaseExecutor
 from airflow.executors.workloads import ExecuteTask
 from airflow.models.taskinstancekey import TaskInstanceKey
 
-from services.airflow import configuring, translating
+from services.airflow import configuring, task_logs, translating
 from services.airflow.configuring import ExecutorOptions
 from services.airflow.connecting import Podrunner
 from shared.db import progress
@@ -34,6 +34,7 @@ from shared.db.engines import DatabaseUnavailable
 from shared.db.keys import RowKey
 from shared.db.models import TaskState
 from shared.messages import DecodeError, Job
+from shared.messaging.connections import MessagingError
 
 if TYPE_CHECKING:
     from airflow.models.taskinstance import TaskInstance
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
 #: The audit-log event of a task podrunner refused or saw fail.
 REFUSED_EVENT = "podrunner refused"
 FAILED_EVENT = "podrunner failed"
+#: The reasons a revoked try fails with in podrunner.
+REVOKED_BY_AIRFLOW = "revoked by the Airflow scheduler"
+REVOKED_STUCK = "stuck in queued in Airflow; revoked by the scheduler"
 
 
 class PodrunnerExecutor(BaseExecutor):
@@ -152,6 +156,46 @@ class PodrunnerExecutor(BaseExecutor):
             if not standing.is_other_try:
                 self.running.add(_ti_key(standing.key, standing.wanted))
         return [ti for key, ti in by_key.items() if key not in self.running]
+
+    def revoke_task(self, *, ti: TaskInstance) -> None:
+        """Stop the task's try: podrunner fails it and deletes its pod (no Airflow event)."""
+        self.queued_tasks.pop(ti.key, None)
+        self.running.discard(ti.key)
+        try:
+            self._connected().revoke([ti.key], reason=REVOKED_BY_AIRFLOW)
+        except (DatabaseUnavailable, MessagingError) as error:
+            self.log.error("could not revoke %s: %s", ti.key, error)
+
+    def cleanup_stuck_queued_tasks(self, tis: list[TaskInstance]) -> list[str]:
+        """Revoke tasks Airflow found stuck in queued, together, and report them failed."""
+        keys = [ti.key for ti in tis]
+        for key in keys:
+            self.queued_tasks.pop(key, None)
+        try:
+            self._connected().revoke(keys, reason=REVOKED_STUCK)
+        except (DatabaseUnavailable, MessagingError) as error:
+            self.log.error("could not revoke %d stuck tasks: %s", len(keys), error)
+        for key in keys:
+            self.fail(key, info=REVOKED_STUCK)
+        return [repr(ti) for ti in tis]
+
+    def get_task_log(self, ti: TaskInstance, try_number: int) -> tuple[list[str], list[str]]:
+        """The try's log: podrunner's refusal, else the pod's log live, else the stored tail."""
+        key = TaskInstanceKey(ti.dag_id, ti.task_id, ti.run_id, try_number, ti.map_index)
+        if key in self._refused:
+            return ["podrunner"], [self._refused[key]]
+        try:
+            podrunner = self._connected()
+            row_key = RowKey(ti.dag_id, ti.task_id, ti.run_id, ti.map_index)
+            return task_logs.read(
+                podrunner.engine,
+                row_key,
+                try_number,
+                api_url=podrunner.options.api_url,
+                settings=podrunner.settings,
+            )
+        except (configuring.ConfigError, DatabaseUnavailable) as error:
+            return [f"podrunner could not be asked for the log: {error}"], []
 
     def end(self) -> None:
         """Report what has ended, then let go of podrunner (its pods run on regardless)."""

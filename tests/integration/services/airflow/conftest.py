@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy
 from sqlalchemy.engine import URL
@@ -28,7 +29,7 @@ from airflow.executors.workloads import BundleInfo, ExecuteTask, TaskInstanceDTO
 from services.airflow.executor import PodrunnerExecutor
 from shared.db import engines
 from tests.e2e.conftest import Stack
-from tests.support.kubesim import KubesimProcess, start_kubesim
+from tests.support.kubesim import KubesimProcess, free_port, start_kubesim
 from tests.support.services import API_TOKEN
 
 NAMESPACE = "airflow-tasks"
@@ -65,10 +66,16 @@ def podrunner_env(
 
 
 @pytest.fixture(scope="package")
-def stack(podrunner_env: dict[str, str]) -> Iterator[Stack]:
+def reconciler_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="package")
+def stack(podrunner_env: dict[str, str], reconciler_port: int) -> Iterator[Stack]:
     """podrunner's three services, running for the whole package."""
     services = Stack({**os.environ, **podrunner_env})
-    services("launcher", "watcher", "reconciler")
+    services("launcher", "watcher")
+    services.start("reconciler", PODRUNNER_HEALTH_PORT=str(reconciler_port))
     yield services
     services.stop_all()
 
@@ -89,14 +96,18 @@ def dag_id() -> str:
 
 @pytest.fixture
 def executor(
-    stack: Stack, podrunner_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    stack: Stack,
+    podrunner_env: dict[str, str],
+    reconciler_port: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[PodrunnerExecutor]:
-    """A started executor configured through Airflow's `[podrunner]` section."""
+    """A started executor configured through Airflow's `[podrunner]` section, reading live
+    logs through the reconciler's API."""
     del stack  # running, that is all
     for name, value in podrunner_env.items():
         if name.startswith("PODRUNNER_"):
-            airflow_name = f"AIRFLOW__PODRUNNER__{name.removeprefix('PODRUNNER_')}"
-            monkeypatch.setenv(airflow_name, value)
+            monkeypatch.setenv(f"AIRFLOW__PODRUNNER__{name.removeprefix('PODRUNNER_')}", value)
+    monkeypatch.setenv("AIRFLOW__PODRUNNER__API_URL", f"http://127.0.0.1:{reconciler_port}")
     started = PodrunnerExecutor()
     started.start()
     yield started
@@ -150,3 +161,35 @@ class Tasks:
 @pytest.fixture
 def tasks(dag_id: str) -> Tasks:
     return Tasks(dag_id)
+
+
+def queue(executor: PodrunnerExecutor, *workloads: ExecuteTask) -> None:
+    """Queue `workloads` as the scheduler does, then heartbeat once (which submits them)."""
+    for workload in workloads:
+        executor.queue_workload(workload, session=None)  # type: ignore[arg-type]
+    executor.heartbeat()
+
+
+def row(db: sqlalchemy.Engine, workload: ExecuteTask) -> sqlalchemy.RowMapping | None:
+    """podrunner's row of the workload's task."""
+    ti = workload.ti
+    query = sqlalchemy.text(
+        "SELECT * FROM task_instance WHERE dag_id = :dag_id AND task_id = :task_id"
+        " AND run_id = :run_id AND map_index = :map_index"
+    )
+    values = {"dag_id": ti.dag_id, "task_id": ti.task_id, "run_id": ti.run_id}
+    with db.connect() as connection:
+        return connection.execute(query, {**values, "map_index": ti.map_index}).mappings().first()
+
+
+def pods(kubesim: KubesimProcess, workload: ExecuteTask) -> list[dict[str, Any]]:
+    """The pods of the workload's task in kubesim."""
+    response = httpx.get(f"{kubesim.url}/api/v1/namespaces/{NAMESPACE}/pods", timeout=10)
+    items: list[dict[str, Any]] = response.json()["items"]
+    ti = workload.ti
+    return [
+        pod
+        for pod in items
+        if pod["metadata"]["annotations"].get("podrunner.io/dag-id") == ti.dag_id
+        and pod["metadata"]["annotations"].get("podrunner.io/task-id") == ti.task_id
+    ]
