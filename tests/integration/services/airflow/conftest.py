@@ -60,6 +60,7 @@ def podrunner_env(
         "PODRUNNER_SWEEP_INTERVAL_S": "1",
         "PODRUNNER_MAX_RELAUNCHES": "2",
         "PODRUNNER_CLAIM_IDLE_S": "2",
+        "PODRUNNER_LAUNCH_QPS": "2000",
         "PODRUNNER_LOG_FORMAT": "console",
         "PODRUNNER_API_TOKEN": API_TOKEN,
     }
