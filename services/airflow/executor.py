@@ -29,6 +29,7 @@ from airflow.models.taskinstancekey import TaskInstanceKey
 from services.airflow import configuring, task_logs, translating
 from services.airflow.configuring import ExecutorOptions
 from services.airflow.connecting import Podrunner
+from shared import intake
 from shared.db import progress
 from shared.db.engines import DatabaseUnavailable
 from shared.db.keys import RowKey
@@ -84,7 +85,7 @@ class PodrunnerExecutor(BaseExecutor):
             self.log.warning("jobs recorded, published later: %s", batch.publish_error)
         for (key, _), answer in zip(jobs, batch.answers, strict=True):
             if answer.refused is not None:
-                self._refuse(key, str(answer.refused))
+                self._refuse(key, _why(answer.refused, key.try_number))
             else:
                 self.running.add(key)
 
@@ -206,6 +207,21 @@ class PodrunnerExecutor(BaseExecutor):
         if self._podrunner is not None:
             self._podrunner.close()
             self._podrunner = None
+
+
+def _why(refused: Exception, try_number: int) -> str:
+    """Intake's refusal in words; a try asked for again once it ended is named for what it
+    is (Airflow reruns a try for a sensor in reschedule mode or a task resuming after deferral,
+    which podrunner, running each try once, does not support)."""
+    if isinstance(refused, intake.AlreadySubmitted):
+        current = refused.current
+        if current["try_number"] == try_number and TaskState(current["state"]).is_terminal:
+            return (
+                f"try {try_number} already ran to {current['state']} in podrunner, which runs "
+                "each try once (reschedule-mode sensors and resumed deferred tasks are not "
+                "supported)"
+            )
+    return str(refused)
 
 
 def _ti_key(key: RowKey, try_number: int) -> TaskInstanceKey:

@@ -6,7 +6,8 @@ import pytest
 from airflow.utils.state import TaskInstanceState
 
 from services.airflow.executor import PodrunnerExecutor
-from tests.integration.services.airflow.conftest import Tasks
+from tests.integration.services.airflow.conftest import Tasks, queue
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -53,3 +54,27 @@ def test_a_try_already_submitted_is_refused(executor: PodrunnerExecutor, tasks: 
     state, info = executor.get_event_buffer()[again.ti.key]
     assert state == TaskInstanceState.FAILED
     assert "task already has try 1 in state" in info
+
+
+def test_a_try_asked_for_again_after_it_ran_is_refused_naming_why(
+    executor: PodrunnerExecutor, tasks: Tasks
+) -> None:
+    # Given a try that ran to its end
+    first = tasks.workload("sensor")
+    queue(executor, first)
+
+    def reported() -> bool:
+        executor.sync()
+        return bool(executor.event_buffer)
+
+    wait_until(reported, timeout_s=30, what="the first run reported", every_s=0.2)
+    executor.get_event_buffer()
+
+    # When Airflow asks for the same try again (a sensor in reschedule mode would)
+    again = tasks.workload("sensor")
+    queue(executor, again)
+
+    # Expect a refusal that says what podrunner does not support
+    state, info = executor.get_event_buffer()[again.ti.key]
+    assert state == TaskInstanceState.FAILED
+    assert "try 1 already ran to success in podrunner, which runs each try once" in info
