@@ -29,7 +29,7 @@ def cut_off(redis_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 def test_tasks_stay_queued_while_the_database_is_out_of_reach(
     cut_off: PodrunnerExecutor, tasks: Tasks
 ) -> None:
-    workload = tasks.workload("waits")
+    workload = tasks.task("waits")
 
     queue(cut_off, workload)
 
@@ -41,7 +41,7 @@ def test_tasks_stay_queued_while_the_database_is_out_of_reach(
 def test_sync_skips_a_beat_while_the_database_is_out_of_reach(
     cut_off: PodrunnerExecutor, tasks: Tasks
 ) -> None:
-    key = tasks.workload("adopted").ti.key
+    key = tasks.task("adopted").ti.key
     cut_off.running.add(key)
 
     cut_off.sync()

@@ -18,7 +18,7 @@ def test_relaunches_are_not_reported_and_spend_no_try(
     executor: PodrunnerExecutor, tasks: Tasks, podrunner_db: sqlalchemy.Engine
 ) -> None:
     # Given a task whose pods are evicted before they start (PODRUNNER_MAX_RELAUNCHES=2)
-    workload = tasks.workload("evicted", behaviour={"evict": "before-start"})
+    workload = tasks.task("evicted", behaviour={"evict": "before-start"})
     queue(executor, workload)
 
     # While podrunner relaunches it, every sync reports nothing

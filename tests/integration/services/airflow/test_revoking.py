@@ -21,7 +21,7 @@ def test_a_revoked_running_task_fails_in_podrunner_and_its_pod_is_deleted(
     podrunner_db: sqlalchemy.Engine,
 ) -> None:
     # Given a task whose pod is running
-    workload = tasks.workload("long", behaviour={"run-seconds": "60"})
+    workload = tasks.task("long", behaviour={"run-seconds": "60"})
     queue(executor, workload)
     wait_until(
         lambda: (found := row(podrunner_db, workload)) is not None and found["state"] == "running",
@@ -30,7 +30,7 @@ def test_a_revoked_running_task_fails_in_podrunner_and_its_pod_is_deleted(
     )
 
     # When the scheduler revokes it
-    executor.revoke_task(ti=workload.ti)  # type: ignore[arg-type]
+    executor.revoke_task(ti=workload.ti)
 
     # Expect the pod gone, the row failed with the reason, and no event for Airflow
     wait_until(lambda: not pods(kubesim, workload), timeout_s=30, what="the pod deleted")
@@ -49,11 +49,11 @@ def test_stuck_queued_tasks_are_revoked_and_reported_failed(
     executor: PodrunnerExecutor, tasks: Tasks, podrunner_db: sqlalchemy.Engine
 ) -> None:
     # Given a task whose pod can never be scheduled
-    workload = tasks.workload("stuck", behaviour={"unschedulable": "true"})
+    workload = tasks.task("stuck", behaviour={"unschedulable": "true"})
     queue(executor, workload)
 
     # When Airflow finds it stuck in queued
-    reprs = executor.cleanup_stuck_queued_tasks([workload.ti])  # type: ignore[list-item]
+    reprs = executor.cleanup_stuck_queued_tasks([workload.ti])
 
     # Expect it reported failed, and revoked in podrunner
     assert len(reprs) == 1
