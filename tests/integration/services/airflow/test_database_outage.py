@@ -29,12 +29,12 @@ def cut_off(redis_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 def test_tasks_stay_queued_while_the_database_is_out_of_reach(
     cut_off: PodrunnerExecutor, tasks: Tasks
 ) -> None:
-    workload = tasks.task("waits")
+    task = tasks.task("waits")
 
-    queue(cut_off, workload)
+    queue(cut_off, task)
 
-    assert workload.ti.key in cut_off.queued_tasks
-    assert workload.ti.key not in cut_off.running
+    assert task.ti.key in cut_off.queued_tasks
+    assert task.ti.key not in cut_off.running
     assert not cut_off.event_buffer
 
 

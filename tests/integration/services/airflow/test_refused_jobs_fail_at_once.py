@@ -15,14 +15,14 @@ pytestmark = pytest.mark.timeout(60)
 def test_an_override_that_is_no_pod_is_refused_with_the_reason(
     executor: PodrunnerExecutor, tasks: Tasks
 ) -> None:
-    workload = tasks.task("bad", executor_config={"pod_override": {"spec": "not a spec"}})
-    executor.queue_workload(workload.workload, session=None)  # type: ignore[arg-type]
+    task = tasks.task("bad", executor_config={"pod_override": {"spec": "not a spec"}})
+    executor.queue_workload(task.workload, session=None)  # type: ignore[arg-type]
     executor.heartbeat()
 
-    state, info = executor.get_event_buffer()[workload.ti.key]
+    state, info = executor.get_event_buffer()[task.ti.key]
     assert state == TaskInstanceState.FAILED
     assert info.startswith("podrunner refused the task: invalid Job: pod_override.spec")
-    assert workload.ti.key not in executor.running
+    assert task.ti.key not in executor.running
 
 
 def test_a_namespace_not_served_is_refused_and_the_rest_of_the_batch_goes_on(
@@ -31,8 +31,8 @@ def test_a_namespace_not_served_is_refused_and_the_rest_of_the_batch_goes_on(
     elsewhere = {"pod_override": {"metadata": {"namespace": "kube-system"}}}
     refused = tasks.task("elsewhere", executor_config=elsewhere)
     fine = tasks.task("fine")
-    for workload in (refused, fine):
-        executor.queue_workload(workload.workload, session=None)  # type: ignore[arg-type]
+    for task in (refused, fine):
+        executor.queue_workload(task.workload, session=None)  # type: ignore[arg-type]
     executor.heartbeat()
 
     state, info = executor.get_event_buffer()[refused.ti.key]

@@ -34,8 +34,8 @@ def test_successes_and_failures_are_reported_with_the_failure_reason(
     ok = tasks.task("ok")
     exits = tasks.task("exits", behaviour={"exit-code": "3"})
     oom = tasks.task("oom", behaviour={"oom": "true"})
-    for workload in (ok, exits, oom):
-        executor.queue_workload(workload.workload, session=None)  # type: ignore[arg-type]
+    for task in (ok, exits, oom):
+        executor.queue_workload(task.workload, session=None)  # type: ignore[arg-type]
     executor.heartbeat()
 
     reported = events(executor, 3)
