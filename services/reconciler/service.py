@@ -103,6 +103,7 @@ def build(settings: Settings) -> running.Service:
         metrics=metrics,
     )
     namespaces = _namespaces_seen(settings, consumers[0], redis_keys)
+    outlet = LaunchOutlet(redis_client, redis_keys, settings.stream_maxlen)
     sweep_loop = SweepLoop(
         lease=Lease(
             redis_client,
@@ -113,7 +114,7 @@ def build(settings: Settings) -> running.Service:
         ),
         sweeper=sweeper,
         namespaces=namespaces,
-        strays=_strays(settings, redis_client, redis_keys, jobs).sweep,
+        strays=_strays(settings, outlet, jobs).sweep,
         interval_s=settings.sweep_interval_s,
         heartbeat=health.Heartbeat("sweep", deadline_s=max(300.0, 3 * settings.sweep_interval_s)),
         metrics=metrics,
@@ -167,7 +168,7 @@ def build(settings: Settings) -> running.Service:
             readiness=readiness,
             registry=registry,
             status=status,
-            routers=[_router(settings, engine=engine, jobs=jobs, pods=pods), page],
+            routers=[_router(settings, engine=engine, jobs=jobs, pods=pods, outlet=outlet), page],
         ),
         cleanup=[
             follow_ups.close,
@@ -241,11 +242,8 @@ def _follow_ups(
     )
 
 
-def _strays(
-    settings: Settings, client: connections.Redis, redis_keys: keys.RedisKeys, jobs: JobQueue
-) -> StrayJobs:
+def _strays(settings: Settings, outlet: LaunchOutlet, jobs: JobQueue) -> StrayJobs:
     """The refusal of jobs queued for namespaces this podrunner does not serve."""
-    outlet = LaunchOutlet(client, redis_keys, settings.stream_maxlen)
     return StrayJobs(
         jobs=jobs,
         served=frozenset(settings.namespaces),
@@ -269,8 +267,11 @@ def _namespaces_seen(
     return namespaces
 
 
-def _router(settings: Settings, *, engine: Engine, jobs: JobQueue, pods: PodApi) -> APIRouter:
-    """The HTTP API, served beside the health endpoints."""
+def _router(
+    settings: Settings, *, engine: Engine, jobs: JobQueue, pods: PodApi, outlet: LaunchOutlet
+) -> APIRouter:
+    """The HTTP API, served beside the health endpoints (a revocation goes out as a launch
+    event, as the launcher's do)."""
     return routing.make_router(
         engine=engine,
         jobs=jobs,
@@ -281,6 +282,7 @@ def _router(settings: Settings, *, engine: Engine, jobs: JobQueue, pods: PodApi)
         log_lines=settings.log_tail_lines,
         served=settings.namespaces,
         template_dir=settings.pod_template_dir,
+        publish_launches=outlet.publish,
     )
 
 

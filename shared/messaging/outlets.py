@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import redis
 
 from shared.messages import LaunchEvent, PodEvent
-from shared.messaging import keys, streams
+from shared.messaging import connections, keys, streams
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,15 @@ class LaunchOutlet:
     client: redis.Redis
     keys: keys.RedisKeys
     maxlen: int
+
+    @classmethod
+    def connect(cls, redis_url: str, *, instance: str, maxlen: int) -> LaunchOutlet:
+        """An outlet on a connection of its own, for a client of podrunner such as the Airflow
+        executor revoking a task (`close` it when done)."""
+        return cls(connections.connect_redis(redis_url), keys.RedisKeys(instance), maxlen)
+
+    def close(self) -> None:
+        self.client.close()
 
     def publish(self, events: Sequence[LaunchEvent]) -> None:
         payloads = [event.encode() for event in events]

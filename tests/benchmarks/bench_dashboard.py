@@ -40,7 +40,7 @@ from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.messaging.keys import RedisKeys
 from shared.messaging.pod_history import PodHistory
 from tests.benchmarks import common
-from tests.benchmarks.scratch import scratch_database
+from tests.support.scratch import scratch_database
 
 TOKEN = "bench-dashboard-token-0123456789"
 #: Each page should answer within this, in milliseconds.

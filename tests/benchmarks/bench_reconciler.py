@@ -130,7 +130,7 @@ def workload(tasks: int, *, run_id: str, seed: int) -> Workload:
 
 
 def _row(task_id: str, run_id: str) -> dict[str, Any]:
-    """A task row as job intake writes it (`services/reconciler/intake.py`)."""
+    """A task row as job intake writes it (`shared/intake.py`)."""
     job = builders.job_dict(dag_id=DAG_ID, task_id=task_id, run_id=run_id, namespace=NAMESPACE)
     return {
         "dag_id": DAG_ID,

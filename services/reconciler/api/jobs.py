@@ -25,7 +25,6 @@ import structlog
 from fastapi import APIRouter, Request, Response, params
 from starlette.concurrency import run_in_threadpool
 
-from services.reconciler import intake
 from services.reconciler.api.schemas import (
     PREFIX,
     ApiError,
@@ -35,7 +34,7 @@ from services.reconciler.api.schemas import (
     JobAccepted,
     Responses,
 )
-from shared import admission
+from shared import admission, intake
 from shared.db.engines import Engine
 from shared.db.models import TaskState
 from shared.messages import DecodeError, Job
