@@ -15,6 +15,7 @@ import os
 import secrets
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,9 +36,11 @@ class AirflowHome:
     api_url: str
     pod_template: Path
 
-    def env(self) -> dict[str, str]:
-        """What an Airflow process of the test needs in its environment."""
-        return {"AIRFLOW_HOME": str(self.path), "PATH": _path()}
+    def env(self, base: Mapping[str, str]) -> dict[str, str]:
+        """`base` as the environment of an Airflow process of the test: every `AIRFLOW*`
+        variable of the caller's dropped, so this home's `airflow.cfg` alone configures it."""
+        kept = {name: value for name, value in base.items() if not name.startswith("AIRFLOW")}
+        return {**kept, "AIRFLOW_HOME": str(self.path), "PATH": _path()}
 
 
 def create(directory: Path, *, database_url: URL, api_port: int, executor: str) -> AirflowHome:

@@ -23,8 +23,9 @@ import httpx
 
 T = TypeVar("T")
 
-#: Lines of each log printed when the test fails.
+#: Lines of each process's log printed when the test fails, and of each other log file.
 TAIL_LINES = 40
+FILE_TAIL_LINES = 15
 #: Seconds a process gets after SIGTERM before its whole session is killed.
 STOP_GRACE_S = 15.0
 
@@ -45,10 +46,7 @@ class LoggedProcess:
         return self.process.poll() is None
 
     def tail(self, lines: int = TAIL_LINES) -> str:
-        with contextlib.suppress(OSError):
-            text = self.log.read_text(errors="replace").splitlines()
-            return "\n".join(text[-lines:])
-        return "(no log)"
+        return _tail(self.log, lines)
 
     def status(self) -> str:
         code = self.process.poll()
@@ -57,8 +55,12 @@ class LoggedProcess:
     def stop(self, grace_s: float = STOP_GRACE_S) -> None:
         if self.alive():
             _signal_session(self.process, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(grace_s)
+        self.kill_after(time.monotonic() + grace_s)
+
+    def kill_after(self, deadline: float) -> None:
+        """Wait for the end until `deadline`, then kill what is left of the session."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(max(0.0, deadline - time.monotonic()))
         _signal_session(self.process, signal.SIGKILL)  # leftovers of the session, if any
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(5)
@@ -66,10 +68,12 @@ class LoggedProcess:
 
 @dataclass
 class Processes:
-    """Every process the test started, in order; stopped in reverse order."""
+    """Every process the test started, in order."""
 
     directory: Path
     started: list[LoggedProcess] = field(default_factory=list)
+    #: Directories of other logs (the tasks'), whose files `explain` shows too.
+    log_directories: list[Path] = field(default_factory=list)
 
     def start(
         self,
@@ -99,14 +103,17 @@ class Processes:
         self, name: str, argv: Sequence[str], *, env: Mapping[str, str], timeout_s: float
     ) -> None:
         """Run a command to its end, logged like the others; fail when it fails."""
-        started = self.start(name, argv, env=env, lasting=False)
+        self.finish(self.start(name, argv, env=env, lasting=False), timeout_s=timeout_s)
+
+    def finish(self, started: LoggedProcess, *, timeout_s: float) -> None:
+        """Wait for a command started with `lasting=False`; fail when it fails."""
         try:
             code = started.process.wait(timeout_s)
         except subprocess.TimeoutExpired:
             started.stop()
-            raise ProcessDied(f"{name} did not finish within {timeout_s}s") from None
+            raise ProcessDied(f"{started.name} did not finish within {timeout_s}s") from None
         if code != 0:
-            raise ProcessDied(f"{name} exited with {code}")
+            raise ProcessDied(f"{started.name} exited with {code}")
 
     def check_alive(self) -> None:
         """Fail at once, naming it, when a long-running process has died."""
@@ -142,11 +149,19 @@ class Processes:
         for each in self.started:
             parts.append(f"===== {each.name} ({each.status()}): {each.log}")
             parts.append(each.tail())
+        for path in sorted(p for d in self.log_directories for p in d.rglob("*.log")):
+            parts.append(f"===== the last {FILE_TAIL_LINES} lines of {path}")
+            parts.append(_tail(path, FILE_TAIL_LINES))
         return "\n".join(parts)
 
-    def stop_all(self) -> None:
-        for each in reversed(self.started):
-            each.stop()
+    def stop_all(self, grace_s: float = STOP_GRACE_S) -> None:
+        """SIGTERM to every process at once (they stop in parallel), SIGKILL after `grace_s`."""
+        for each in self.started:
+            if each.alive():
+                _signal_session(each.process, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        for each in self.started:
+            each.kill_after(deadline)
 
     @contextlib.contextmanager
     def explained(self) -> Iterator[None]:
@@ -156,6 +171,14 @@ class Processes:
         except BaseException:
             print(self.explain())
             raise
+
+
+def _tail(path: Path, lines: int) -> str:
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except OSError as error:
+        return f"(unreadable: {error})"
+    return "\n".join(text[-lines:]) if text else "(empty)"
 
 
 def _signal_session(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:

@@ -1,8 +1,8 @@
 """Starting the whole Airflow end-to-end stack: kubesim, podrunner, then Airflow, all processes.
 
-kubesim runs in process mode, so a pod's command (the Airflow task) really runs here. podrunner's
-three services start together, then Airflow's metadata database is migrated by `airflow db
-migrate` itself, then Airflow's API server, DAG processor and scheduler start together; the stack
+kubesim runs in process mode, so a pod's command (the Airflow task) really runs here. Airflow's
+metadata database is migrated by `airflow db migrate` itself while kubesim and podrunner's three
+services start; then Airflow's API server, DAG processor and scheduler start together. The stack
 is ready when the API server answers and the DAG processor has stored the test's DAG.
 """
 
@@ -51,23 +51,22 @@ def start(
     processes: Processes, directory: Path, *, databases: Databases, executor: str, dag_id: str
 ) -> Stack:
     """Start everything; on return every process is up and the DAG `dag_id` is stored."""
-    kubeconfig, kubesim_url = _start_kubesim(processes, directory)
     home = airflow_home.create(
         directory / "airflow",
         database_url=databases.airflow,
         api_port=free_port(),
         executor=executor,
     )
+    processes.log_directories.append(home.path / "logs")
+    migrate = [sys.executable, "-m", "airflow", "db", "migrate"]
+    migrating = processes.start(
+        "airflow-db-migrate", migrate, env=home.env(os.environ), lasting=False
+    )
+    kubeconfig, kubesim_url = _start_kubesim(processes, directory)
     env = _podrunner_env(databases, kubeconfig=kubeconfig, pod_template=home.pod_template)
     reconciler_url = _start_podrunner(processes, env)
-    airflow_env = {**env, **home.env()}
-    processes.run(
-        "airflow-db-migrate",
-        [sys.executable, "-m", "airflow", "db", "migrate"],
-        env=airflow_env,
-        timeout_s=MIGRATE_TIMEOUT_S,
-    )
-    _start_airflow(processes, home, airflow_env)
+    processes.finish(migrating, timeout_s=MIGRATE_TIMEOUT_S)
+    _start_airflow(processes, home, home.env(env))
     processes.wait_until(
         lambda: _dag_stored(home, dag_id),
         timeout_s=START_TIMEOUT_S,
