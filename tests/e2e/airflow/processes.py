@@ -81,7 +81,6 @@ class Processes:
         argv: Sequence[str],
         *,
         env: Mapping[str, str],
-        cwd: Path | None = None,
         lasting: bool = True,
     ) -> LoggedProcess:
         log = self.directory / f"{name}.log"
@@ -89,7 +88,6 @@ class Processes:
             process = subprocess.Popen(
                 list(argv),
                 env=dict(env),
-                cwd=cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
@@ -121,8 +119,13 @@ class Processes:
             if each.lasting and not each.alive():
                 raise ProcessDied(f"{each.name} {each.status()}")
 
-    def wait_until(self, predicate: Callable[[], T], *, timeout_s: float, what: str) -> T:
-        """Poll `predicate` until it is truthy; fail early if a process dies meanwhile."""
+    def wait_until(
+        self, predicate: Callable[[], T], *, timeout_s: float, what: str | Callable[[], str]
+    ) -> T:
+        """Poll `predicate` until it is truthy; fail early if a process dies meanwhile.
+
+        `what` names the awaited event in the failure; a callable is asked at that moment, so
+        the message can show how far things got."""
         deadline = time.monotonic() + timeout_s
         while True:
             self.check_alive()
@@ -130,7 +133,8 @@ class Processes:
             if result:
                 return result
             if time.monotonic() >= deadline:
-                raise AssertionError(f"{what} did not happen within {timeout_s}s")
+                named = what if isinstance(what, str) else what()
+                raise AssertionError(f"{named} did not happen within {timeout_s}s")
             time.sleep(0.2)
 
     def wait_http(self, url: str, *, timeout_s: float, what: str) -> None:

@@ -29,10 +29,12 @@ pytestmark = [
 ]
 
 RUN_ID = "e2e"
+#: (task_id, map_index) → (state, try number)
+Tries = dict[tuple[str, int], tuple[str, int]]
 #: Seconds the DAG run gets, from its trigger to its end, on a loaded CI machine.
 RUN_TIMEOUT_S = 200.0
-#: (task_id, map_index) → (final state, try number), in Airflow's database and in podrunner's.
-EXPECTED = {
+#: The final states and tries, in Airflow's database and in podrunner's.
+EXPECTED: Tries = {
     ("succeeds", -1): ("success", 1),
     ("fails_once", -1): ("success", 2),
     ("squares", 0): ("success", 1),
@@ -57,16 +59,17 @@ def test_a_dag_run_ends_with_the_states_and_tries_its_tasks_call_for(
         state = processes.wait_until(
             lambda: run_state(airflow_db), timeout_s=RUN_TIMEOUT_S, what="the DAG run ending"
         )
-        assert (state, airflow_tries(airflow_db)) == ("success", EXPECTED)
+        airflow = airflow_tries(airflow_db)
+        assert (state, airflow) == ("success", EXPECTED)
         # the override reached the container: the task returned the variable it set
         assert returned(airflow_db, "overridden") == MARK_VALUE
-        # and podrunner's rows agree, once the end of each last pod is recorded
-        rows = processes.wait_until(
-            lambda: recorded(podrunner_tries(db)),
+        # and podrunner's rows agree, once it has recorded the end of each last try's pod
+        processes.wait_until(
+            lambda: caught_up(podrunner_tries(db), airflow),
             timeout_s=30,
-            what="podrunner's last tries ending",
+            what=lambda: f"podrunner recording each last try (its rows: {podrunner_tries(db)})",
         )
-        assert rows == EXPECTED
+        assert podrunner_tries(db) == airflow
         assert MARK in override_env(db, "overridden")
 
 
@@ -87,7 +90,7 @@ def run_state(airflow_db: sqlalchemy.Engine) -> str | None:
     return state if state in FINAL else None
 
 
-def airflow_tries(airflow_db: sqlalchemy.Engine) -> dict[tuple[str, int], tuple[str, int]]:
+def airflow_tries(airflow_db: sqlalchemy.Engine) -> Tries:
     query = (
         "SELECT task_id, map_index, state, try_number FROM task_instance"
         " WHERE dag_id = :dag AND run_id = :run"
@@ -97,7 +100,7 @@ def airflow_tries(airflow_db: sqlalchemy.Engine) -> dict[tuple[str, int], tuple[
         return {(r.task_id, r.map_index): (r.state, r.try_number) for r in rows}
 
 
-def podrunner_tries(db: sqlalchemy.Engine) -> dict[tuple[str, int], tuple[str, int]]:
+def podrunner_tries(db: sqlalchemy.Engine) -> Tries:
     query = (
         "SELECT task_id, map_index, state, try_number FROM task_instance"
         " WHERE dag_id = :dag AND run_id = :run"
@@ -107,16 +110,12 @@ def podrunner_tries(db: sqlalchemy.Engine) -> dict[tuple[str, int], tuple[str, i
         return {(r.task_id, r.map_index): (r.state, r.try_number) for r in rows}
 
 
-def recorded(
-    rows: dict[tuple[str, int], tuple[str, int]],
-) -> dict[tuple[str, int], tuple[str, int]] | None:
-    """`rows` once each task instance's last try has ended in podrunner, else None."""
-    last_tries = {key: try_number for key, (_, try_number) in EXPECTED.items()}
-    ended = all(
-        state in FINAL and try_number == last_tries.get(key)
+def caught_up(rows: Tries, airflow: Tries) -> bool:
+    """True when podrunner has a final state for each task instance's last try in Airflow."""
+    return rows.keys() == airflow.keys() and all(
+        state in FINAL and try_number == airflow[key][1]
         for key, (state, try_number) in rows.items()
     )
-    return rows if ended and rows.keys() == EXPECTED.keys() else None
 
 
 def returned(airflow_db: sqlalchemy.Engine, task_id: str) -> Any:
