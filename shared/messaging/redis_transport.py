@@ -130,6 +130,17 @@ class BatchingChannel(kombu_redis.Channel):
     _take_script: Any = None
     _wait_s = FIRST_WAIT_S
     _lists: dict[tuple[str, ...], list[tuple[str, str]]] | None = None
+    _tables: dict[str, list[tuple[str, ...]]] | None = None
+
+    @contextmanager
+    def routing_once(self) -> Iterator[None]:
+        """Look each exchange's bindings up once while this lasts, not once per message: what
+        a publish round needs (kombu routes every message through `get_table`)."""
+        self._tables = {}
+        try:
+            yield
+        finally:
+            self._tables = None
 
     @contextmanager
     def conn_or_acquire(self, client: Any = None) -> Iterator[Any]:
@@ -147,6 +158,14 @@ class BatchingChannel(kombu_redis.Channel):
         lagged). kombu remembers a declared binding and never writes it again, so without this
         a publish after such a loss finds no queue and drops the job silently. Costs nothing
         while the bindings are there: kombu reads the table on every publish anyway."""
+        if self._tables is not None and exchange in self._tables:
+            return self._tables[exchange]
+        table = self._read_table(exchange)
+        if self._tables is not None:
+            self._tables[exchange] = table
+        return table
+
+    def _read_table(self, exchange: str) -> list[tuple[str, ...]]:
         table: list[tuple[str, ...]] = super().get_table(exchange)  # type: ignore[no-untyped-call]
         present = set(table)
         missing = [
