@@ -61,6 +61,9 @@ def test_a_dag_run_ends_with_the_states_and_tries_its_tasks_call_for(
         )
         airflow = airflow_tries(airflow_db)
         assert (state, airflow) == ("success", EXPECTED)
+        # the first try of `fails_once` failed by itself, in its pod, as its own log says
+        assert failed_tries(airflow_db, "fails_once") == [1]
+        assert "the first try fails on purpose" in task_log(airflow_stack, "fails_once", 1)
         # the override reached the container: the task returned the variable it set
         assert returned(airflow_db, "overridden") == MARK_VALUE
         # and podrunner's rows agree, once it has recorded the end of each last try's pod
@@ -116,6 +119,30 @@ def caught_up(rows: Tries, airflow: Tries) -> bool:
         state in FINAL and try_number == airflow[key][1]
         for key, (state, try_number) in rows.items()
     )
+
+
+def failed_tries(airflow_db: sqlalchemy.Engine, task_id: str) -> list[int]:
+    """The earlier tries of `task_id` that Airflow keeps as failed in its history."""
+    query = (
+        "SELECT try_number FROM task_instance_history WHERE dag_id = :dag AND run_id = :run"
+        " AND task_id = :task AND state = 'failed' ORDER BY try_number"
+    )
+    with airflow_db.connect() as connection:
+        parameters = {"dag": DAG_ID, "run": RUN_ID, "task": task_id}
+        return list(connection.execute(sqlalchemy.text(query), parameters).scalars())
+
+
+def task_log(stack: Stack, task_id: str, try_number: int) -> str:
+    """What the task wrote to its log in that try (Airflow's default log file layout)."""
+    path = (
+        stack.home.path
+        / "logs"
+        / f"dag_id={DAG_ID}"
+        / f"run_id={RUN_ID}"
+        / f"task_id={task_id}"
+        / f"attempt={try_number}.log"
+    )
+    return path.read_text(errors="replace")
 
 
 def returned(airflow_db: sqlalchemy.Engine, task_id: str) -> Any:
