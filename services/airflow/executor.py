@@ -19,6 +19,7 @@ What Airflow sees:
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,8 @@ FAILED_EVENT = "podrunner failed"
 #: The reasons a revoked try fails with in podrunner.
 REVOKED_BY_AIRFLOW = "revoked by the Airflow scheduler"
 REVOKED_STUCK = "stuck in queued in Airflow; revoked by the scheduler"
+#: Refusal reasons kept for `get_task_log` (a refused task has no row in podrunner).
+REFUSALS_KEPT = 10_000
 
 
 class PodrunnerExecutor(BaseExecutor):
@@ -57,7 +60,8 @@ class PodrunnerExecutor(BaseExecutor):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._podrunner: Podrunner | None = None
-        self._refused: dict[TaskInstanceKey, str] = {}
+        # the reasons of the latest refusals, for their tasks' logs (oldest forgotten first)
+        self._refused: OrderedDict[TaskInstanceKey, str] = OrderedDict()
 
     def start(self) -> None:
         """Read and check the settings and connect, so a bad setting stops the scheduler now."""
@@ -79,7 +83,8 @@ class PodrunnerExecutor(BaseExecutor):
         except DatabaseUnavailable as error:
             # nothing was recorded: the same workloads are submitted again next heartbeat
             self.log.warning("podrunner's database is unavailable, will retry: %s", error)
-            self.queued_tasks.update({t.ti.key: t for t in tasks if t.ti.key not in self._refused})
+            built = {key for key, _ in jobs}
+            self.queued_tasks.update({t.ti.key: t for t in tasks if t.ti.key in built})
             return
         if batch.publish_error is not None:
             self.log.warning("jobs recorded, published later: %s", batch.publish_error)
@@ -115,6 +120,8 @@ class PodrunnerExecutor(BaseExecutor):
         message = f"podrunner refused the task: {reason}"
         self.log.error("%s: %s", key, message)
         self._refused[key] = message
+        if len(self._refused) > REFUSALS_KEPT:
+            self._refused.popitem(last=False)
         self.log_task_event(event=REFUSED_EVENT, extra=message, ti_key=key)
         self.fail(key, info=message)
 

@@ -14,7 +14,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, params
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from services.reconciler import tasks
@@ -22,6 +21,7 @@ from services.reconciler.schemas import ApiError, ErrorDetail, Responses, error_
 from services.reconciler.tasks import STORABLE_TEXT
 from shared import revoking
 from shared.admission import INT_MAX
+from shared.db.engines import Engine
 from shared.db.keys import RowKey
 from shared.messages import TaskKey
 

@@ -12,6 +12,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,10 @@ os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="podrunner-airflow
 pytest.importorskip("airflow", reason="the Airflow executor needs `podrunner[airflow]`")
 
 from airflow.executors.workloads import BundleInfo, ExecuteTask, TaskInstanceDTO
+from airflow.models.taskinstance import TaskInstance
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG
+from airflow.serialization.serialized_objects import DagSerialization
 
 from services.airflow.executor import PodrunnerExecutor
 from shared.db import engines
@@ -116,13 +121,23 @@ def executor(
 
 
 @dataclass(frozen=True)
+class Task:
+    """One task instance as Airflow's scheduler holds it (the ORM row, `ti`) and the workload it
+    hands the executor for it."""
+
+    ti: TaskInstance
+    workload: ExecuteTask
+
+
+@dataclass(frozen=True)
 class Tasks:
-    """Airflow `ExecuteTask` workloads of one DAG run, as the scheduler builds them."""
+    """Task instances of one DAG run, built as the scheduler builds them (no metadata database:
+    the executor reads nothing from it)."""
 
     dag_id: str
     run_id: str = "manual__2026-12-04T00:00:00+00:00"
 
-    def workload(
+    def task(
         self,
         task_id: str,
         *,
@@ -132,31 +147,27 @@ class Tasks:
         executor_config: dict[str, Any] | None = None,
         queue: str = "default",
         priority_weight: int = 1,
-    ) -> ExecuteTask:
+    ) -> Task:
         config = dict(executor_config or {})
         if behaviour:
             notes = {f"kubesim.podrunner.io/{k}": v for k, v in behaviour.items()}
             config.setdefault("pod_override", {"metadata": {"annotations": notes}})
-        ti = TaskInstanceDTO(
-            id=uuid.uuid4(),
-            dag_version_id=uuid.uuid4(),
-            task_id=task_id,
-            dag_id=self.dag_id,
-            run_id=self.run_id,
-            try_number=try_number,
-            map_index=map_index,
-            pool_slots=1,
-            queue=queue,
-            priority_weight=priority_weight,
-            executor_config=config or None,
+        with DAG(self.dag_id, schedule=None, start_date=datetime(2026, 12, 1, tzinfo=UTC)) as dag:
+            EmptyOperator(task_id=task_id, queue=queue, priority_weight=priority_weight)
+        operator = DagSerialization.from_dict(DagSerialization.to_dict(dag)).get_task(task_id)
+        ti = TaskInstance(
+            operator, run_id=self.run_id, map_index=map_index, dag_version_id=uuid.uuid4()
         )
-        return ExecuteTask(
-            ti=ti,
+        ti.try_number = try_number
+        ti.executor_config = config
+        workload = ExecuteTask(
+            ti=TaskInstanceDTO.model_validate(ti, from_attributes=True),
             dag_rel_path=Path("dags/example.py"),
             token="not-a-real-token",
             bundle_info=BundleInfo(name="dags"),
             log_path=None,
         )
+        return Task(ti, workload)
 
 
 @pytest.fixture
@@ -164,16 +175,17 @@ def tasks(dag_id: str) -> Tasks:
     return Tasks(dag_id)
 
 
-def queue(executor: PodrunnerExecutor, *workloads: ExecuteTask) -> None:
-    """Queue `workloads` as the scheduler does, then heartbeat once (which submits them)."""
-    for workload in workloads:
-        executor.queue_workload(workload, session=None)  # type: ignore[arg-type]
+def queue(executor: PodrunnerExecutor, *tasks: Task) -> None:
+    """Queue the tasks' workloads as the scheduler does, then heartbeat once (which submits
+    them)."""
+    for task in tasks:
+        executor.queue_workload(task.workload, session=None)  # type: ignore[arg-type]
     executor.heartbeat()
 
 
-def row(db: sqlalchemy.Engine, workload: ExecuteTask) -> sqlalchemy.RowMapping | None:
-    """podrunner's row of the workload's task."""
-    ti = workload.ti
+def row(db: sqlalchemy.Engine, task: Task) -> sqlalchemy.RowMapping | None:
+    """podrunner's row of the task."""
+    ti = task.ti
     query = sqlalchemy.text(
         "SELECT * FROM task_instance WHERE dag_id = :dag_id AND task_id = :task_id"
         " AND run_id = :run_id AND map_index = :map_index"
@@ -183,11 +195,11 @@ def row(db: sqlalchemy.Engine, workload: ExecuteTask) -> sqlalchemy.RowMapping |
         return connection.execute(query, {**values, "map_index": ti.map_index}).mappings().first()
 
 
-def pods(kubesim: KubesimProcess, workload: ExecuteTask) -> list[dict[str, Any]]:
-    """The pods of the workload's task in kubesim."""
+def pods(kubesim: KubesimProcess, task: Task) -> list[dict[str, Any]]:
+    """The pods of the task in kubesim."""
     response = httpx.get(f"{kubesim.url}/api/v1/namespaces/{NAMESPACE}/pods", timeout=10)
     items: list[dict[str, Any]] = response.json()["items"]
-    ti = workload.ti
+    ti = task.ti
     return [
         pod
         for pod in items

@@ -17,18 +17,18 @@ def test_tries_podrunner_has_are_adopted_and_reported_by_the_new_executor(
     executor: PodrunnerExecutor, tasks: Tasks
 ) -> None:
     # Given a scheduler that submitted two tasks, then died before they ended
-    first = tasks.workload("first", behaviour={"run-seconds": "2"})
-    second = tasks.workload("second", behaviour={"run-seconds": "2", "exit-code": "1"})
+    first = tasks.task("first", behaviour={"run-seconds": "2"})
+    second = tasks.task("second", behaviour={"run-seconds": "2", "exit-code": "1"})
     queue(executor, first, second)
     executor.terminate()
 
     # When a new scheduler's executor is offered them, and one task podrunner never saw
-    unknown = tasks.workload("unknown")
+    unknown = tasks.task("unknown")
     successor = PodrunnerExecutor()
     successor.start()
     try:
         offered = [first.ti, second.ti, unknown.ti]
-        not_adopted = successor.try_adopt_task_instances(offered)  # type: ignore[arg-type]
+        not_adopted = successor.try_adopt_task_instances(offered)
 
         # Expect the two adopted, the unknown one handed back, and the ends reported
         assert list(not_adopted) == [unknown.ti]

@@ -15,24 +15,24 @@ pytestmark = pytest.mark.timeout(60)
 def test_an_override_that_is_no_pod_is_refused_with_the_reason(
     executor: PodrunnerExecutor, tasks: Tasks
 ) -> None:
-    workload = tasks.workload("bad", executor_config={"pod_override": {"spec": "not a spec"}})
-    executor.queue_workload(workload, session=None)  # type: ignore[arg-type]
+    task = tasks.task("bad", executor_config={"pod_override": {"spec": "not a spec"}})
+    executor.queue_workload(task.workload, session=None)  # type: ignore[arg-type]
     executor.heartbeat()
 
-    state, info = executor.get_event_buffer()[workload.ti.key]
+    state, info = executor.get_event_buffer()[task.ti.key]
     assert state == TaskInstanceState.FAILED
     assert info.startswith("podrunner refused the task: invalid Job: pod_override.spec")
-    assert workload.ti.key not in executor.running
+    assert task.ti.key not in executor.running
 
 
 def test_a_namespace_not_served_is_refused_and_the_rest_of_the_batch_goes_on(
     executor: PodrunnerExecutor, tasks: Tasks
 ) -> None:
     elsewhere = {"pod_override": {"metadata": {"namespace": "kube-system"}}}
-    refused = tasks.workload("elsewhere", executor_config=elsewhere)
-    fine = tasks.workload("fine")
-    for workload in (refused, fine):
-        executor.queue_workload(workload, session=None)  # type: ignore[arg-type]
+    refused = tasks.task("elsewhere", executor_config=elsewhere)
+    fine = tasks.task("fine")
+    for task in (refused, fine):
+        executor.queue_workload(task.workload, session=None)  # type: ignore[arg-type]
     executor.heartbeat()
 
     state, info = executor.get_event_buffer()[refused.ti.key]
@@ -42,13 +42,13 @@ def test_a_namespace_not_served_is_refused_and_the_rest_of_the_batch_goes_on(
 
 
 def test_a_try_already_submitted_is_refused(executor: PodrunnerExecutor, tasks: Tasks) -> None:
-    first = tasks.workload("twice", behaviour={"run-seconds": "30"})
-    executor.queue_workload(first, session=None)  # type: ignore[arg-type]
+    first = tasks.task("twice", behaviour={"run-seconds": "30"})
+    executor.queue_workload(first.workload, session=None)  # type: ignore[arg-type]
     executor.heartbeat()
     executor.running.discard(first.ti.key)  # as if another scheduler had submitted it
 
-    again = tasks.workload("twice")
-    executor.queue_workload(again, session=None)  # type: ignore[arg-type]
+    again = tasks.task("twice")
+    executor.queue_workload(again.workload, session=None)  # type: ignore[arg-type]
     executor.heartbeat()
 
     state, info = executor.get_event_buffer()[again.ti.key]
@@ -60,7 +60,7 @@ def test_a_try_asked_for_again_after_it_ran_is_refused_naming_why(
     executor: PodrunnerExecutor, tasks: Tasks
 ) -> None:
     # Given a try that ran to its end
-    first = tasks.workload("sensor")
+    first = tasks.task("sensor")
     queue(executor, first)
 
     def reported() -> bool:
@@ -71,7 +71,7 @@ def test_a_try_asked_for_again_after_it_ran_is_refused_naming_why(
     executor.get_event_buffer()
 
     # When Airflow asks for the same try again (a sensor in reschedule mode would)
-    again = tasks.workload("sensor")
+    again = tasks.task("sensor")
     queue(executor, again)
 
     # Expect a refusal that says what podrunner does not support

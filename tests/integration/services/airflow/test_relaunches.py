@@ -18,19 +18,19 @@ def test_relaunches_are_not_reported_and_spend_no_try(
     executor: PodrunnerExecutor, tasks: Tasks, podrunner_db: sqlalchemy.Engine
 ) -> None:
     # Given a task whose pods are evicted before they start (PODRUNNER_MAX_RELAUNCHES=2)
-    workload = tasks.workload("evicted", behaviour={"evict": "before-start"})
-    queue(executor, workload)
+    task = tasks.task("evicted", behaviour={"evict": "before-start"})
+    queue(executor, task)
 
     # While podrunner relaunches it, every sync reports nothing
     def relaunched_or_reported() -> bool:
         executor.sync()
-        found = row(podrunner_db, workload)
+        found = row(podrunner_db, task)
         relaunching = found is not None and found["relaunch_count"] > 0
         return relaunching or bool(executor.event_buffer)
 
     wait_until(relaunched_or_reported, timeout_s=45, what="a relaunch", every_s=0.1)
     assert not executor.event_buffer, "a relaunch was reported to Airflow"
-    assert workload.ti.key in executor.running
+    assert task.ti.key in executor.running
 
     # Expect one failure, for the same try, once podrunner gives up
     def reported() -> bool:
@@ -38,9 +38,9 @@ def test_relaunches_are_not_reported_and_spend_no_try(
         return bool(executor.event_buffer)
 
     wait_until(reported, timeout_s=60, what="the end reported", every_s=0.2)
-    state, info = executor.get_event_buffer()[workload.ti.key]
+    state, info = executor.get_event_buffer()[task.ti.key]
     assert state == TaskInstanceState.FAILED
     assert info.startswith("gave up after 2 relaunches")
-    final = row(podrunner_db, workload)
+    final = row(podrunner_db, task)
     assert final is not None
     assert (final["try_number"], final["relaunch_count"]) == (1, 2)

@@ -21,26 +21,26 @@ def test_a_revoked_running_task_fails_in_podrunner_and_its_pod_is_deleted(
     podrunner_db: sqlalchemy.Engine,
 ) -> None:
     # Given a task whose pod is running
-    workload = tasks.workload("long", behaviour={"run-seconds": "60"})
-    queue(executor, workload)
+    task = tasks.task("long", behaviour={"run-seconds": "60"})
+    queue(executor, task)
     wait_until(
-        lambda: (found := row(podrunner_db, workload)) is not None and found["state"] == "running",
+        lambda: (found := row(podrunner_db, task)) is not None and found["state"] == "running",
         timeout_s=30,
         what="the task running",
     )
 
     # When the scheduler revokes it
-    executor.revoke_task(ti=workload.ti)  # type: ignore[arg-type]
+    executor.revoke_task(ti=task.ti)
 
     # Expect the pod gone, the row failed with the reason, and no event for Airflow
-    wait_until(lambda: not pods(kubesim, workload), timeout_s=30, what="the pod deleted")
-    revoked = row(podrunner_db, workload)
+    wait_until(lambda: not pods(kubesim, task), timeout_s=30, what="the pod deleted")
+    revoked = row(podrunner_db, task)
     assert revoked is not None
     assert (revoked["state"], revoked["failure_reason"]) == (
         "failed",
         f"revoked: {REVOKED_BY_AIRFLOW}",
     )
-    assert workload.ti.key not in executor.running
+    assert task.ti.key not in executor.running
     executor.sync()
     assert not executor.event_buffer
 
@@ -49,18 +49,18 @@ def test_stuck_queued_tasks_are_revoked_and_reported_failed(
     executor: PodrunnerExecutor, tasks: Tasks, podrunner_db: sqlalchemy.Engine
 ) -> None:
     # Given a task whose pod can never be scheduled
-    workload = tasks.workload("stuck", behaviour={"unschedulable": "true"})
-    queue(executor, workload)
+    task = tasks.task("stuck", behaviour={"unschedulable": "true"})
+    queue(executor, task)
 
     # When Airflow finds it stuck in queued
-    reprs = executor.cleanup_stuck_queued_tasks([workload.ti])  # type: ignore[list-item]
+    reprs = executor.cleanup_stuck_queued_tasks([task.ti])
 
     # Expect it reported failed, and revoked in podrunner
     assert len(reprs) == 1
-    state, _ = executor.get_event_buffer()[workload.ti.key]
+    state, _ = executor.get_event_buffer()[task.ti.key]
     assert state == "failed"
     wait_until(
-        lambda: (found := row(podrunner_db, workload)) is not None and found["state"] == "failed",
+        lambda: (found := row(podrunner_db, task)) is not None and found["state"] == "failed",
         timeout_s=30,
         what="the row failed",
     )
