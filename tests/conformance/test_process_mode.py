@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -149,3 +150,27 @@ def test_a_command_past_its_active_deadline_is_stopped(sim: KubesimProcess) -> N
     assert created.status_code == 201, created.text
     done = finished(sim, "slow")
     assert (done["status"]["phase"], done["status"]["reason"]) == ("Failed", "DeadlineExceeded")
+
+
+def test_the_containers_env_is_the_processs_environment_and_its_path_finds_the_command(
+    sim: KubesimProcess, tmp_path: Path
+) -> None:
+    # Given a program only the pod's own PATH leads to, as an image's PATH would
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    program = tools / "show-greeting"
+    program.write_text('#!/bin/sh\necho "$GREETING from $0"\n')
+    program.chmod(0o755)
+    body = pod_body("environment")
+    body["spec"]["containers"][0]["command"] = ["show-greeting"]
+    body["spec"]["containers"][0]["env"] = [
+        {"name": "GREETING", "value": "hello"},
+        {"name": "PATH", "value": f"{tools}:/usr/bin:/bin"},
+    ]
+    created = httpx.post(f"{sim.url}/api/v1/namespaces/default/pods", json=body)
+    assert created.status_code == 201, created.text
+    # When it runs; expect the variables of its spec in its environment
+    done = finished(sim, "environment")
+    assert (done["status"]["phase"], exit_code(done)) == ("Succeeded", 0)
+    log = httpx.get(f"{sim.url}/api/v1/namespaces/default/pods/environment/log").text
+    assert log == f"hello from {program}\n"
