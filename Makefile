@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install check lint typecheck imports pin-images test test-fast test-unit test-integration chaos bench bench-kubesim bench-launcher bench-watcher bench-reconciler bench-pipeline demo clean
+.PHONY: install check lint typecheck imports pin-images test test-fast test-unit test-integration chaos bench bench-kubesim bench-launcher bench-watcher bench-reconciler bench-pipeline bench-airflow demo clean
 
 install: $(STAMP)
 
@@ -79,8 +79,13 @@ bench-kubesim: install
 bench-pipeline: install
 	$(BIN)/python -m tests.benchmarks.bench_pipeline --large-tasks 100000
 
+# Airflow's KubernetesExecutor against podrunner's executor, 1,000 tasks each; the first run
+# creates the baseline's own environment, .venv-airflow-baseline, with pip.
+bench-airflow: install
+	$(BIN)/python -m tests.benchmarks.bench_airflow --runs 3 --redis-url $(BENCH_REDIS_URL)
+
 demo: install
 	$(BIN)/podrunner demo
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-airflow-baseline .mypy_cache .ruff_cache .pytest_cache .hypothesis
