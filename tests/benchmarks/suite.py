@@ -291,7 +291,7 @@ STAGES = (
         ("database", "redis"),
         full=("--large-tasks", "100000"),
     ),
-    Stage("airflow", "bench_airflow", airflow_rows, ("database", "redis"), quick_timeout_s=1200.0),
+    Stage("airflow", "bench_airflow", airflow_rows, ("database", "redis"), quick_timeout_s=800.0),
 )
 
 
@@ -450,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stage-timeout-s",
         type=float,
-        help="per stage (default: 3600 full; quick 180, 1200 for the Airflow stage)",
+        help="per stage (default: 3600 full; quick 180, 800 for the Airflow stage)",
     )
     args = parser.parse_args(argv)
     common.exit_through_finally_on_sigterm()  # a stopped suite stops its running stage too
