@@ -219,8 +219,8 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
     """Record and publish a job; with --wait, follow it to its end."""
     import orjson
 
-    from services.reconciler import intake, waiting
-    from shared import admission
+    from services.reconciler import waiting
+    from shared import admission, intake
     from shared.db import engines
     from shared.messages import DecodeError, Job
     from shared.messaging.connections import MessagingError

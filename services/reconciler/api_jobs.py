@@ -26,7 +26,6 @@ from fastapi import APIRouter, Request, Response, params
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from services.reconciler import intake
 from services.reconciler.schemas import (
     PREFIX,
     ApiError,
@@ -36,7 +35,7 @@ from services.reconciler.schemas import (
     JobAccepted,
     Responses,
 )
-from shared import admission
+from shared import admission, intake
 from shared.db.models import TaskState
 from shared.messages import DecodeError, Job
 from shared.messaging.connections import MessagingError

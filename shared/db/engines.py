@@ -7,9 +7,23 @@ to the psycopg 3 driver here, once.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+#: `Engine` is named here too, for the modules outside `shared.db` that pass one along but must
+#: not import SQLAlchemy themselves.
+__all__ = [
+    "DatabaseUnavailable",
+    "Engine",
+    "make_engine",
+    "make_session_factory",
+    "normalize_url",
+    "unavailable_as_error",
+]
 
 _DRIVER = "postgresql+psycopg"
 
@@ -32,3 +46,13 @@ def make_engine(url: str | URL, *, pool_size: int = 5) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def unavailable_as_error() -> Iterator[None]:
+    """Raise `DatabaseUnavailable` for Postgres down or a lost connection (what a caller may
+    retry later), with the driver's reason."""
+    try:
+        yield
+    except (exc.OperationalError, exc.InterfaceError) as error:
+        raise DatabaseUnavailable(str(error.orig or error).splitlines()[0]) from error

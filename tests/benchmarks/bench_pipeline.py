@@ -56,8 +56,8 @@ import redis
 import sqlalchemy
 from sqlalchemy.engine import URL
 
-from services.reconciler import intake
-from shared.db import engines
+from shared import intake
+from shared.db import engines, queueing
 from shared.db.keys import TABLE
 from shared.db.models import TaskState
 from shared.k8s.rendering import RenderSettings, render_pod
@@ -489,7 +489,7 @@ def _fill(engine: sqlalchemy.Engine, sim: KubesimProcess, instance: str, jobs: l
 def insert_rows(engine: sqlalchemy.Engine, jobs: list[Job]) -> None:
     """The rows of `jobs`, `queued`, as intake writes them (none of them has a row yet)."""
     now = datetime.now(UTC)
-    rows = [intake.queued_row(job, NAMESPACE, at=now) for job in jobs]
+    rows = [queueing.queued_row(job, NAMESPACE, at=now) for job in jobs]
     with engine.begin() as connection:
         for start in range(0, len(rows), ROW_CHUNK):
             connection.execute(sqlalchemy.insert(TABLE), rows[start : start + ROW_CHUNK])

@@ -12,7 +12,7 @@ import sqlalchemy
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
 
-from services.reconciler import intake
+from shared import intake
 from shared.messages import Job
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.messaging.keys import job_queue

@@ -12,9 +12,9 @@ import httpx
 import pytest
 import sqlalchemy
 
-from services.reconciler import intake
 from services.reconciler import service as reconciler_service
 from services.watcher import service as watcher_service
+from shared import intake
 from shared.messaging.jobqueue import JobQueue
 from shared.messaging.keys import RedisKeys
 from shared.messaging.slots import SlotPool

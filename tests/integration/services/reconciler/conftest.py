@@ -12,12 +12,13 @@ import redis
 import sqlalchemy
 from prometheus_client import CollectorRegistry
 
-from services.reconciler import drift, intake, service
+from services.reconciler import drift, service
 from services.reconciler.applying import Applier, Outcome
 from services.reconciler.following import FollowUps, PodPolicy
 from services.reconciler.ledger import Rules
 from services.reconciler.metrics import ReconcilerMetrics
 from services.reconciler.sweeping import Sweeper, SweepSettings
+from shared import intake
 from shared.k8s import clients, naming
 from shared.k8s.pods import PodApi
 from shared.k8s.rendering import RenderSettings, render_pod

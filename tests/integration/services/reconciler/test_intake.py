@@ -9,8 +9,7 @@ import redis
 import sqlalchemy
 
 from services import cli
-from services.reconciler import intake
-from shared import admission
+from shared import admission, intake
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from tests.support import builders
 from tests.support.kubesim import free_port

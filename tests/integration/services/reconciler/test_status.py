@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy
 
 from services import cli
-from services.reconciler import intake
+from shared import intake
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from tests.support import builders
 

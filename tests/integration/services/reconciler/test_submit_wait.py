@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy
 from sqlalchemy.engine import URL
 
-from services.reconciler import intake, waiting
+from services.reconciler import waiting
+from shared.db import queueing
 from shared.db.keys import TABLE
 from shared.messages import Job
 from tests.support import builders
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.timeout(30)
 
 
 def recorded(db: sqlalchemy.Engine, job: Job, **values: object) -> None:
-    row = {**intake.queued_row(job, "jobs", at=datetime.now(UTC)), **values}
+    row = {**queueing.queued_row(job, "jobs", at=datetime.now(UTC)), **values}
     with db.begin() as connection:
         connection.execute(sqlalchemy.insert(TABLE), [row])
 
