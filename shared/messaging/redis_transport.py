@@ -9,7 +9,8 @@ priority lists, most urgent first, recording each job exactly as kombu does (its
 stock kombu consumers can share the queues. A round that finds nothing is followed by a short
 wait, a few milliseconds after a busy round and backing off while the queues stay empty, so the
 idle latency stays low without spinning. Acknowledgements made inside `acknowledging_together`
-leave in one round trip.
+leave in one round trip; inside `routing_read_once`, a batch of publishes reads the exchange's
+bindings once instead of once per message.
 
 kombu internals relied on (tests/integration/shared/messaging/test_kombu_internals.py fails,
 naming the one that changed, if a kombu upgrade changes them): the layout of the unacked records,
@@ -130,6 +131,7 @@ class BatchingChannel(kombu_redis.Channel):
     _take_script: Any = None
     _wait_s = FIRST_WAIT_S
     _lists: dict[tuple[str, ...], list[tuple[str, str]]] | None = None
+    _tables: dict[str, list[tuple[str, ...]]] | None = None
 
     @contextmanager
     def conn_or_acquire(self, client: Any = None) -> Iterator[Any]:
@@ -141,7 +143,30 @@ class BatchingChannel(kombu_redis.Channel):
             self._take_script = self._sync_client.register_script(_TAKE)
         yield self._sync_client
 
+    @contextmanager
+    def routing_read_once(self) -> Iterator[None]:
+        """Inside, each exchange's bindings are read from Redis once (kombu reads them for every
+        message it publishes); a queue bound inside is seen at once."""
+        self._tables = {}
+        try:
+            yield
+        finally:
+            self._tables = None
+
+    def queue_bind(self, *args: Any, **kwargs: Any) -> Any:
+        if self._tables is not None:
+            self._tables.clear()
+        return super().queue_bind(*args, **kwargs)  # type: ignore[no-untyped-call]
+
     def get_table(self, exchange: str) -> list[tuple[str, ...]]:
+        if self._tables is not None and exchange in self._tables:
+            return self._tables[exchange]
+        table = self._table_restored(exchange)
+        if self._tables is not None:
+            self._tables[exchange] = table
+        return table
+
+    def _table_restored(self, exchange: str) -> list[tuple[str, ...]]:
         """The exchange's bindings as Redis holds them, after writing back any this connection
         declared that Redis no longer has (it restarted empty, or failed over to a replica that
         lagged). kombu remembers a declared binding and never writes it again, so without this
