@@ -206,6 +206,7 @@ class Clock:
 def drive(executor: Any, job_id: int, args: argparse.Namespace) -> dict[str, Any]:
     """Hand all tasks over and wait for all their ends; the figures."""
     ended: dict[Any, str] = {}
+    reasons: Counter[str] = Counter()
     handed = 0
     loops = 0
     clock = Clock.start()
@@ -222,9 +223,11 @@ def drive(executor: Any, job_id: int, args: argparse.Namespace) -> dict[str, Any
         executor.heartbeat()
         own = time.process_time()
         events = executor.get_event_buffer()
-        for key, (state, _info) in events.items():
+        for key, (state, info) in events.items():
             if key not in executor.running and key not in executor.queued_tasks:
                 ended[key] = str(state.value if hasattr(state, "value") else state)
+                if ended[key] == "failed":
+                    reasons[str(info)[:120]] += 1
         clock.own_cpu += time.process_time() - own
         now = time.perf_counter()
         if now - clock.wall > args.timeout_s:
@@ -242,6 +245,7 @@ def drive(executor: Any, job_id: int, args: argparse.Namespace) -> dict[str, Any
         "ended": len(ended),
         "completed": len(ended) == args.tasks,
         "states": dict(Counter(ended.values())),
+        "failure_reasons": dict(reasons.most_common(5)),
         "wall_s": round(wall, 3),
         "tasks_per_s": round(len(ended) / wall, 2),
         "scheduler_cpu_s": round(cpu, 3),

@@ -17,7 +17,8 @@ Each run gets a fresh kubesim (simulate mode, `--seed` fixed) and fresh database
 metadata database, and podrunner's), dropped at the end. Both executors' pods come from one pod
 template (`[kubernetes_executor] pod_template_file` and `PODRUNNER_POD_TEMPLATE_FILE`) whose
 annotations make kubesim run each pod 0.2 s and fail 10% of them with exit 1, drawn from the
-same seeded sequence, so both see the same failures.
+same seeded sequence, so both see the same failures (its security context is one podrunner's
+default policy, `restricted`, admits: Airflow's image runs as user 50000).
 
 Reported per executor (median of `--runs`, the executors taking turns): tasks/s from the first
 hand-over to the last end, and the CPU seconds per task spent in the scheduler process; beside
@@ -74,9 +75,18 @@ metadata:
     kubesim.podrunner.io/exit-rate: "{FAILING}"
 spec:
   restartPolicy: Never
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 50000
+    seccompProfile:
+      type: RuntimeDefault
   containers:
     - name: base
       image: {IMAGE}
+      securityContext:
+        allowPrivilegeEscalation: false
+        capabilities:
+          drop: [ALL]
 """
 
 
