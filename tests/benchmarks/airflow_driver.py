@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -203,55 +203,70 @@ class Clock:
         return sum(cpu - self.children.get(pid, 0.0) for pid, cpu in now.items())
 
 
-def drive(executor: Any, job_id: int, args: argparse.Namespace) -> dict[str, Any]:
-    """Hand all tasks over and wait for all their ends; the figures."""
-    ended: dict[Any, str] = {}
-    reasons: Counter[str] = Counter()
-    handed = 0
-    loops = 0
-    clock = Clock.start()
-    last_report = clock.wall
-    while len(ended) < args.tasks:
-        loops += 1
-        room = min(args.max_tis_per_loop, executor.slots_available, args.tasks - handed)
-        given = 0
-        if room > 0:
-            own = time.process_time()
-            given = hand_over(executor, job_id, room)
-            handed += given
-            clock.own_cpu += time.process_time() - own
-        executor.heartbeat()
-        own = time.process_time()
+@dataclass
+class Ends:
+    """The tasks that ended, each with its state; the reasons of the failures."""
+
+    states: dict[Any, str] = field(default_factory=dict)
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def collect(self, executor: Any) -> int:
+        """Drain the event buffer; count a task once the executor no longer holds it. How many
+        events there were."""
         events = executor.get_event_buffer()
         for key, (state, info) in events.items():
             if key not in executor.running and key not in executor.queued_tasks:
-                ended[key] = str(state.value if hasattr(state, "value") else state)
-                if ended[key] == "failed":
-                    reasons[str(info)[:120]] += 1
+                self.states[key] = str(state.value if hasattr(state, "value") else state)
+                if self.states[key] == "failed":
+                    self.reasons[str(info)[:120]] += 1
+        return len(events)
+
+
+def drive(executor: Any, job_id: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Hand all tasks over and wait for all their ends; the figures."""
+    ends = Ends()
+    handed = loops = 0
+    clock = Clock.start()
+    last_report = clock.wall
+    while len(ends.states) < args.tasks:
+        loops += 1
+        own = time.process_time()
+        room = min(args.max_tis_per_loop, executor.slots_available, args.tasks - handed)
+        given = hand_over(executor, job_id, room) if room > 0 else 0
+        handed += given
+        clock.own_cpu += time.process_time() - own
+        executor.heartbeat()
+        own = time.process_time()
+        events = ends.collect(executor)
         clock.own_cpu += time.process_time() - own
         now = time.perf_counter()
         if now - clock.wall > args.timeout_s:
-            say(f"gave up after {args.timeout_s:.0f}s: {len(ended)} of {args.tasks} ended")
+            say(f"gave up after {args.timeout_s:.0f}s: {len(ends.states)} of {args.tasks} ended")
             break
         if now - last_report >= PROGRESS_EVERY_S:
-            say(f"{now - clock.wall:5.1f}s handed over {handed}, ended {len(ended)}")
+            say(f"{now - clock.wall:5.1f}s handed over {handed}, ended {len(ends.states)}")
             last_report = now
         if not given and not events:
             time.sleep(args.idle_sleep_s)
+    return figures(ends, clock, loops, args)
+
+
+def figures(ends: Ends, clock: Clock, loops: int, args: argparse.Namespace) -> dict[str, Any]:
     wall = time.perf_counter() - clock.wall
     cpu = time.process_time() - clock.cpu
+    count = len(ends.states)
     return {
         "tasks": args.tasks,
-        "ended": len(ended),
-        "completed": len(ended) == args.tasks,
-        "states": dict(Counter(ended.values())),
-        "failure_reasons": dict(reasons.most_common(5)),
+        "ended": count,
+        "completed": count == args.tasks,
+        "states": dict(Counter(ends.states.values())),
+        "failure_reasons": dict(ends.reasons.most_common(5)),
         "wall_s": round(wall, 3),
-        "tasks_per_s": round(len(ended) / wall, 2),
+        "tasks_per_s": round(count / wall, 2),
         "scheduler_cpu_s": round(cpu, 3),
-        "scheduler_cpu_s_per_task": round(cpu / max(1, len(ended)), 6),
-        "driver_own_cpu_s_per_task": round(clock.own_cpu / max(1, len(ended)), 6),
-        "child_processes_cpu_s_per_task": round(clock.children_cpu() / max(1, len(ended)), 6),
+        "scheduler_cpu_s_per_task": round(cpu / max(1, count), 6),
+        "driver_own_cpu_s_per_task": round(clock.own_cpu / max(1, count), 6),
+        "child_processes_cpu_s_per_task": round(clock.children_cpu() / max(1, count), 6),
         "loops": loops,
     }
 
@@ -261,7 +276,7 @@ def main() -> int:
     parser.add_argument("--tasks", type=int, required=True)
     parser.add_argument("--json", type=Path, required=True, metavar="PATH")
     parser.add_argument(
-        "--max-tis-per-loop", type=int, default=16, help="[scheduler] max_tis_per_query (16)"
+        "--max-tis-per-loop", type=int, default=16, help="[scheduler] max_tis_per_query"
     )
     parser.add_argument("--idle-sleep-s", type=float, default=0.05)
     parser.add_argument("--timeout-s", type=float, default=600.0)

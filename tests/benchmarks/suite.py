@@ -238,6 +238,7 @@ def airflow_rows(figures: dict[str, Any]) -> list[Row]:
             at_least(figures["target_speedup"], on="ratio"),
             baseline=theirs["tasks_per_s"] if theirs else None,
         ),
+        *_fewer_per_loop_rows(figures, theirs),
         row(
             "airflow",
             "scheduler process CPU per task",
@@ -261,6 +262,16 @@ def airflow_rows(figures: dict[str, Any]) -> list[Row]:
             baseline=ms(theirs, "child_processes_cpu_s_per_task"),
         ),
     ]
+
+
+def _fewer_per_loop_rows(figures: dict[str, Any], theirs: dict[str, Any] | None) -> list[Row]:
+    """podrunner once more, the scheduler handing over as few per loop as Airflow's default."""
+    fewer = figures.get("podrunner_fewer_per_loop")
+    if not fewer:
+        return []
+    figure = f"tasks/s, PodrunnerExecutor, {fewer['max_tis_per_loop']} handed over per loop"
+    baseline = theirs["tasks_per_s"] if theirs else None
+    return [row("airflow", figure, fewer["tasks_per_s"], "/s", baseline=baseline)]
 
 
 # --- the stages --------------------------------------------------------------------------------
