@@ -36,6 +36,8 @@ COPY services/__init__.py services/py.typed services/cli.py ./services/
 COPY services/launcher ./services/launcher
 COPY services/watcher ./services/watcher
 COPY services/reconciler ./services/reconciler
+# The Airflow executor: inert here (no Airflow in the image), shipped so the package is whole.
+COPY services/airflow ./services/airflow
 
 
 FROM sources AS prod-builder

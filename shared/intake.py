@@ -102,6 +102,7 @@ def submit(
         Refused: the job's row could not hold it (`Unfit`), no launcher serves its namespace
             (`Unserved`), or it names a template it may not.
         AlreadySubmitted: the task has a row for this try or a later one.
+        DatabaseUnavailable: Postgres could not be reached; nothing was recorded.
         MessagingError: the broker refused the job; its row stays queued (the outbox).
     """
     where = Where(default_namespace, served or (), template_dir)
@@ -118,7 +119,11 @@ def submit_many(engine: Engine, jobs: Jobs, batch: Sequence[Job], *, where: Wher
     """Record every acceptable job of `batch` in one transaction, then publish them in one
     round. A job is refused alone (its reason in its answer) for what `submit` raises; a
     second job of the same task in the batch is refused as a repeat. A broker failure is
-    returned, not raised: the jobs are recorded and will be published by the sweep."""
+    returned, not raised: the jobs are recorded and will be published by the sweep.
+
+    Raises:
+        DatabaseUnavailable: Postgres could not be reached; nothing was recorded or published.
+    """
     answers: dict[int, Answer] = {}
     accepted: dict[RowKey, tuple[int, queueing.Queued]] = {}
     for index, job in enumerate(batch):

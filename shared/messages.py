@@ -250,10 +250,13 @@ class LaunchOutcome(enum.StrEnum):
     CREATED = "created"
     EXISTS = "exists"
     REJECTED = "rejected"
+    REVOKED = "revoked"
+    """Not the launcher's: the job was withdrawn (`shared.revoking`); its pod, if any, goes."""
 
 
 class LaunchEvent(_Record):
-    """The launcher's word on one job: its pod was created, already existed, or was rejected.
+    """The launcher's word on one job: its pod was created, already existed, or was rejected;
+    or a client's word that the job is revoked.
 
     `job` is absent only when the job itself was malformed; the row is then found by `key`.
     """

@@ -38,6 +38,11 @@ class ExecutorOptions:
     queue_priorities: Mapping[str, int] = field(default_factory=dict)
     """Added to a task's `priority_weight` for its Airflow queue (`high:5,low:-5`)."""
 
+    api_url: str | None = None
+    """The reconciler's API (`http://podrunner-reconciler:8083`), through which a running
+    task's log is read live from its pod; without it, only the stored tail is shown. Its
+    bearer token is `PODRUNNER_API_TOKEN`."""
+
 
 @dataclass(frozen=True)
 class ExecutorConfig:
@@ -67,6 +72,7 @@ def read(section: Mapping[str, Any] | None) -> ExecutorConfig:
     options = ExecutorOptions(
         python=str(given.get("python", DEFAULT_PYTHON)),
         queue_priorities=_priorities(str(given.get("queue_priorities", ""))),
+        api_url=str(given["api_url"]).rstrip("/") if "api_url" in given else None,
     )
     return ExecutorConfig(settings, options)
 
@@ -105,6 +111,9 @@ def documented_options() -> dict[str, dict[str, Any]]:
         ),
         "redis_url": option("podrunner's Redis (PODRUNNER_REDIS_URL).", "redis://redis:6379/0"),
         "namespace": option("Namespace of the pods (PODRUNNER_NAMESPACE).", "airflow-tasks"),
+        "api_url": option(
+            "The reconciler's API, for live logs of running tasks.", "http://reconciler:8083"
+        ),
         "python": option("Interpreter the worker pod runs the task with.", DEFAULT_PYTHON),
         "queue_priorities": option(
             "Priority added per Airflow queue, as queue:number pairs.", "high:5,low:-5"

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from airflow.models.taskinstancekey import TaskInstanceKey
 
 from services.airflow.configuring import ExecutorConfig, ExecutorOptions
-from shared import intake
+from shared import intake, revoking
 from shared.db import engines, progress
 from shared.db.engines import Engine
 from shared.db.keys import RowKey
 from shared.messages import Job
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.messaging.launches import LaunchPublisher
 from shared.settings import Settings
 
 #: Database connections the executor keeps (the scheduler's loop uses one at a time).
@@ -31,6 +32,7 @@ class Podrunner:
     options: ExecutorOptions
     engine: Engine
     jobs: JobQueue
+    launches: LaunchPublisher
     where: intake.Where
 
     @classmethod
@@ -44,6 +46,11 @@ class Podrunner:
             options=config.options,
             engine=engines.make_engine(settings.database_url, pool_size=POOL_SIZE),
             jobs=JobQueue(broker),
+            launches=LaunchPublisher(
+                settings.redis_url or settings.broker_url,
+                instance=settings.instance,
+                maxlen=settings.stream_maxlen,
+            ),
             where=intake.Where(
                 default_namespace=settings.namespace,
                 served=settings.namespaces,
@@ -59,9 +66,17 @@ class Podrunner:
         self, keys: Iterable[TaskInstanceKey], *, changed_only: bool
     ) -> list[progress.Standing]:
         """Where the tries of `keys` stand, in one query (see `progress.standings`)."""
-        tries = [(RowKey(k.dag_id, k.task_id, k.run_id, k.map_index), k.try_number) for k in keys]
-        return progress.standings(self.engine, tries, changed_only=changed_only)
+        return progress.standings(self.engine, _tries(keys), changed_only=changed_only)
+
+    def revoke(self, keys: Iterable[TaskInstanceKey], *, reason: str) -> list[revoking.Revoked]:
+        """Revoke the live tries of `keys` (see `revoking.revoke`)."""
+        return revoking.revoke(self.engine, self.launches.publish, _tries(keys), reason=reason)
 
     def close(self) -> None:
         self.jobs.close()
+        self.launches.close()
         self.engine.dispose()
+
+
+def _tries(keys: Iterable[TaskInstanceKey]) -> list[tuple[RowKey, int]]:
+    return [(RowKey(k.dag_id, k.task_id, k.run_id, k.map_index), k.try_number) for k in keys]

@@ -19,6 +19,7 @@ What Airflow sees:
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,14 +27,16 @@ from airflow.executors.base_executor import BaseExecutor
 from airflow.executors.workloads import ExecuteTask
 from airflow.models.taskinstancekey import TaskInstanceKey
 
-from services.airflow import configuring, translating
+from services.airflow import configuring, task_logs, translating
 from services.airflow.configuring import ExecutorOptions
 from services.airflow.connecting import Podrunner
+from shared import intake
 from shared.db import progress
 from shared.db.engines import DatabaseUnavailable
 from shared.db.keys import RowKey
 from shared.db.models import TaskState
 from shared.messages import DecodeError, Job
+from shared.messaging.connections import MessagingError
 
 if TYPE_CHECKING:
     from airflow.models.taskinstance import TaskInstance
@@ -41,6 +44,11 @@ if TYPE_CHECKING:
 #: The audit-log event of a task podrunner refused or saw fail.
 REFUSED_EVENT = "podrunner refused"
 FAILED_EVENT = "podrunner failed"
+#: The reasons a revoked try fails with in podrunner.
+REVOKED_BY_AIRFLOW = "revoked by the Airflow scheduler"
+REVOKED_STUCK = "stuck in queued in Airflow; revoked by the scheduler"
+#: Refusal reasons kept for `get_task_log` (a refused task has no row in podrunner).
+REFUSALS_KEPT = 10_000
 
 
 class PodrunnerExecutor(BaseExecutor):
@@ -52,7 +60,8 @@ class PodrunnerExecutor(BaseExecutor):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._podrunner: Podrunner | None = None
-        self._refused: dict[TaskInstanceKey, str] = {}
+        # the reasons of the latest refusals, for their tasks' logs (oldest forgotten first)
+        self._refused: OrderedDict[TaskInstanceKey, str] = OrderedDict()
 
     def start(self) -> None:
         """Read and check the settings and connect, so a bad setting stops the scheduler now."""
@@ -74,13 +83,14 @@ class PodrunnerExecutor(BaseExecutor):
         except DatabaseUnavailable as error:
             # nothing was recorded: the same workloads are submitted again next heartbeat
             self.log.warning("podrunner's database is unavailable, will retry: %s", error)
-            self.queued_tasks.update({t.ti.key: t for t in tasks if t.ti.key not in self._refused})
+            built = {key for key, _ in jobs}
+            self.queued_tasks.update({t.ti.key: t for t in tasks if t.ti.key in built})
             return
         if batch.publish_error is not None:
             self.log.warning("jobs recorded, published later: %s", batch.publish_error)
         for (key, _), answer in zip(jobs, batch.answers, strict=True):
             if answer.refused is not None:
-                self._refuse(key, str(answer.refused))
+                self._refuse(key, _why(answer.refused, key.try_number))
             else:
                 self.running.add(key)
 
@@ -110,6 +120,8 @@ class PodrunnerExecutor(BaseExecutor):
         message = f"podrunner refused the task: {reason}"
         self.log.error("%s: %s", key, message)
         self._refused[key] = message
+        if len(self._refused) > REFUSALS_KEPT:
+            self._refused.popitem(last=False)
         self.log_task_event(event=REFUSED_EVENT, extra=message, ti_key=key)
         self.fail(key, info=message)
 
@@ -153,6 +165,46 @@ class PodrunnerExecutor(BaseExecutor):
                 self.running.add(_ti_key(standing.key, standing.wanted))
         return [ti for key, ti in by_key.items() if key not in self.running]
 
+    def revoke_task(self, *, ti: TaskInstance) -> None:
+        """Stop the task's try: podrunner fails it and deletes its pod (no Airflow event)."""
+        self.queued_tasks.pop(ti.key, None)
+        self.running.discard(ti.key)
+        try:
+            self._connected().revoke([ti.key], reason=REVOKED_BY_AIRFLOW)
+        except (DatabaseUnavailable, MessagingError) as error:
+            self.log.error("could not revoke %s: %s", ti.key, error)
+
+    def cleanup_stuck_queued_tasks(self, tis: list[TaskInstance]) -> list[str]:
+        """Revoke tasks Airflow found stuck in queued, together, and report them failed."""
+        keys = [ti.key for ti in tis]
+        for key in keys:
+            self.queued_tasks.pop(key, None)
+        try:
+            self._connected().revoke(keys, reason=REVOKED_STUCK)
+        except (DatabaseUnavailable, MessagingError) as error:
+            self.log.error("could not revoke %d stuck tasks: %s", len(keys), error)
+        for key in keys:
+            self.fail(key, info=REVOKED_STUCK)
+        return [repr(ti) for ti in tis]
+
+    def get_task_log(self, ti: TaskInstance, try_number: int) -> tuple[list[str], list[str]]:
+        """The try's log: podrunner's refusal, else the pod's log live, else the stored tail."""
+        key = TaskInstanceKey(ti.dag_id, ti.task_id, ti.run_id, try_number, ti.map_index)
+        if key in self._refused:
+            return ["podrunner"], [self._refused[key]]
+        try:
+            podrunner = self._connected()
+            row_key = RowKey(ti.dag_id, ti.task_id, ti.run_id, ti.map_index)
+            return task_logs.read(
+                podrunner.engine,
+                row_key,
+                try_number,
+                api_url=podrunner.options.api_url,
+                settings=podrunner.settings,
+            )
+        except (configuring.ConfigError, DatabaseUnavailable) as error:
+            return [f"podrunner could not be asked for the log: {error}"], []
+
     def end(self) -> None:
         """Report what has ended, then let go of podrunner (its pods run on regardless)."""
         self.sync()
@@ -162,6 +214,21 @@ class PodrunnerExecutor(BaseExecutor):
         if self._podrunner is not None:
             self._podrunner.close()
             self._podrunner = None
+
+
+def _why(refused: Exception, try_number: int) -> str:
+    """Intake's refusal in words; a try asked for again once it ended is named for what it
+    is (Airflow reruns a try for a sensor in reschedule mode or a task resuming after deferral,
+    which podrunner, running each try once, does not support)."""
+    if isinstance(refused, intake.AlreadySubmitted):
+        current = refused.current
+        if current["try_number"] == try_number and TaskState(current["state"]).is_terminal:
+            return (
+                f"try {try_number} already ran to {current['state']} in podrunner, which runs "
+                "each try once (reschedule-mode sensors and resumed deferred tasks are not "
+                "supported)"
+            )
+    return str(refused)
 
 
 def _ti_key(key: RowKey, try_number: int) -> TaskInstanceKey:

@@ -1,4 +1,4 @@
-"""The reconciler's HTTP API: submit jobs, list and read task rows, read a task's log.
+"""The reconciler's HTTP API: submit jobs, list and read task rows, read a task's log, revoke.
 
 The API lives on the reconciler's health app (same port as `/healthz`), as one router under
 `/api/v1` built by `make_router` from its dependencies; nothing is global, so tests build as many
@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 
 from services.reconciler import auth
 from services.reconciler.api_jobs import JobEndpoints
+from services.reconciler.api_revoke import RevokeEndpoints
 from services.reconciler.api_tasks import Pods, TaskEndpoints
 from services.reconciler.schemas import (
     PREFIX,
@@ -33,6 +34,7 @@ from services.reconciler.schemas import (
     ErrorBody,
     ErrorDetail,
 )
+from shared import revoking
 from shared.messaging.jobqueue import JobQueue
 from shared.settings import ApiAuth
 
@@ -48,6 +50,7 @@ def make_router(
     log_lines: int = 100,
     served: Collection[str] | None = None,
     template_dir: Path | None = None,
+    publish_launches: revoking.Publish | None = None,
 ) -> APIRouter:
     """The `/api/v1` router: jobs, tasks and logs, behind the bearer token when one is given.
 
@@ -71,6 +74,7 @@ def make_router(
     `…/logs` returns when the request does not say. `served` are the namespaces jobs may name
     (`PODRUNNER_NAMESPACES`; the default namespace alone when not given); `template_dir`, the
     directory a job's `pod_template_file` names a file of (`PODRUNNER_POD_TEMPLATE_DIR`).
+    `publish_launches` appends to the launches stream; with it, `…/revoke` is served.
     Without `api_token`, writes are refused unless `api_auth` is `none` (see `auth`); every
     write needs a JSON body.
 
@@ -92,6 +96,9 @@ def make_router(
         template_dir=template_dir,
     ).register(router, dependencies=guards.writes, responses=guards.write_answers)
     TaskEndpoints(engine=engine, pods=pods, log_lines=log_lines).register(router)
+    if publish_launches is not None:
+        revocations = RevokeEndpoints(engine=engine, publish=publish_launches)
+        revocations.register(router, dependencies=guards.writes, responses=guards.write_answers)
     return router
 
 

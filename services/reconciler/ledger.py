@@ -7,6 +7,7 @@ arrive:
 * states only move forward by rank (`queued`/`up_for_reschedule` < `running` < `success`/`failed`);
   a terminal row never changes again, so a late or repeated event is a no-op;
 * an event for an older try changes nothing; an event for a newer try starts that try;
+* a revoked try fails with the revoker's reason, and its pod is deleted whatever the policy;
 * a pod lost before its task started (deleted while Pending, evicted before Running, its
   containers never started) is `up_for_reschedule`: the same try gets a new pod, up to
   `max_relaunches` times, then the task fails with the history in its reason;
@@ -101,6 +102,10 @@ def apply_launch(row: Row, event: LaunchEvent) -> Decision:
     if event.outcome is LaunchOutcome.REJECTED:
         failed = _fail(row, f"rejected: {event.reason}", at=event.at)
         return Decision(failed, frozenset({FollowUp.FREE_SLOT}))
+    if event.outcome is LaunchOutcome.REVOKED:
+        # the pod goes whatever the policy: a revoked task must stop running
+        revoked = _fail(row, f"revoked: {event.reason}", at=event.at)
+        return Decision(revoked, _FINISHED | {FollowUp.DELETE_POD})
     launched = structs.replace(row, pod_name=event.pod, launched_at=row.launched_at or event.at)
     return Decision(launched)
 

@@ -207,6 +207,7 @@ def build(settings: Settings) -> running.Service:
         log_lines=settings.log_tail_lines,
         served=settings.namespaces,
         template_dir=settings.pod_template_dir,
+        publish_launches=publish_launches,
     )
     app = health.make_health_app(
         service="reconciler",

@@ -21,7 +21,7 @@ from shared.db.models import TaskState
 
 _SELECT = """
 SELECT t.dag_id, t.task_id, t.run_id, t.map_index, w.try_number AS wanted,
-       t.try_number, t.state, t.failure_reason, t.exit_code
+       t.try_number, t.state, t.failure_reason, t.exit_code, t.namespace, t.pod_name
 FROM unnest(CAST(:dag_ids AS text[]), CAST(:task_ids AS text[]), CAST(:run_ids AS text[]),
             CAST(:map_indexes AS integer[]), CAST(:tries AS integer[]))
      AS w(dag_id, task_id, run_id, map_index, try_number)
@@ -44,6 +44,8 @@ class Standing:
     state: TaskState
     failure_reason: str | None
     exit_code: int | None
+    namespace: str
+    pod_name: str | None
 
     @property
     def is_other_try(self) -> bool:
@@ -73,6 +75,34 @@ def standings(
             state=TaskState(row[6]),
             failure_reason=row[7],
             exit_code=row[8],
+            namespace=row[9],
+            pod_name=row[10],
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class StoredLog:
+    """What a task's row keeps of its current try's end: the state, why it failed, and the
+    tail of a failed pod's log."""
+
+    try_number: int
+    state: TaskState
+    failure_reason: str | None
+    log_tail: str | None
+
+
+_STORED_LOG = text(
+    "SELECT try_number, state, failure_reason, log_tail FROM task_instance"
+    " WHERE (dag_id, task_id, run_id, map_index) = (:dag_id, :task_id, :run_id, :map_index)"
+)
+
+
+def stored_log(engine: Engine, key: RowKey) -> StoredLog | None:
+    """What `key`'s row keeps of its try's end; None when the task has no row."""
+    with engines.unavailable_as_error(), engine.connect() as connection:
+        row = connection.execute(_STORED_LOG, key._asdict()).first()
+    if row is None:
+        return None
+    return StoredLog(row[0], TaskState(row[1]), row[2], row[3])

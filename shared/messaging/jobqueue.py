@@ -54,6 +54,8 @@ _CONNECTION_ERRORS = (
     OSError,
     ConnectionError,
 )
+#: Jobs buffered in one publish round before they are sent (kombu flushes at this size).
+PUBLISH_BATCH = 1000
 #: Longest kombu's restore lock (`unacked_mutex_expire`) outlives a consumer killed holding it.
 RESTORE_LOCK_S = 10.0
 
@@ -159,41 +161,32 @@ class JobQueue:
         return MAX_PRIORITY - level if self._is_redis else level
 
     def publish(self, jobs: Iterable[tuple[Job, str]]) -> int:
-        """Publish each (job, namespace); return how many. Declares the queues it publishes to.
+        """Publish each (job, namespace) in one round; return how many. Declares the queues it
+        publishes to.
 
-        The jobs leave together: on Redis, one read of the bindings and one pipeline of pushes
-        for the lot, not two round trips per job (a scheduler hands over batches of tasks). One
-        quick second try, on a fresh connection, gets past a pooled connection the broker closed
-        (a restart); a job that the first try did push is then pushed twice, which its launch
-        tolerates (the pod's name is its key)."""
+        On Redis a round is one pipeline of pushes, after one lookup of the exchange's bindings,
+        whatever the number of jobs: a batch costs a few round trips, not two per job."""
         batch = list(jobs)
         try:
-            try:
-                self._publish_together(batch)
-            except _CONNECTION_ERRORS:
-                self._publish_together(batch)
-        except _CONNECTION_ERRORS as error:
-            raise MessagingError(f"publishing jobs failed: {error}") from error
-        return len(batch)
-
-    def _publish_together(self, batch: list[tuple[Job, str]]) -> None:
-        with self._publishing.acquire(block=True, timeout=PUBLISH_WAIT_S) as connection:
-            try:
+            with self._publishing.acquire(block=True, timeout=PUBLISH_WAIT_S) as connection:
+                producer = connection.Producer(serializer="json")
                 channel = connection.default_channel
+                # declared before the round: its bindings are looked up once, at its start
                 for namespace in dict.fromkeys(namespace for _, namespace in batch):
                     self.queue(namespace)(channel).declare()
-                producer = connection.Producer(serializer="json")
-                with _routing_read_once(channel), producer.batch():
+                with _routing_once(channel), producer.batch(max_size=PUBLISH_BATCH):
                     for job, namespace in batch:
                         producer.publish(
                             job.to_dict(),
                             exchange=self._exchange,
                             routing_key=namespace,
                             priority=self.kombu_priority(job.priority),
+                            retry=True,
+                            retry_policy=_PUBLISH_RETRY,
                         )
-            except _CONNECTION_ERRORS:
-                connection.collect()  # its sockets dropped: the next use connects anew
-                raise
+        except _CONNECTION_ERRORS as error:
+            raise MessagingError(f"publishing jobs failed: {error}") from error
+        return len(batch)
 
     def close(self) -> None:
         """Close the publishing connections."""
@@ -283,13 +276,6 @@ class JobConsumer(Protocol):
         """Acknowledgements made inside reach the broker together, on leaving (on Redis)."""
 
 
-def _routing_read_once(channel: Any) -> AbstractContextManager[None]:
-    """The exchange's bindings read once for a batch of publishes, where the channel can."""
-    if isinstance(channel, BatchingChannel):
-        return channel.routing_read_once()
-    return contextlib.nullcontext()
-
-
 class _RoundsConsumer:
     """Takes jobs from Redis in rounds, each job recorded as taken by the step that pops it."""
 
@@ -351,6 +337,14 @@ class _KombuConsumer:
     def _on_message(self, message: Message) -> None:
         queue = message.delivery_info.get("routing_key") or ""
         self._received.append(Delivery(namespace=str(queue), body=_body(message), _message=message))
+
+
+def _routing_once(channel: Any) -> AbstractContextManager[None]:
+    """Route a publish round with one lookup of each exchange's bindings, where the channel can
+    (podrunner's Redis channel)."""
+    if isinstance(channel, BatchingChannel):
+        return channel.routing_once()
+    return contextlib.nullcontext()
 
 
 def _body(message: Message) -> bytes:

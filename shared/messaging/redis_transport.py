@@ -9,8 +9,7 @@ priority lists, most urgent first, recording each job exactly as kombu does (its
 stock kombu consumers can share the queues. A round that finds nothing is followed by a short
 wait, a few milliseconds after a busy round and backing off while the queues stay empty, so the
 idle latency stays low without spinning. Acknowledgements made inside `acknowledging_together`
-leave in one round trip; inside `routing_read_once`, a batch of publishes reads the exchange's
-bindings once instead of once per message.
+leave in one round trip.
 
 kombu internals relied on (tests/integration/shared/messaging/test_kombu_internals.py fails,
 naming the one that changed, if a kombu upgrade changes them): the layout of the unacked records,
@@ -134,6 +133,16 @@ class BatchingChannel(kombu_redis.Channel):
     _tables: dict[str, list[tuple[str, ...]]] | None = None
 
     @contextmanager
+    def routing_once(self) -> Iterator[None]:
+        """Look each exchange's bindings up once while this lasts, not once per message: what
+        a publish round needs (kombu routes every message through `get_table`)."""
+        self._tables = {}
+        try:
+            yield
+        finally:
+            self._tables = None
+
+    @contextmanager
     def conn_or_acquire(self, client: Any = None) -> Iterator[Any]:
         if client:
             yield client
@@ -143,35 +152,20 @@ class BatchingChannel(kombu_redis.Channel):
             self._take_script = self._sync_client.register_script(_TAKE)
         yield self._sync_client
 
-    @contextmanager
-    def routing_read_once(self) -> Iterator[None]:
-        """Inside, each exchange's bindings are read from Redis once (kombu reads them for every
-        message it publishes); a queue bound inside is seen at once."""
-        self._tables = {}
-        try:
-            yield
-        finally:
-            self._tables = None
-
-    def queue_bind(self, *args: Any, **kwargs: Any) -> Any:
-        if self._tables is not None:
-            self._tables.clear()
-        return super().queue_bind(*args, **kwargs)  # type: ignore[no-untyped-call]
-
     def get_table(self, exchange: str) -> list[tuple[str, ...]]:
-        if self._tables is not None and exchange in self._tables:
-            return self._tables[exchange]
-        table = self._table_restored(exchange)
-        if self._tables is not None:
-            self._tables[exchange] = table
-        return table
-
-    def _table_restored(self, exchange: str) -> list[tuple[str, ...]]:
         """The exchange's bindings as Redis holds them, after writing back any this connection
         declared that Redis no longer has (it restarted empty, or failed over to a replica that
         lagged). kombu remembers a declared binding and never writes it again, so without this
         a publish after such a loss finds no queue and drops the job silently. Costs nothing
         while the bindings are there: kombu reads the table on every publish anyway."""
+        if self._tables is not None and exchange in self._tables:
+            return self._tables[exchange]
+        table = self._read_table(exchange)
+        if self._tables is not None:
+            self._tables[exchange] = table
+        return table
+
+    def _read_table(self, exchange: str) -> list[tuple[str, ...]]:
         table: list[tuple[str, ...]] = super().get_table(exchange)  # type: ignore[no-untyped-call]
         present = set(table)
         missing = [

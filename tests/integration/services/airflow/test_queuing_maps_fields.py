@@ -1,4 +1,4 @@
-"""A workload the scheduler queues becomes a podrunner job, field by field."""
+"""A task the scheduler queues becomes a podrunner job, field by field."""
 
 from __future__ import annotations
 
@@ -26,20 +26,20 @@ def test_a_queued_workload_is_recorded_with_its_key_try_command_and_priority(
     executor: PodrunnerExecutor, tasks: Tasks, podrunner_db: sqlalchemy.Engine
 ) -> None:
     # Given a mapped task instance on its third try, in a weighty queue
-    workload = tasks.workload("extract", try_number=3, map_index=2, priority_weight=4)
+    task = tasks.task("extract", try_number=3, map_index=2, priority_weight=4)
 
     # When the scheduler queues it and the executor heartbeats
-    executor.queue_workload(workload, session=None)  # type: ignore[arg-type]
+    executor.queue_workload(task.workload, session=None)  # type: ignore[arg-type]
     executor.heartbeat()
 
-    # Expect one queued row with the same key and try, running the workload's command
+    # Expect one queued row with the same key and try, running the task's command
     row = rows(podrunner_db, tasks.dag_id)[("extract", 2)]
     assert (row["run_id"], row["try_number"]) == (tasks.run_id, 3)
     assert row["priority"] == 4
     command = row["job"]["command"]
     assert command[:4] == ["python", "-m", WORKLOAD_MODULE, "--json-string"]
-    assert json.loads(command[4])["ti"]["id"] == str(workload.ti.id)
-    assert workload.ti.key in executor.running
+    assert json.loads(command[4])["ti"]["id"] == str(task.workload.ti.id)
+    assert task.ti.key in executor.running
     assert not executor.queued_tasks
 
 
@@ -59,10 +59,10 @@ def test_a_v1pod_override_becomes_the_jobs_pod_override_in_the_apis_spelling(
             service_account_name=None,
         ),
     )
-    workload = tasks.workload("load", executor_config={"pod_override": override})
+    task = tasks.task("load", executor_config={"pod_override": override})
 
     # When it is queued
-    executor.queue_workload(workload, session=None)  # type: ignore[arg-type]
+    executor.queue_workload(task.workload, session=None)  # type: ignore[arg-type]
     executor.heartbeat()
 
     # Expect the override as the API server would read it (camelCase, unset fields left out)
@@ -77,7 +77,7 @@ def test_a_batch_of_workloads_is_recorded_together(
     executor: PodrunnerExecutor, tasks: Tasks, podrunner_db: sqlalchemy.Engine
 ) -> None:
     for index in range(20):
-        executor.queue_workload(tasks.workload("mapped", map_index=index), session=None)  # type: ignore[arg-type]
+        executor.queue_workload(tasks.task("mapped", map_index=index).workload, session=None)  # type: ignore[arg-type]
     executor.heartbeat()
     assert len(rows(podrunner_db, tasks.dag_id)) == 20
     assert len(executor.running) == 20

@@ -31,11 +31,11 @@ def events(executor: PodrunnerExecutor, count: int) -> dict[Any, tuple[Any, Any]
 def test_successes_and_failures_are_reported_with_the_failure_reason(
     executor: PodrunnerExecutor, tasks: Tasks
 ) -> None:
-    ok = tasks.workload("ok")
-    exits = tasks.workload("exits", behaviour={"exit-code": "3"})
-    oom = tasks.workload("oom", behaviour={"oom": "true"})
-    for workload in (ok, exits, oom):
-        executor.queue_workload(workload, session=None)  # type: ignore[arg-type]
+    ok = tasks.task("ok")
+    exits = tasks.task("exits", behaviour={"exit-code": "3"})
+    oom = tasks.task("oom", behaviour={"oom": "true"})
+    for task in (ok, exits, oom):
+        executor.queue_workload(task.workload, session=None)  # type: ignore[arg-type]
     executor.heartbeat()
 
     reported = events(executor, 3)
@@ -65,10 +65,10 @@ def test_one_sync_asks_one_query_for_all_its_tasks(
 ) -> None:
     # Given 10 tasks running for a while, and 10 quick ones
     for index in range(10):
-        slow = tasks.workload("slow", map_index=index, behaviour={"run-seconds": "30"})
-        executor.queue_workload(slow, session=None)  # type: ignore[arg-type]
-        quick = tasks.workload("quick", map_index=index)
-        executor.queue_workload(quick, session=None)  # type: ignore[arg-type]
+        slow = tasks.task("slow", map_index=index, behaviour={"run-seconds": "30"})
+        executor.queue_workload(slow.workload, session=None)  # type: ignore[arg-type]
+        quick = tasks.task("quick", map_index=index)
+        executor.queue_workload(quick.workload, session=None)  # type: ignore[arg-type]
     executor.heartbeat()
     statements.clear()
 
