@@ -150,7 +150,7 @@ def run_one(executor: str, python: Path, args: argparse.Namespace) -> dict[str, 
         )
         cleanup.callback(sim.stop)
         metadata = cleanup.enter_context(
-            empty_database(args.database_url, prefix="podrunner_bench_airflow", say=progress)
+            empty_database(args.database_url, prefix=f"{args.database_prefix}_af", say=progress)
         )
         env = airflow_env(workdir / "airflow", metadata, args)
         env["AIRFLOW__CORE__EXECUTOR"] = EXECUTORS[executor]
@@ -171,7 +171,9 @@ def _start_services(
     workdir: Path,
     args: argparse.Namespace,
 ) -> Stack:
-    database = cleanup.enter_context(scratch_database(args.database_url, say=progress))
+    database = cleanup.enter_context(
+        scratch_database(args.database_url, prefix=args.database_prefix, say=progress)
+    )
     extra = {"PODRUNNER_POD_TEMPLATE_FILE": str(template), "PODRUNNER_WORKER_IMAGE": IMAGE}
     env = service_env(sim, args.redis_url, database, **extra)
     cleanup.enter_context(redis_keys_deleted(args.redis_url, env["PODRUNNER_INSTANCE"]))
@@ -297,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--database-url", default=common.DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=common.DEFAULT_REDIS_URL)
+    parser.add_argument(
+        "--database-prefix", default="podrunner_bench", help="of the scratch databases' names"
+    )
     common.add_common(parser, runs=3)
     quick = {"runs": 1, "tasks": 20, "timeout_s": 120.0, "also_max_tis_per_loop": 0}
     args = common.parse(parser, argv, quick)

@@ -17,9 +17,11 @@ from shared.db import engines, migrating
 
 
 @contextlib.contextmanager
-def scratch_database(admin_url: str, *, say: Callable[[str], None] = print) -> Iterator[URL]:
+def scratch_database(
+    admin_url: str, *, prefix: str = "podrunner_bench", say: Callable[[str], None] = print
+) -> Iterator[URL]:
     """A fresh database on the server of `admin_url`, migrated to head; dropped afterwards."""
-    with empty_database(admin_url, say=say) as url:
+    with empty_database(admin_url, prefix=prefix, say=say) as url:
         say(f"migrating database {url.database}")
         migrating.upgrade(url)
         yield url
