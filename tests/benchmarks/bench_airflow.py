@@ -219,15 +219,23 @@ def _drive(
 # --- the runs and the figures -------------------------------------------------------------------
 
 
+#: Per-task CPU figures, each reported as its median over the runs.
+CPU_FIGURES = (
+    "scheduler_cpu_s_per_task",
+    "driver_own_cpu_s_per_task",
+    "child_processes_cpu_s_per_task",
+)
+
+
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The run with the median tasks/s, with every run's tasks/s and CPU per task beside it."""
+    """The run with the median tasks/s, every run's tasks/s beside it, and the median of each
+    CPU figure over the runs (`median_<figure>`)."""
     ordered = sorted(runs, key=lambda run: run["tasks_per_s"])
     middle = dict(ordered[(len(ordered) - 1) // 2])
     middle["runs_tasks_per_s"] = [run["tasks_per_s"] for run in runs]
-    middle["runs_scheduler_cpu_s_per_task"] = [run["scheduler_cpu_s_per_task"] for run in runs]
-    middle["median_scheduler_cpu_s_per_task"] = statistics.median(
-        run["scheduler_cpu_s_per_task"] for run in runs
-    )
+    for name in CPU_FIGURES:
+        middle[f"runs_{name}"] = [run[name] for run in runs]
+        middle[f"median_{name}"] = statistics.median(run[name] for run in runs)
     return middle
 
 
@@ -270,8 +278,8 @@ def report(figures: dict[str, Any]) -> None:
     for name, run in figures["executors"].items():
         print(
             f"  {name}: {run['tasks_per_s']:,.1f} tasks/s, scheduler CPU "
-            f"{1000 * run['scheduler_cpu_s_per_task']:.2f} ms/task, other processes "
-            f"{1000 * run['child_processes_cpu_s_per_task']:.2f} ms/task ({run['states']})"
+            f"{1000 * run['median_scheduler_cpu_s_per_task']:.2f} ms/task, other processes "
+            f"{1000 * run['median_child_processes_cpu_s_per_task']:.2f} ms/task ({run['states']})"
         )
     if figures.get("baseline_skipped"):
         print(f"  {BASELINE}: not run ({figures['baseline_skipped']})")

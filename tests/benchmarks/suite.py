@@ -250,16 +250,16 @@ def airflow_rows(figures: dict[str, Any]) -> list[Row]:
         row(
             "airflow",
             "  of which the driver's own (same code)",
-            ms(ours, "driver_own_cpu_s_per_task"),
+            ms(ours, "median_driver_own_cpu_s_per_task"),
             "ms",
-            baseline=ms(theirs, "driver_own_cpu_s_per_task"),
+            baseline=ms(theirs, "median_driver_own_cpu_s_per_task"),
         ),
         row(
             "airflow",
             "executor's other processes CPU per task",
-            ms(ours, "child_processes_cpu_s_per_task"),
+            ms(ours, "median_child_processes_cpu_s_per_task"),
             "ms",
-            baseline=ms(theirs, "child_processes_cpu_s_per_task"),
+            baseline=ms(theirs, "median_child_processes_cpu_s_per_task"),
         ),
     ]
 
