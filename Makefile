@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install browser check lint typecheck imports pin-images test test-fast test-unit test-integration chaos bench bench-kubesim bench-launcher bench-watcher bench-reconciler bench-pipeline bench-dashboard demo clean
+.PHONY: install browser check lint typecheck imports pin-images test test-fast test-unit test-integration chaos bench bench-kubesim bench-launcher bench-watcher bench-reconciler bench-pipeline bench-dashboard bench-airflow demo clean
 
 install: $(STAMP)
 
@@ -91,6 +91,11 @@ bench-kubesim: install
 bench-pipeline: install
 	$(BIN)/python -m tests.benchmarks.bench_pipeline --large-tasks 100000
 
+# Airflow's KubernetesExecutor against podrunner's executor, 1,000 tasks each; the first run
+# creates the baseline's own environment, .venv-airflow-baseline, with pip.
+bench-airflow: install
+	$(BIN)/python -m tests.benchmarks.bench_airflow --runs 3 --redis-url $(BENCH_REDIS_URL)
+
 # Each dashboard page's answer time with 100,000 rows (machine's Postgres and Redis on 127.0.0.1).
 bench-dashboard: install
 	$(BIN)/python -m tests.benchmarks.bench_dashboard --runs 20
@@ -101,4 +106,4 @@ demo: install
 	$(BIN)/podrunner demo $(DEMO_ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-airflow-baseline .mypy_cache .ruff_cache .pytest_cache .hypothesis

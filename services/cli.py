@@ -130,6 +130,12 @@ def _add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     kubesim.add_argument(
         "--restart-backoff-max", type=float, default=300.0, metavar="SECONDS", help="kubelet: 300"
     )
+    kubesim.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="repeat the outcomes drawn for pods with an exit-rate annotation (simulate mode)",
+    )
     kubesim.set_defaults(handler=_kubesim)
 
 
@@ -501,6 +507,7 @@ def _kubesim(args: argparse.Namespace, _settings: Settings) -> int:
         bookmark_interval_s=args.bookmark_interval,
         restart_backoff_s=args.restart_backoff,
         restart_backoff_max_s=args.restart_backoff_max,
+        seed=args.seed,
     )
     kubeconfig = Path(args.kubeconfig_out) if args.kubeconfig_out else None
     server.serve(settings, kubeconfig)

@@ -4,6 +4,7 @@ cluster's store, so revisions, watch events and no-op suppression are the real o
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from services.kubesim import deleting, images, pods, references, restarts
@@ -31,12 +32,15 @@ class Actions:
         started: dict[str, float],
         runner: ProcessRunner | None,
         backoff: restarts.Backoff,
+        *,
+        draw: Callable[[], float],
     ) -> None:
         self._cluster = cluster
         self._logs = logs
         self._started = started
         self._runner = runner
         self._backoff = backoff
+        self._draw = draw
 
     def collect_garbage(self, stored: Stored, _pod: Pod) -> None:
         deleting.collect_garbage(self._cluster, stored)
@@ -191,7 +195,7 @@ class Actions:
         self.evict(stored, pod)
 
     def finish(self, _stored: Stored, pod: Pod) -> None:
-        code, reason = Behaviour.of(pod).outcome()
+        code, reason = Behaviour.of(pod).outcome(self._draw)
         self._exit(pod, code, reason)
 
     def terminate(self, _stored: Stored, pod: Pod) -> None:

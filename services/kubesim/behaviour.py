@@ -3,7 +3,8 @@
 | annotation | effect |
 | --- | --- |
 | `run-seconds` | how long the containers run (default: a quick success) |
-| `exit-code` | the exit code when they finish (default 0) |
+| `exit-code` | the exit code when they finish (default 0; 1 with `exit-rate`) |
+| `exit-rate` | the fraction of pods exiting with `exit-code` (the others 0); drawn as they finish |
 | `log` | lines the container prints, spread over its run time |
 | `on-sigterm` | on a graceful delete: `exit0`, `143` (default) or `ignore` (137 after the grace) |
 | `pull: fail` | ErrImagePull, then ImagePullBackOff, forever |
@@ -11,7 +12,9 @@
 | `evict` | `true`: evicted while running (Failed, reason Evicted); `before-start`: while created |
 | `unschedulable` | the pod stays Pending with PodScheduled False/Unschedulable |
 
-Tests set both a real command (for a real cluster) and these annotations (for the simulator).
+The `exit-rate` draws come from the kubelet's generator in the order pods finish, so `--seed` makes
+them repeat. Tests set both a real command (for a real cluster) and these annotations (for the
+simulator).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import asyncio
 import calendar
 import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +38,8 @@ DEFAULT_RUN_S = 0.05
 class Behaviour:
     run_s: float = DEFAULT_RUN_S
     exit_code: int = 0
+    #: The fraction of pods that exit with `exit_code` (the others exit 0); None: every pod.
+    exit_rate: float | None = None
     log: str = ""
     on_sigterm: str = "143"
     pull_fails: bool = False
@@ -58,7 +64,8 @@ class Behaviour:
     def from_notes(cls, notes: dict[str, str]) -> Behaviour:
         return cls(
             run_s=_float(notes.get("run-seconds"), DEFAULT_RUN_S),
-            exit_code=int(_float(notes.get("exit-code"), 0)),
+            exit_code=int(_float(notes.get("exit-code"), 1 if "exit-rate" in notes else 0)),
+            exit_rate=_rate(notes.get("exit-rate")),
             log=notes.get("log", ""),
             on_sigterm=notes.get("on-sigterm", "143"),
             pull_fails=notes.get("pull") == "fail",
@@ -72,11 +79,15 @@ class Behaviour:
     def finishes_on_its_own(self) -> bool:
         return not self.evict
 
-    def outcome(self) -> tuple[int, str]:
-        """Exit code and terminated reason when the containers finish."""
+    def outcome(self, draw: Callable[[], float]) -> tuple[int, str]:
+        """Exit code and terminated reason when the containers finish; `draw` (a number in
+        [0, 1)) is called once for a pod with an `exit-rate`, never for the others."""
         if self.oom:
             return 137, "OOMKilled"
-        return self.exit_code, "Completed" if self.exit_code == 0 else "Error"
+        code = self.exit_code
+        if self.exit_rate is not None and draw() >= self.exit_rate:
+            code = 0
+        return code, "Completed" if code == 0 else "Error"
 
     def sigterm_exit_code(self) -> int:
         return {"exit0": 0, "ignore": 137}.get(self.on_sigterm, 143)
@@ -129,6 +140,16 @@ def _float(value: str | None, default: float) -> float:
         return float(value) if value is not None else default
     except ValueError:
         return default
+
+
+def _rate(value: str | None) -> float | None:
+    """A fraction in [0, 1] (clamped); None when absent or not a number."""
+    if value is None:
+        return None
+    try:
+        return min(1.0, max(0.0, float(value)))
+    except ValueError:
+        return None
 
 
 def _true(value: str | None) -> bool:

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import heapq
 import itertools
+import random
 import time
 from collections.abc import Callable
 
@@ -46,6 +47,7 @@ class Kubelet:
         paused: Callable[[], bool] = lambda: False,
         process_mode: bool = False,
         backoff: restarts.Backoff | None = None,
+        seed: int | None = None,
     ) -> None:
         self._cluster = cluster
         self._logs = logs
@@ -58,7 +60,9 @@ class Kubelet:
         self._keys: dict[str, Key] = {}
         backoff = backoff or restarts.Backoff()
         self.runner = ProcessRunner(logs, self._exited) if process_mode else None
-        self._actions = Actions(cluster, logs, self._started, self.runner, backoff)
+        #: Outcomes drawn for pods with an `exit-rate`: the same sequence for the same seed.
+        draw = random.Random(seed).random
+        self._actions = Actions(cluster, logs, self._started, self.runner, backoff, draw=draw)
         self._rules = rules.rules(
             step_s,
             self._started,

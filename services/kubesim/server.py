@@ -47,6 +47,9 @@ class SimulatorSettings:
     #: CrashLoopBackOff: the first delay and its cap, in seconds (the kubelet's 10 s and 5 min).
     restart_backoff_s: float = restarts.KUBELET_BACKOFF_S
     restart_backoff_max_s: float = restarts.KUBELET_BACKOFF_MAX_S
+    #: Seeds the draws of pods with an `exit-rate` annotation, so that two runs of the same pods
+    #: get the same outcomes in the same order; None: a fresh sequence each run.
+    seed: int | None = None
 
 
 def build(settings: SimulatorSettings) -> tuple[api.Simulator, Starlette]:
@@ -77,6 +80,7 @@ def _lifespan(sim: api.Simulator, settings: SimulatorSettings):  # type: ignore[
             paused=lambda: sim.kubelet_paused,
             process_mode=settings.mode == "process",
             backoff=restarts.Backoff(settings.restart_backoff_s, settings.restart_backoff_max_s),
+            seed=settings.seed,
         )
         sim.on_write = kubelet.wake
         task = asyncio.create_task(kubelet.run(), name="kubesim-kubelet")

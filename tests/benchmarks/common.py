@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 from collections.abc import Mapping, Sequence
@@ -22,6 +23,7 @@ import redis
 
 from shared.messaging.keys import JOB_EXCHANGE, RedisKeys, job_queue
 
+ROOT = Path(__file__).resolve().parent.parent.parent
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -85,6 +87,15 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
         if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_s(pid: int) -> float:
+    """The CPU seconds (user + system) process PID has used; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def delete_run_keys(client: redis.Redis, instance: str, namespace: str) -> None:

@@ -220,6 +220,60 @@ def _run_rows(run: dict[str, Any], wall_target: Check, rss_target: Check) -> lis
     ]
 
 
+def airflow_rows(figures: dict[str, Any]) -> list[Row]:
+    executors = figures["executors"]
+    ours, theirs = executors["PodrunnerExecutor"], executors.get("KubernetesExecutor")
+    skipped = figures.get("baseline_skipped")
+    note = f" (KubernetesExecutor not run: {skipped})" if skipped else ""
+
+    def ms(run: dict[str, Any] | None, key: str) -> float | None:
+        return None if run is None else 1000 * run[key]
+
+    return [
+        row(
+            "airflow",
+            f"tasks/s, {figures['tasks']:,} tasks, PodrunnerExecutor{note}",
+            ours["tasks_per_s"],
+            "/s",
+            at_least(figures["target_speedup"], on="ratio"),
+            baseline=theirs["tasks_per_s"] if theirs else None,
+        ),
+        *_fewer_per_loop_rows(figures, theirs),
+        row(
+            "airflow",
+            "scheduler process CPU per task",
+            ms(ours, "median_scheduler_cpu_s_per_task"),
+            "ms",
+            at_most(figures["target_cpu_ratio"], on="ratio"),
+            baseline=ms(theirs, "median_scheduler_cpu_s_per_task"),
+        ),
+        row(
+            "airflow",
+            "  of which the driver's own (same code)",
+            ms(ours, "median_driver_own_cpu_s_per_task"),
+            "ms",
+            baseline=ms(theirs, "median_driver_own_cpu_s_per_task"),
+        ),
+        row(
+            "airflow",
+            "executor's other processes CPU per task",
+            ms(ours, "median_child_processes_cpu_s_per_task"),
+            "ms",
+            baseline=ms(theirs, "median_child_processes_cpu_s_per_task"),
+        ),
+    ]
+
+
+def _fewer_per_loop_rows(figures: dict[str, Any], theirs: dict[str, Any] | None) -> list[Row]:
+    """podrunner once more, the scheduler handing over as few per loop as Airflow's default."""
+    fewer = figures.get("podrunner_fewer_per_loop")
+    if not fewer:
+        return []
+    figure = f"tasks/s, PodrunnerExecutor, {fewer['max_tis_per_loop']} handed over per loop"
+    baseline = theirs["tasks_per_s"] if theirs else None
+    return [row("airflow", figure, fewer["tasks_per_s"], "/s", baseline=baseline)]
+
+
 # --- the stages --------------------------------------------------------------------------------
 
 
@@ -231,6 +285,9 @@ class Stage:
     #: Which of --database-url / --redis-url the module takes.
     servers: tuple[str, ...] = ()
     full: tuple[str, ...] = ()
+    #: Time allowed at --quick size; the Airflow stage may first have to create its baseline's
+    #: environment with pip (minutes, once).
+    quick_timeout_s: float = 180.0
 
 
 STAGES = (
@@ -245,6 +302,7 @@ STAGES = (
         ("database", "redis"),
         full=("--large-tasks", "100000"),
     ),
+    Stage("airflow", "bench_airflow", airflow_rows, ("database", "redis"), quick_timeout_s=800.0),
 )
 
 
@@ -275,7 +333,8 @@ def run_stage(stage: Stage, args: argparse.Namespace, directory: Path) -> Outcom
     argv = command(stage, args, json_path)
     print(f"[bench] {stage.name}: {' '.join(argv[1:])}", file=sys.stderr, flush=True)
     started = time.perf_counter()
-    returncode = run_within(argv, timeout_s=args.stage_timeout_s or (180 if args.quick else 3600))
+    default_timeout_s = stage.quick_timeout_s if args.quick else 3600.0
+    returncode = run_within(argv, timeout_s=args.stage_timeout_s or default_timeout_s)
     seconds = time.perf_counter() - started
     if returncode is None:
         return Outcome(stage.name, seconds, error=f"timed out after {seconds:.0f}s")
@@ -328,6 +387,8 @@ def format_value(value: float | None, unit: str) -> str:
         return f"{value:,.2f} s" if value < 100 else f"{value:,.0f} s"
     if unit == "MB":
         return f"{value:,.0f} MB"
+    if unit == "ms":
+        return f"{value:,.2f} ms"
     return f"{value:,.0f}{unit}"
 
 
@@ -349,7 +410,7 @@ def table(rows: Sequence[Row]) -> str:
             r.figure,
             format_value(r.value, r.unit),
             format_value(r.baseline, r.unit) if r.baseline is not None else "",
-            f"{r.ratio:,.1f}x" if r.ratio is not None else "",
+            _ratio(r.ratio),
             r.target,
             {True: "yes", False: "NO", None: ""}[r.met],
         )
@@ -366,6 +427,12 @@ def table(rows: Sequence[Row]) -> str:
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
+
+
+def _ratio(ratio: float | None) -> str:
+    if ratio is None:
+        return ""
+    return f"{ratio:,.1f}x" if ratio >= 1 else f"{ratio:,.3f}x"
 
 
 def combined(
@@ -392,7 +459,9 @@ def main(argv: list[str] | None = None) -> int:
         "--stage", action="append", choices=[s.name for s in STAGES], help="only these stages"
     )
     parser.add_argument(
-        "--stage-timeout-s", type=float, help="per stage (default: 180 quick, 3600 full)"
+        "--stage-timeout-s",
+        type=float,
+        help="per stage (default: 3600 full; quick 180, 800 for the Airflow stage)",
     )
     args = parser.parse_args(argv)
     common.exit_through_finally_on_sigterm()  # a stopped suite stops its running stage too
