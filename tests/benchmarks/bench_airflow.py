@@ -59,8 +59,8 @@ from tests.benchmarks.bench_pipeline import (
     redis_keys_deleted,
     service_env,
 )
-from tests.support.scratch import scratch_database
 from tests.support.kubesim import KubesimProcess, start_kubesim
+from tests.support.scratch import scratch_database
 
 DRIVER = Path(__file__).with_name("airflow_driver.py")
 BASELINE = "KubernetesExecutor"
