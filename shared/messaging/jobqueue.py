@@ -165,10 +165,24 @@ class JobQueue:
         publishes to.
 
         On Redis a round is one pipeline of pushes, after one lookup of the exchange's bindings,
-        whatever the number of jobs: a batch costs a few round trips, not two per job."""
+        whatever the number of jobs: a batch costs a few round trips, not two per job. A round
+        that meets a broken connection is sent once more, whole, on a fresh one (kombu's own
+        per-message retry cannot run inside a batch: it swaps the channel under it); a job the
+        first round did push is then pushed twice, which its launch tolerates (the pod's name
+        is its key)."""
         batch = list(jobs)
         try:
-            with self._publishing.acquire(block=True, timeout=PUBLISH_WAIT_S) as connection:
+            try:
+                self._publish_round(batch)
+            except _CONNECTION_ERRORS:
+                self._publish_round(batch)
+        except _CONNECTION_ERRORS as error:
+            raise MessagingError(f"publishing jobs failed: {error}") from error
+        return len(batch)
+
+    def _publish_round(self, batch: list[tuple[Job, str]]) -> None:
+        with self._publishing.acquire(block=True, timeout=PUBLISH_WAIT_S) as connection:
+            try:
                 producer = connection.Producer(serializer="json")
                 channel = connection.default_channel
                 # declared before the round: its bindings are looked up once, at its start
@@ -181,12 +195,10 @@ class JobQueue:
                             exchange=self._exchange,
                             routing_key=namespace,
                             priority=self.kombu_priority(job.priority),
-                            retry=True,
-                            retry_policy=_PUBLISH_RETRY,
                         )
-        except _CONNECTION_ERRORS as error:
-            raise MessagingError(f"publishing jobs failed: {error}") from error
-        return len(batch)
+            except _CONNECTION_ERRORS:
+                connection.collect()  # its sockets are dead: its next use connects anew
+                raise
 
     def close(self) -> None:
         """Close the publishing connections."""
