@@ -11,22 +11,27 @@ Decoding is strict: no coercion of `"1"` to `1`, no unknown fields. Anything mal
 The wire's one extra rule, that a record (and a record inside it) states its `version`, is checked
 after validation rather than by a validator on the model: a model validator makes pydantic build
 the JSON as Python objects before validating them, which doubles the cost of decoding, and the
-reconciler decodes every event. A record that does not decode is validated again by a twin of its
-model that has that validator, so the error is worded exactly as it always was.
+reconciler decodes every event. Only a record that does not decode is looked at again: the input,
+with each record in it that left its version out marked so, is validated once more by the same
+model, so the fault named is the first one in field order, a missing version included.
+
+`PodEvent`, decoded once per event by every reconciler, is a msgspec struct (a pydantic model is
+several times slower to decode, build and encode, and the watcher and the reconciler spend their
+time on little else). msgspec reports a fault as text only, so a pod event that does not decode is
+walked field by field here to name where it went wrong; msgspec's own words say what.
 """
 
 from __future__ import annotations
 
 import enum
 import functools
-import re
+import json
 import typing
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self, cast
 
 import msgspec
-import pydantic
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -38,7 +43,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from shared import pod_shapes, syntax
+from shared import pod_shapes, struct_faults, syntax
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -78,27 +83,22 @@ class _Record(BaseModel):
             DecodeError: naming the first field that is missing, of the wrong type or invalid.
         """
         raw_bytes = raw.encode() if isinstance(raw, str) else raw
+        failure: ValidationError | None = None
         try:
-            record: Self | None = cls._validate(raw_bytes)
-        except ValidationError:
-            record = None
-        if record is not None and _versions_given(record):
-            return record
-        try:
-            _wire_model(cls)._validate(raw_bytes)
+            record = cls._validate(raw_bytes)
         except ValidationError as error:
-            first = error.errors(include_url=False)[0]
-            field = ".".join(str(part) for part in first["loc"]) or "(body)"
-            if first["type"] == "pod_shape":  # the fault lies deeper than the field
-                field = f"{field}.{first['ctx']['where']}"
-            raw_text = raw_bytes if isinstance(raw_bytes, bytes) else b""
-            raise DecodeError(
-                record=cls.__name__, field=field, reason=first["msg"], raw=raw_text
-            ) from error
-        # the twin accepts what has no version only in a mapping that is not a dict (the one
-        # kind of input its validator leaves alone), and then so did the plain validation
-        assert record is not None
-        return record
+            failure = error
+        else:
+            if _versions_given(record):
+                return record
+        marked = _versions_marked(cls, raw_bytes)
+        if marked is not None:  # a version was left out: the marked input fails where it was
+            try:
+                cls._validate(marked)
+            except ValidationError as error:
+                failure = error
+        assert failure is not None, "a record that left out its version fails once marked"
+        raise _decode_error(cls.__name__, failure, raw_bytes)
 
     @classmethod
     def _validate(cls, raw: bytes | Mapping[str, Any]) -> Self:
@@ -138,32 +138,42 @@ def _versions_given(record: _Record) -> bool:
     return True
 
 
-def _version_is_explicit(data: Any) -> Any:
-    """A record read from outside must state its version: a missing one is marked absent."""
-    if isinstance(data, dict) and "version" not in data:
-        return {**data, "version": None}
-    return data
+def _versions_marked(
+    record: type[_Record], raw: bytes | Mapping[str, Any]
+) -> bytes | dict[str, Any] | None:
+    """`raw` with the version of each record in it that left it out marked absent (null), so that
+    validating it names that fault in its place; None when nothing was left out (or `raw` is no
+    JSON object)."""
+    if isinstance(raw, bytes):
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None
+        marked = _mark(record, data)
+        return None if marked is data else json.dumps(marked).encode()
+    marked = _mark(record, raw)
+    return None if marked is raw else dict(marked)
 
 
-@functools.cache
-def _wire_model(record: type[_Record]) -> type[_Record]:
-    """A twin of `record` (same name, fields and order) that marks a missing `version` absent
-    before validating, in it and in the records inside it: what names the fault in a record
-    that did not decode, since the validator changes how pydantic words some errors."""
-    nested: dict[str, Any] = {}
+def _mark(record: type[_Record], data: Any) -> Any:
+    if not isinstance(data, Mapping):
+        return data
+    changes: dict[str, Any] = {} if "version" in data else {"version": None}
     for name, inner in _nested_records(record).items():
-        info = record.model_fields[name]
-        twin = _wire_model(inner)
-        nested[name] = (twin if info.annotation is inner else twin | None, info)
-    validator = pydantic.model_validator(mode="before")(_version_is_explicit)
-    return pydantic.create_model(
-        record.__name__,
-        __base__=record,
-        __module__=record.__module__,
-        # pydantic's own decorator result, which its stub does not list as a validator
-        __validators__={"_version_is_explicit": validator},  # type: ignore[dict-item]
-        **nested,
-    )
+        if name in data and (marked := _mark(inner, data[name])) is not data[name]:
+            changes[name] = marked
+    return {**data, **changes} if changes else data
+
+
+def _decode_error(
+    record: str, error: ValidationError, raw: bytes | Mapping[str, Any]
+) -> DecodeError:
+    first = error.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in first["loc"]) or "(body)"
+    if first["type"] == "pod_shape":  # the fault lies deeper than the field
+        field = f"{field}.{first['ctx']['where']}"
+    raw_text = raw if isinstance(raw, bytes) else b""
+    return DecodeError(record=record, field=field, reason=first["msg"], raw=raw_text)
 
 
 class TaskKey(BaseModel):
@@ -347,8 +357,8 @@ class PodEvent(
         try:
             return _POD_EVENT_DECODER.decode(raw)
         except msgspec.DecodeError as error:
-            field, reason = _located(str(error))
             raw_bytes = raw.encode() if isinstance(raw, str) else raw
+            field, reason = struct_faults.locate(PodEvent, raw_bytes) or ("(body)", str(error))
             raise DecodeError(
                 record="PodEvent", field=field, reason=reason, raw=raw_bytes
             ) from None
@@ -364,19 +374,3 @@ class PodEvent(
 
 _POD_EVENT_DECODER = msgspec.json.Decoder(PodEvent)
 _POD_EVENT_ENCODER = msgspec.json.Encoder()
-#: msgspec's error text: what is wrong, then where (` - at `$.key.map_index``) unless at the top.
-_LOCATED = re.compile(r"^(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
-_NAMED_FIELD = re.compile(r"^Object (?:missing required|contains unknown) field `(?P<name>[^`]+)`$")
-
-
-def _located(text: str) -> tuple[str, str]:
-    """(field, reason) from one of msgspec's error messages."""
-    match = _LOCATED.match(text)
-    assert match is not None  # the pattern matches any text
-    what, path = match["what"], (match["path"] or "").lstrip(".")
-    if named := _NAMED_FIELD.match(what):
-        path = f"{path}.{named['name']}" if path else named["name"]
-        what = "field required" if "missing" in what else "unknown field"
-    if what.startswith("JSON is malformed") or (not path and what.startswith("Expected `object`")):
-        path = ""
-    return path or "(body)", what

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select
-
-from shared.db.keys import KEY_COLUMNS, ROW_KEY, TABLE, RowKey
+from shared.db import reads
+from shared.db.engines import Engine
+from shared.db.keys import KEY_NAMES, RowKey
 from shared.db.models import TaskState
 from shared.k8s import errors, naming, snapshots
 from shared.k8s.pods import PodApi
@@ -95,13 +95,11 @@ def _settled_tries(engine: Engine | None, candidates: list[Candidate]) -> dict[R
     keys = list({c.key for c in candidates if c.holds_result})
     if engine is None or not keys:
         return {}
-    query = select(*KEY_COLUMNS, TABLE.c.try_number, TABLE.c.state).where(ROW_KEY.in_(keys))
     settled: dict[RowKey, int] = {}
-    with engine.connect() as connection:
-        for row in connection.execute(query):
-            key = RowKey(row.dag_id, row.task_id, row.run_id, row.map_index)
-            terminal = TaskState(row.state).is_terminal
-            settled[key] = row.try_number if terminal else row.try_number - 1
+    for row in reads.rows_of(engine, keys, (*KEY_NAMES, "try_number", "state")):
+        key = RowKey(row["dag_id"], row["task_id"], row["run_id"], row["map_index"])
+        terminal = TaskState(row["state"]).is_terminal
+        settled[key] = row["try_number"] if terminal else row["try_number"] - 1
     return settled
 
 

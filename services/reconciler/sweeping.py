@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import collections
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
-from sqlalchemy import Engine, RowMapping, select
 
 from services.reconciler import adopting, drift, ledger
 from services.reconciler.applying import Applier, Outcome, revise
@@ -30,8 +30,9 @@ from services.reconciler.following import FollowUps
 from services.reconciler.ledger import Decision, FollowUp, Row, Rules
 from services.reconciler.metrics import ReconcilerMetrics
 from services.reconciler.slot_healing import HealingRound, SlotHealer
-from shared.db import models
-from shared.db.keys import KEY_COLUMNS, ROW_KEY, TABLE, RowKey
+from shared.db import reads
+from shared.db.engines import Engine
+from shared.db.keys import KEY_NAMES, RowKey
 from shared.db.models import TaskState
 from shared.k8s import errors, naming, snapshots
 from shared.k8s.pods import PodApi
@@ -40,16 +41,16 @@ from shared.messaging.slots import SlotPool
 
 log = structlog.get_logger()
 
-_KNOWN_COLUMNS = [
-    *KEY_COLUMNS,
-    TABLE.c.namespace,
-    TABLE.c.try_number,
-    TABLE.c.state,
-    TABLE.c.pod_uid,
-    TABLE.c.launched_at,
-    TABLE.c.updated_at,
-    TABLE.c.republish_count,
-]
+_KNOWN_COLUMNS = (
+    *KEY_NAMES,
+    "namespace",
+    "try_number",
+    "state",
+    "pod_uid",
+    "launched_at",
+    "updated_at",
+    "republish_count",
+)
 _CHUNK = 1000
 
 
@@ -127,19 +128,15 @@ class Sweeper:
 
     def _scan_rows(self, namespace: str, with_pod: set[RowKey], now: datetime) -> list[Verdict]:
         """The findings of live rows with no pod listed, the rows streamed in chunks."""
-        query = select(*_KNOWN_COLUMNS).where(TABLE.c.namespace == namespace, models.LIVE)
-        with self._engine.connect() as connection:
-            records = connection.execution_options(yield_per=_CHUNK).execute(query).mappings()
-            rows = map(_known, records)
-            return drift.scan_rows(rows, with_pod, now=now, limits=self._settings.limits)
+        records = reads.live_rows(self._engine, namespace, _KNOWN_COLUMNS, chunk=_CHUNK)
+        return drift.scan_rows(
+            map(_known, records), with_pod, now=now, limits=self._settings.limits
+        )
 
     def _rows_of(self, keys: set[RowKey]) -> dict[RowKey, Known]:
         """The rows (in any state) of `keys`."""
-        if not keys:
-            return {}
-        query = select(*_KNOWN_COLUMNS).where(ROW_KEY.in_(list(keys)))
-        with self._engine.connect() as connection:
-            return {row.key: row for row in map(_known, connection.execute(query).mappings())}
+        records = reads.rows_of(self._engine, keys, _KNOWN_COLUMNS)
+        return {row.key: row for row in map(_known, records)}
 
     def _pages(self, namespace: str, now: datetime) -> Iterator[list[Observed]]:
         token = ""
@@ -266,7 +263,7 @@ def _observed(pod: snapshots.Pod, now: datetime) -> Observed | None:
     )
 
 
-def _known(record: RowMapping) -> Known:
+def _known(record: Mapping[str, Any]) -> Known:
     return Known(
         key=RowKey(record["dag_id"], record["task_id"], record["run_id"], record["map_index"]),
         namespace=record["namespace"],

@@ -1,4 +1,4 @@
-"""Reads of `task_instance` for the services' health and metrics and the command line's reports.
+"""Reads of `task_instance`: health, metrics, sweeps, pod clean-up and the command line's reports.
 
 Each is one short statement on a connection of its own; none takes a lock, so none can hold up
 the reconciler's writes.
@@ -6,12 +6,13 @@ the reconciler's writes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Any, cast
 
 from sqlalchemy import Engine, func, select, text
 
-from shared.db.keys import TABLE, RowKey, is_row_of
+from shared.db import models
+from shared.db.keys import ROW_KEY, TABLE, RowKey, is_row_of
 
 
 def ping(engine: Engine) -> None:
@@ -60,3 +61,27 @@ def latest_tasks(
     query = query.order_by(TABLE.c.queued_at.desc(), TABLE.c.dag_id, TABLE.c.task_id).limit(limit)
     with engine.connect() as connection:
         return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def rows_of(
+    engine: Engine, keys: Collection[RowKey], columns: Sequence[str]
+) -> list[Mapping[str, Any]]:
+    """`columns` of the rows of `keys` that exist, in any state."""
+    if not keys:
+        return []
+    query = select(*(TABLE.c[name] for name in columns)).where(ROW_KEY.in_(list(keys)))
+    with engine.connect() as connection:
+        return cast(list[Mapping[str, Any]], list(connection.execute(query).mappings()))
+
+
+def live_rows(
+    engine: Engine, namespace: str, columns: Sequence[str], *, chunk: int
+) -> Iterator[Mapping[str, Any]]:
+    """`columns` of the unfinished rows of `namespace`, read `chunk` rows at a time (the
+    connection is held until the rows are all read)."""
+    query = select(*(TABLE.c[name] for name in columns)).where(
+        TABLE.c.namespace == namespace, models.LIVE
+    )
+    with engine.connect() as connection:
+        records = connection.execution_options(yield_per=chunk).execute(query).mappings()
+        yield from cast(Iterator[Mapping[str, Any]], records)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from shared.messages import DecodeError, Job, LaunchEvent, PodEvent
+from shared.messages import DecodeError, Job, LaunchEvent, LaunchOutcome, PodEvent
 from tests.support import builders
 
 
@@ -79,3 +80,63 @@ def test_a_pod_event_with_an_unknown_phase_names_the_phase() -> None:
     with pytest.raises(DecodeError) as raised:
         PodEvent.decode(raw)
     assert raised.value.field == "phase"
+
+
+def test_a_job_without_its_version_names_the_version_before_any_later_fault() -> None:
+    with pytest.raises(DecodeError) as raised:
+        Job.decode(builders.job_dict(version=..., try_number="1"))
+    assert (raised.value.field, raised.value.reason) == ("version", "Input should be 1")
+
+
+def test_a_launch_event_whose_job_left_out_its_version_names_the_jobs_version() -> None:
+    job = builders.job()
+    event = LaunchEvent(
+        key=job.key,
+        try_number=1,
+        namespace="n",
+        pod="p",
+        outcome=LaunchOutcome.CREATED,
+        job=job,
+        at=datetime.now(UTC),
+    ).to_dict()
+    del event["job"]["version"]
+    with pytest.raises(DecodeError) as raised:
+        LaunchEvent.decode(event)
+    assert (raised.value.field, raised.value.reason) == ("job.version", "Input should be 1")
+
+
+POD_EVENT = (
+    b'{"version":1,"key":{"dag_id":"d","task_id":"t","run_id":"r"},"try_number":1,'
+    b'"namespace":"n","pod":"p","phase":"Running","resource_version":"1",'
+    b'"observed_at":"2026-11-23T00:00:00Z"}'
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "reason"),
+    [
+        pytest.param(
+            POD_EVENT.replace(b'"run_id":"r"', b'"run_id":"r","map_index":-2'),
+            "key.map_index",
+            "Expected `int` >= -1",
+            id="nested-constraint",
+        ),
+        pytest.param(
+            POD_EVENT.replace(b'"task_id":"t",', b""), "key.task_id", "field required", id="nested"
+        ),
+        pytest.param(POD_EVENT[:-1] + b',"zz":1}', "zz", "unknown field", id="unknown-field"),
+        pytest.param(
+            POD_EVENT.replace(b'"try_number":1', b'"try_number":"1"'),
+            "try_number",
+            "Expected `int`, got `str`",
+            id="wrong-type",
+        ),
+        pytest.param(b"[]", "(body)", "Expected `object`, got `array`", id="not-an-object"),
+    ],
+)
+def test_a_malformed_pod_event_names_the_field_and_msgspecs_reason(
+    raw: bytes, field: str, reason: str
+) -> None:
+    with pytest.raises(DecodeError) as raised:
+        PodEvent.decode(raw)
+    assert (raised.value.field, raised.value.reason) == (field, reason)
