@@ -19,6 +19,8 @@ from shared.db.keys import RowKey
 from shared.db.models import TaskState
 from shared.messages import PodEvent, PodPhase
 
+#: Phases of a pod whose containers have not finished: such a pod of an ended task goes.
+UNFINISHED = frozenset({PodPhase.PENDING, PodPhase.RUNNING})
 #: A pod whose image will not come alternates between these two while the kubelet backs off.
 _IMAGE_PULL_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull"})
 #: A container waiting for a Secret or ConfigMap that does not exist (yet).
@@ -155,13 +157,16 @@ def _judge_pod(
 
 
 def _judge_ended(pod: Observed, row: Known, *, deletes: Deletes) -> Verdict | None:
-    """A pod whose result is recorded: it must have been let go, and deleted unless kept."""
+    """A pod whose result is recorded: it must have been let go, and deleted unless kept.
+
+    A pod that never ran (a bad image, a pending timeout), or that still runs though its task
+    ended (its try was revoked), is deleted whatever the policy: the verdict carries its event,
+    so that letting it go deletes it too."""
     if pod.holds_result:
-        return _verdict(Finding.FINALIZER_LEAK, pod, row=row)
-    if pod.kept or pod.event.deletion_requested:
+        return _verdict(Finding.FINALIZER_LEAK, pod, row=row, event=pod.event)
+    if pod.event.deletion_requested:
         return None
-    # a pod that never ran (a bad image, a pending timeout) is deleted whatever the policy
-    if deletes(row.state) or pod.event.phase is PodPhase.PENDING:
+    if pod.event.phase in UNFINISHED or (deletes(row.state) and not pod.kept):
         return _verdict(Finding.UNDELETED_POD, pod, row=row)
     return None
 

@@ -204,7 +204,10 @@ class Sweeper:
     def _release(self, verdict: Verdict) -> None:
         assert verdict.row is not None
         row = Row(try_number=verdict.row.try_number, state=verdict.row.state, pod_name=verdict.pod)
-        decision = Decision(row, frozenset({FollowUp.RELEASE_POD}))
+        owed = {FollowUp.RELEASE_POD}
+        if verdict.event is not None and verdict.event.phase in drift.UNFINISHED:
+            owed.add(FollowUp.DELETE_POD)  # its task ended while it runs: it goes whatever
+        decision = Decision(row, frozenset(owed))
         self._follow_ups.run([Outcome(verdict.key, verdict.namespace, decision)])
 
 

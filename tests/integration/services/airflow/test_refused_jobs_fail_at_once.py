@@ -78,3 +78,22 @@ def test_a_try_asked_for_again_after_it_ran_is_refused_naming_why(
     state, info = executor.get_event_buffer()[again.ti.key]
     assert state == TaskInstanceState.FAILED
     assert "try 1 already ran to success in podrunner, which runs each try once" in info
+
+
+def test_a_pod_the_policy_forbids_fails_at_a_following_sync_naming_the_rule(
+    executor: PodrunnerExecutor, tasks: Tasks
+) -> None:
+    privileged = {"securityContext": {"privileged": True}}
+    override = {"spec": {"containers": [{"name": "base", **privileged}]}}
+    task = tasks.task("privileged", executor_config={"pod_override": override})
+    queue(executor, task)
+
+    def reported() -> bool:
+        executor.sync()
+        return bool(executor.event_buffer)
+
+    wait_until(reported, timeout_s=30, what="the refusal reported", every_s=0.2)
+    state, info = executor.get_event_buffer()[task.ti.key]
+    assert state == TaskInstanceState.FAILED
+    assert info.startswith("rejected: ")
+    assert "privileged" in info
