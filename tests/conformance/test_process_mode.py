@@ -49,6 +49,12 @@ def exit_code(body: dict[str, Any]) -> int:
     return int(body["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"])
 
 
+def restart_count(body: dict[str, Any]) -> int:
+    """The base container's restarts; 0 until the kubelet has reported its status at all."""
+    statuses = body["status"].get("containerStatuses") or [{}]
+    return int(statuses[0].get("restartCount", 0))
+
+
 def test_the_commands_output_is_the_log_and_its_exit_code_the_outcome(sim: KubesimProcess) -> None:
     name = run(sim, "echoes", ["sh", "-c", "echo hello; echo world >&2; exit 3"])
     done = finished(sim, name)
@@ -130,9 +136,7 @@ def test_a_failing_command_under_on_failure_runs_again_and_keeps_its_previous_lo
     created = httpx.post(f"{sim.url}/api/v1/namespaces/default/pods", json=body)
     assert created.status_code == 201, created.text
     restarted = wait_until(
-        lambda: (
-            (p := pod(sim, "again"))["status"]["containerStatuses"][0]["restartCount"] >= 1 and p
-        ),
+        lambda: restart_count(p := pod(sim, "again")) >= 1 and p,
         timeout_s=15,
         what="a restart of pod again",
     )

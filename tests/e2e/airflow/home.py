@@ -65,23 +65,29 @@ def create(directory: Path, *, database_url: URL, api_port: int, executor: str) 
 
 
 def _config(home: Path, *, database: str, api_url: str, executor: str) -> configparser.ConfigParser:
+    sections: dict[str, dict[str, str]] = {
+        "core": {
+            "executor": executor,
+            "dags_folder": str(home / "dags"),
+            "load_examples": "False",
+            "dags_are_paused_at_creation": "False",
+            "execution_api_server_url": f"{api_url}/execution/",
+            "simple_auth_manager_all_admins": "True",
+            "fernet_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        },
+        "database": {"sql_alchemy_conn": database, "sql_alchemy_conn_async": database},
+        "api": {"base_url": api_url, "secret_key": secrets.token_hex(16)},
+        "api_auth": {"jwt_secret": secrets.token_hex(32)},
+        "logging": {"base_log_folder": str(home / "logs"), "logging_level": "INFO"},
+        "scheduler": {"scheduler_idle_sleep_time": "0.5"},
+    }
+    # Airflow reads its config with `%` interpolation, and a database URL may hold a `%`
+    # (an escaped socket path, a password): each is written as `%%`, which it reads back as `%`.
     config = configparser.ConfigParser(interpolation=None)
     config.read_dict(
         {
-            "core": {
-                "executor": executor,
-                "dags_folder": str(home / "dags"),
-                "load_examples": "False",
-                "dags_are_paused_at_creation": "False",
-                "execution_api_server_url": f"{api_url}/execution/",
-                "simple_auth_manager_all_admins": "True",
-                "fernet_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-            },
-            "database": {"sql_alchemy_conn": database, "sql_alchemy_conn_async": database},
-            "api": {"base_url": api_url, "secret_key": secrets.token_hex(16)},
-            "api_auth": {"jwt_secret": secrets.token_hex(32)},
-            "logging": {"base_log_folder": str(home / "logs"), "logging_level": "INFO"},
-            "scheduler": {"scheduler_idle_sleep_time": "0.5"},
+            section: {name: value.replace("%", "%%") for name, value in options.items()}
+            for section, options in sections.items()
         }
     )
     return config
