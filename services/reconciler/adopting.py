@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql
 
 from services.reconciler.applying import Applier, Outcome
+from shared.db.engines import Engine
 from shared.db.keys import TABLE
 from shared.db.models import TaskState
 from shared.messages import PodEvent

@@ -16,13 +16,13 @@ from fastapi import APIRouter, Body, Path, params
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from services.reconciler.api import rows
-from services.reconciler.api.rows import STORABLE_TEXT
 from services.reconciler.api.schemas import ApiError, ErrorDetail, Responses, error_answer
 from shared import revoking
 from shared.admission import INT_MAX
+from shared.db import rows
 from shared.db.engines import Engine
 from shared.db.keys import RowKey
+from shared.db.rows import STORABLE_TEXT
 from shared.messages import TaskKey
 
 _Text = Annotated[str, Path(min_length=1, max_length=250, pattern=STORABLE_TEXT)]

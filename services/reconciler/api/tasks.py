@@ -19,8 +19,6 @@ from typing import Annotated, Any, Protocol
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
 
-from services.reconciler.api import rows
-from services.reconciler.api.rows import STORABLE_TEXT, TaskFilter
 from services.reconciler.api.schemas import (
     ApiError,
     ErrorDetail,
@@ -31,9 +29,11 @@ from services.reconciler.api.schemas import (
     error_answer,
 )
 from shared.admission import INT_MAX
+from shared.db import rows
 from shared.db.engines import Engine
 from shared.db.keys import RowKey
 from shared.db.models import TaskState
+from shared.db.rows import STORABLE_TEXT, TaskFilter
 from shared.k8s import errors
 
 #: Page sizes of `GET /tasks`.

@@ -1,9 +1,10 @@
 """The page of one task: its whole row, its pod's events as the watcher saw them, and its log.
 
-The row comes from `api.rows`, the log through `api.tasks.read_log` (live from the pod while it
-exists, the stored tail after), exactly as the API answers them, and the pod's events from the
-pod history the reconciler keeps in Redis (`shared.messaging.pod_history`). Each part that cannot
-be read (Redis away, the pod API failing) is reported beside the rest, not instead of it.
+The row comes from `shared.db.rows`, the log through `api.tasks.read_log` (live from the pod
+while it exists, the stored tail after), exactly as the API answers them, and the pod's events
+from the pod history the reconciler keeps in Redis (`shared.messaging.pod_history`). Each part
+that cannot be read (Redis away, the pod API failing) is reported beside the rest, not instead
+of it.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine
 
-from services.reconciler.api import rows
 from services.reconciler.api.tasks import Pods, read_log
+from shared.db import rows
+from shared.db.engines import Engine
 from shared.db.keys import RowKey
 from shared.messages import DecodeError, PodEvent
 from shared.messaging.connections import MessagingError

@@ -24,17 +24,18 @@ import orjson
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import SecretStr
-from sqlalchemy import Engine
 
 from services.reconciler.api import auth
 from services.reconciler.api.routing import ApiRoute
-from services.reconciler.api.rows import STORABLE_TEXT
 from services.reconciler.api.schemas import ApiError, ErrorDetail
 from services.reconciler.api.tasks import Pods
-from services.reconciler.dashboard import figures, listing, one_task
+from services.reconciler.dashboard import one_task
 from shared.admission import INT_MAX
+from shared.db import figures, listing
+from shared.db.engines import Engine
 from shared.db.keys import RowKey
 from shared.db.models import TaskState
+from shared.db.rows import STORABLE_TEXT
 from shared.messaging.connections import MessagingError
 from shared.messaging.jobqueue import JobQueue
 from shared.messaging.pod_history import PodHistory

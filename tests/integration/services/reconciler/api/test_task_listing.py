@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy
 
-from services.reconciler.api import rows
+from shared.db import rows
 from shared.db.keys import RowKey
 from tests.support import builders
 from tests.support.testclient import MakeApp, TestClient
