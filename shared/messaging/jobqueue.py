@@ -214,14 +214,22 @@ class JobQueue:
 
     def depth(self, namespace: str) -> int:
         """Jobs waiting (not yet taken) in the queue of `namespace`."""
+        return self.depths([namespace])[namespace]
+
+    def depths(self, namespaces: Iterable[str]) -> dict[str, int]:
+        """Jobs waiting in the queue of each of `namespaces`, read on one connection (a page
+        showing every namespace's queue would otherwise open one per namespace)."""
+        found: dict[str, int] = {}
         try:
             with self.connection() as connection:
-                bound = self.queue(namespace)(connection.default_channel)
-                bound.exchange.declare()
-                declared = bound.queue_declare()
+                channel = connection.default_channel
+                for namespace in namespaces:
+                    bound = self.queue(namespace)(channel)
+                    bound.exchange.declare()
+                    found[namespace] = int(bound.queue_declare().message_count)
         except _CONNECTION_ERRORS as error:
             raise MessagingError(f"reading queue depth failed: {error}") from error
-        return int(declared.message_count)
+        return found
 
     def queued_namespaces(self) -> set[str]:
         """Namespaces whose queue holds jobs now, found by scanning Redis for queue lists (the
@@ -269,6 +277,8 @@ class Jobs(Protocol):
     def ping(self) -> None: ...
 
     def depth(self, namespace: str) -> int: ...
+
+    def depths(self, namespaces: Iterable[str]) -> dict[str, int]: ...
 
     def queued_namespaces(self) -> set[str]: ...
 

@@ -77,6 +77,9 @@ class StubJobQueue:
         with self._changed:
             return len(self._ready[namespace])
 
+    def depths(self, namespaces: Iterable[str]) -> dict[str, int]:
+        return {namespace: self.depth(namespace) for namespace in namespaces}
+
     def unsettled(self, namespace: str) -> int:
         """Jobs of `namespace` delivered and not yet acknowledged, requeued or rejected."""
         with self._changed:

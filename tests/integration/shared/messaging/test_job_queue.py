@@ -70,3 +70,9 @@ def test_a_job_held_by_a_killed_consumer_is_delivered_to_another(
     # When another consumer polls past the visibility timeout, expect the same job
     [again] = take(queue, ["ns"], 1, timeout_s=10)
     assert again == job
+
+
+def test_the_depths_of_several_queues_are_read_in_one_call(queue: JobQueue) -> None:
+    queue.publish([(builders.job(task_id=f"a{n}"), "team-a") for n in range(3)])
+    queue.publish([(builders.job(task_id="b"), "team-b")])
+    assert queue.depths(["team-a", "team-b", "team-c"]) == {"team-a": 3, "team-b": 1, "team-c": 0}
