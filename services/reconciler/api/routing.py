@@ -54,21 +54,8 @@ def make_router(
 ) -> APIRouter:
     """The `/api/v1` router: jobs, tasks and logs, behind the bearer token when one is given.
 
-    Wire it into the reconciler's health app next to the health endpoints, from the objects the
-    service already builds::
-
-        router = routing.make_router(
-            engine=engine,
-            jobs=jobs,
-            pods=pods,
-            default_namespace=settings.namespace,
-            api_token=settings.api_token,
-            api_auth=settings.api_auth,
-            log_lines=settings.log_tail_lines,
-            served=settings.namespaces,
-            template_dir=settings.pod_template_dir,
-        )
-        app = health.make_health_app(..., routers=[router])
+    `services.reconciler.service` wires it into the reconciler's health app from the settings,
+    next to the health endpoints (`health.make_health_app(..., routers=[router])`).
 
     The app then serves `/docs` and `/openapi.json` as well. `log_lines` is how many lines
     `…/logs` returns when the request does not say. `served` are the namespaces jobs may name

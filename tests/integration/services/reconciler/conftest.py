@@ -47,6 +47,18 @@ def jobs(redis_url: str) -> JobQueue:
     return JobQueue(BrokerSettings(url=redis_url))
 
 
+@pytest.fixture
+def cli_env(
+    redis_url: str, database_url: Any, monkeypatch: pytest.MonkeyPatch
+) -> pytest.MonkeyPatch:
+    """The environment `podrunner submit` reads, on the test's Redis and Postgres, default
+    namespace `jobs`; the test sets more through the returned monkeypatch."""
+    monkeypatch.setenv("PODRUNNER_REDIS_URL", redis_url)
+    monkeypatch.setenv("PODRUNNER_DATABASE_URL", database_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("PODRUNNER_NAMESPACE", "jobs")
+    return monkeypatch
+
+
 @dataclass
 class Kit:
     """One namespace, its rows and pods, and a sweeper with short limits on a clock the test

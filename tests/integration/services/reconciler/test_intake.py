@@ -66,14 +66,9 @@ def test_a_later_try_starts_afresh(db: sqlalchemy.Engine, jobs: JobQueue) -> Non
 def test_podrunner_submit_records_and_publishes_and_refuses_a_repeat(
     db: sqlalchemy.Engine,
     jobs: JobQueue,
-    redis_url: str,
-    database_url: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    cli_env: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("PODRUNNER_REDIS_URL", redis_url)
-    monkeypatch.setenv("PODRUNNER_DATABASE_URL", database_url.render_as_string(hide_password=False))
-    monkeypatch.setenv("PODRUNNER_NAMESPACE", "jobs")
     argv = [
         "submit",
         "--dag-id",

@@ -5,7 +5,6 @@ ever take it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import sqlalchemy
@@ -50,16 +49,9 @@ def test_the_api_takes_a_job_for_any_served_namespace(client: TestClient) -> Non
 
 
 def test_podrunner_submit_refuses_a_namespace_not_served_with_exit_2(
-    db: sqlalchemy.Engine,
-    redis_url: str,
-    database_url: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    db: sqlalchemy.Engine, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("PODRUNNER_REDIS_URL", redis_url)
-    monkeypatch.setenv("PODRUNNER_DATABASE_URL", database_url.render_as_string(hide_password=False))
-    monkeypatch.setenv("PODRUNNER_NAMESPACE", "jobs")
-    monkeypatch.setenv("PODRUNNER_NAMESPACES", "jobs,team-a")
+    cli_env.setenv("PODRUNNER_NAMESPACES", "jobs,team-a")
     argv = ["submit", "--dag-id", "etl", "--task-id", "load", "--run-id", "r1"]
 
     assert cli.main([*argv, "--namespace", "team-b", "--", "true"]) == 2
@@ -72,16 +64,9 @@ def test_podrunner_submit_refuses_a_namespace_not_served_with_exit_2(
 
 
 def test_podrunner_submit_refuses_the_default_namespace_when_it_is_not_served(
-    db: sqlalchemy.Engine,
-    redis_url: str,
-    database_url: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    db: sqlalchemy.Engine, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("PODRUNNER_REDIS_URL", redis_url)
-    monkeypatch.setenv("PODRUNNER_DATABASE_URL", database_url.render_as_string(hide_password=False))
-    monkeypatch.setenv("PODRUNNER_NAMESPACE", "jobs")
-    monkeypatch.setenv("PODRUNNER_NAMESPACES", "team-a")
+    cli_env.setenv("PODRUNNER_NAMESPACES", "team-a")
 
     argv = ["submit", "--dag-id", "etl", "--task-id", "load", "--run-id", "r1", "--", "true"]
     assert cli.main(argv) == 2
