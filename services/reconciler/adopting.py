@@ -18,11 +18,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy.dialects import postgresql
 
 from services.reconciler.applying import Applier, Outcome
+from shared.db import batches
 from shared.db.engines import Engine
-from shared.db.keys import TABLE
 from shared.db.models import TaskState
 from shared.messages import PodEvent
 
@@ -33,9 +32,7 @@ def adopt(engine: Engine, applier: Applier, event: PodEvent) -> list[Outcome]:
     """Make the row of the pod `event` describes, unless one appeared meanwhile, then apply
     the event; returns the follow-ups owed."""
     with engine.begin() as connection:
-        made = connection.execute(
-            postgresql.insert(TABLE).on_conflict_do_nothing(), [adopted_row(event)]
-        ).rowcount
+        made = batches.insert_missing(connection, [adopted_row(event)])
     if made:
         log.warning("pod_adopted", pod=event.pod, namespace=event.namespace, phase=event.phase)
     return applier.apply_events([event])

@@ -8,7 +8,7 @@ straight to the queue, or rejected before it had a row) are inserted from the ev
 transaction commits before any entry is acknowledged: a crash between the two replays the batch,
 and the rules make the replay a no-op. A transaction that fails for one task's fault is retried
 in parts until only that task's entries fail (`isolating`): they are dead-lettered with the
-reason. The statements themselves are in `statements`.
+reason. The statements themselves are in `shared.db.batches`.
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ from typing import Any
 
 import msgspec
 import structlog
-from sqlalchemy import Connection, Engine
-from sqlalchemy.dialects import postgresql
 
-from services.reconciler import isolating, ledger, statements
-from services.reconciler.ledger import Decision, FollowUp, Row, Rules
+from services.reconciler import isolating, ledger
+from services.reconciler.ledger import Decision, FollowUp, Rules
 from shared import admission
-from shared.db.keys import TABLE, RowKey
+from shared.db import batches
+from shared.db.engines import Connection, Engine
+from shared.db.keys import RowKey
+from shared.db.ledger_rows import Row
 from shared.db.models import TaskState
 from shared.messages import DecodeError, LaunchEvent, LaunchOutcome, PodEvent, TaskKey
 from shared.messaging.pod_history import PodHistory
@@ -168,7 +169,7 @@ class Applier:
     def _apply_grouped(
         self, connection: Connection, grouped: Mapping[RowKey, list[Event]]
     ) -> tuple[list[Outcome], set[RowKey]]:
-        rows = statements.lock_rows(connection, list(grouped))
+        rows = batches.lock_rows(connection, list(grouped))
         rowless: set[RowKey] = set()
         inserts: list[dict[str, Any]] = []
         renewals: list[tuple[RowKey, LaunchEvent]] = []
@@ -190,10 +191,9 @@ class Applier:
             if decision.row != current or decision.follow_ups:
                 updates.append((key, decision.row))
                 outcomes.append(Outcome(key, events[-1].namespace, decision))
-        if inserts:
-            connection.execute(postgresql.insert(TABLE).on_conflict_do_nothing(), inserts)
-        statements.renew_jobs(connection, renewals)
-        statements.write_rows(connection, updates, datetime.now(UTC))
+        batches.insert_missing(connection, inserts)
+        batches.renew_jobs(connection, renewals)
+        batches.write_rows(connection, updates, datetime.now(UTC))
         return outcomes, rowless
 
     def _fold(self, row: Row, events: list[Event]) -> Decision:
@@ -220,12 +220,12 @@ def revise(engine: Engine, judgements: Mapping[RowKey, Judge]) -> list[Outcome]:
     judge sees the row as it is now, in the transaction that writes its decision."""
     outcomes: list[Outcome] = []
     with engine.begin() as connection:
-        for key, locked in statements.lock_rows(connection, list(judgements)).items():
+        for key, locked in batches.lock_rows(connection, list(judgements)).items():
             decision = judgements[key](locked.row)
             if decision.row != locked.row or decision.follow_ups:
                 outcomes.append(Outcome(key, locked.namespace, decision))
         changes = [(outcome.task, outcome.decision.row) for outcome in outcomes]
-        statements.write_rows(connection, changes, datetime.now(UTC))
+        batches.write_rows(connection, changes, datetime.now(UTC))
     return outcomes
 
 

@@ -33,12 +33,12 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import structlog
-from sqlalchemy import Engine, Table, and_, update
 
 from services.reconciler.applying import Outcome
 from services.reconciler.deferring import DeferredReleases
 from services.reconciler.ledger import FollowUp
-from shared.db.keys import TABLE
+from shared.db import batches
+from shared.db.engines import Engine
 from shared.db.models import TaskState
 from shared.k8s import errors, naming
 from shared.k8s.pods import PodApi
@@ -195,22 +195,8 @@ class FollowUps:
         return True  # a pod lost before its task started is replaced: remove what is left
 
     def _store_log(self, outcome: Outcome, tail: str) -> None:
-        key = outcome.key
-        table: Table = TABLE
-        statement = (
-            update(table)
-            .where(
-                and_(
-                    table.c.dag_id == key.dag_id,
-                    table.c.task_id == key.task_id,
-                    table.c.run_id == key.run_id,
-                    table.c.map_index == key.map_index,
-                )
-            )
-            .values(log_tail=tail)
-        )
         with self._engine.begin() as connection:
-            connection.execute(statement)
+            batches.store_log_tail(connection, outcome.task, tail)
 
 
 def _pod_of(outcome: Outcome) -> str:

@@ -32,6 +32,7 @@ from datetime import datetime
 import msgspec
 from msgspec import structs
 
+from shared.db.ledger_rows import Row
 from shared.db.models import STATE_RANK, TaskState
 from shared.messages import LaunchEvent, LaunchOutcome, PodEvent, PodPhase
 
@@ -57,28 +58,6 @@ class FollowUp(enum.Enum):
     DELETE_POD = "delete-pod"
     FREE_SLOT = "free-slot"
     RELAUNCH = "relaunch"
-
-
-class Row(msgspec.Struct, frozen=True, array_like=True):
-    """The fields of a `task_instance` row the rules decide.
-
-    A msgspec struct rather than a dataclass: the rules copy a row a few times per event, and
-    `structs.replace` does that several times faster than `dataclasses.replace`. As JSON it is
-    an array of its fields in order, the shape the reconciler reads locked rows in."""
-
-    try_number: int
-    state: TaskState
-    pod_name: str | None = None
-    pod_uid: str | None = None
-    launched_at: datetime | None = None
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
-    pod_phase: str | None = None
-    resource_version: str | None = None
-    exit_code: int | None = None
-    failure_reason: str | None = None
-    relaunch_count: int = 0
-    republish_count: int = 0
 
 
 class Decision(msgspec.Struct, frozen=True):

@@ -27,12 +27,13 @@ from services.reconciler import adopting, drift, ledger
 from services.reconciler.applying import Applier, Outcome, revise
 from services.reconciler.drift import Finding, Known, Observed, Verdict
 from services.reconciler.following import FollowUps
-from services.reconciler.ledger import Decision, FollowUp, Row, Rules
+from services.reconciler.ledger import Decision, FollowUp, Rules
 from services.reconciler.metrics import ReconcilerMetrics
 from services.reconciler.slot_healing import HealingRound, SlotHealer
 from shared.db import reads
 from shared.db.engines import Engine
 from shared.db.keys import KEY_NAMES, RowKey
+from shared.db.ledger_rows import Row
 from shared.db.models import TaskState
 from shared.k8s import errors, naming, snapshots
 from shared.k8s.pods import PodApi

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, exc
+from sqlalchemy import Connection, Engine, create_engine, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-#: `Engine` is named here too, for the modules outside `shared.db` that pass one along but must
-#: not import SQLAlchemy themselves.
+#: `Engine` and `Connection` are named here too, for the modules outside `shared.db` that pass one
+#: along but must not import SQLAlchemy themselves.
 __all__ = [
+    "Connection",
     "DatabaseUnavailable",
     "Engine",
     "make_engine",
@@ -26,15 +27,6 @@ __all__ = [
 ]
 
 _DRIVER = "postgresql+psycopg"
-
-#: `Engine` is named here for modules that hold one without using SQLAlchemy themselves.
-__all__ = [
-    "DatabaseUnavailable",
-    "Engine",
-    "make_engine",
-    "make_session_factory",
-    "normalize_url",
-]
 
 
 class DatabaseUnavailable(RuntimeError):

@@ -12,8 +12,9 @@ from kubernetes import client
 
 from services.reconciler.applying import Outcome
 from services.reconciler.following import FollowUps, PodPolicy
-from services.reconciler.ledger import Decision, FollowUp, Row
+from services.reconciler.ledger import Decision, FollowUp
 from shared.db.keys import RowKey
+from shared.db.ledger_rows import Row
 from shared.db.models import TaskState
 from shared.k8s.pods import PodApi
 from shared.messaging.keys import RedisKeys

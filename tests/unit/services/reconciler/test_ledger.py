@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from services.reconciler import ledger
-from services.reconciler.ledger import FollowUp, Row, Rules
+from services.reconciler.ledger import FollowUp, Rules
+from shared.db.ledger_rows import Row
 from shared.db.models import TaskState
 from shared.messages import (
     SCHEMA_VERSION,

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.reconciler import ledger
-from services.reconciler.ledger import Row, Rules
+from services.reconciler.ledger import Rules
+from shared.db.ledger_rows import Row
 from shared.db.models import TaskState
 from shared.messages import SCHEMA_VERSION, PodEvent, PodPhase, TaskKey
 from tests.support import builders

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.reconciler import ledger
-from services.reconciler.ledger import FollowUp, Row
+from services.reconciler.ledger import FollowUp
+from shared.db.ledger_rows import Row
 from shared.db.models import TaskState
 from shared.messages import LaunchEvent, LaunchOutcome, TaskKey
 

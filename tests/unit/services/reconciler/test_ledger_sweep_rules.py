@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.reconciler import ledger
-from services.reconciler.ledger import FollowUp, Row, Rules
+from services.reconciler.ledger import FollowUp, Rules
+from shared.db.ledger_rows import Row
 from shared.db.models import TaskState
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

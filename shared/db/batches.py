@@ -1,4 +1,5 @@
-"""The two statements of every applied batch: lock the batch's rows, then write what changed.
+"""The statements of every applied batch: lock the batch's rows, insert the missing ones, then
+write what changed.
 
 Both send the whole batch as one JSON parameter, an array of arrays that msgspec writes straight
 from `RowKey`s and `Row`s (each an array of its fields), unpacked by `json_array_elements` into a
@@ -12,7 +13,7 @@ batches cannot deadlock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,11 +30,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
-from services.reconciler.ledger import Row
 from shared.db.keys import KEY_COLUMNS, KEY_NAMES, TABLE, RowKey
+from shared.db.ledger_rows import Row
 from shared.messages import LaunchEvent
 
 ROW_FIELDS = list(Row.__struct_fields__)
@@ -50,6 +52,19 @@ def lock_rows(connection: Connection, keys: Sequence[RowKey]) -> dict[RowKey, Lo
         return {}
     document = connection.execute(_LOCK, {"wanted": _ENCODER.encode(keys).decode()}).scalar_one()
     return {key: Locked(row, namespace) for key, namespace, row in _LOCKED.decode(document)}
+
+
+def insert_missing(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert each of `rows` (column values) unless a row of its key exists; returns how many
+    were inserted."""
+    if not rows:
+        return 0
+    return connection.execute(_INSERT_MISSING, list(rows)).rowcount
+
+
+def store_log_tail(connection: Connection, key: RowKey, tail: str) -> None:
+    """Keep `tail`, the last lines of the task's pod log, on the task's row."""
+    connection.execute(_STORE_LOG_TAIL, {**_key_parameters(key), "tail": tail})
 
 
 def write_rows(connection: Connection, rows: Sequence[tuple[RowKey, Row]], at: datetime) -> None:
@@ -69,15 +84,19 @@ def renew_jobs(connection: Connection, launches: Sequence[tuple[RowKey, LaunchEv
 
 def _renewal(key: RowKey, launch: LaunchEvent) -> dict[str, Any]:
     assert launch.job is not None
-    keyed = {f"key_{name}": value for name, value in zip(KEY_NAMES, key, strict=True)}
     return {
-        **keyed,
+        **_key_parameters(key),
         "new_try": launch.try_number,
         "new_job": launch.job.to_dict(),
         "new_priority": launch.job.priority,
         "new_namespace": launch.namespace,
         "new_queued_at": launch.at,
     }
+
+
+def _key_parameters(key: RowKey) -> dict[str, Any]:
+    """The key's fields as the parameters of `_IS_KEY`."""
+    return {f"key_{name}": value for name, value in zip(KEY_NAMES, key, strict=True)}
 
 
 def _elements(name: str) -> Any:
@@ -126,9 +145,16 @@ _LOCK = select(
 )
 _LOCKED = msgspec.json.Decoder(list[tuple[RowKey, str, Row]])
 
+#: The row of the key given as parameters `key_<column>`.
+_IS_KEY = and_(*(TABLE.c[name] == bindparam(f"key_{name}") for name in KEY_NAMES))
+
+_INSERT_MISSING = postgresql.insert(TABLE).on_conflict_do_nothing()
+
+_STORE_LOG_TAIL = update(TABLE).where(_IS_KEY).values(log_tail=bindparam("tail"))
+
 _RENEW = (
     update(TABLE)
-    .where(and_(*(TABLE.c[name] == bindparam(f"key_{name}") for name in KEY_NAMES)))
+    .where(_IS_KEY)
     .where(sql_cast(TABLE.c.job["try_number"].astext, Integer) < bindparam("new_try"))
     .values(
         job=bindparam("new_job"),
