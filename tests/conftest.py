@@ -18,6 +18,7 @@ import sqlalchemy
 from sqlalchemy.engine import URL
 
 from shared.db import engines
+from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.messaging.keys import RedisKeys
 from tests.support import servers
 from tests.support.scratch import scratch_database
@@ -83,6 +84,26 @@ def db_engine(database_url: URL) -> Iterator[sqlalchemy.Engine]:
     engine = engines.make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def jobs(redis_url: str) -> Iterator[JobQueue]:
+    """A job queue on the test's Redis."""
+    queue = JobQueue(BrokerSettings(url=redis_url))
+    yield queue
+    queue.close()
+
+
+@pytest.fixture
+def cli_env(
+    redis_url: str, database_url: URL, monkeypatch: pytest.MonkeyPatch
+) -> pytest.MonkeyPatch:
+    """The environment `podrunner submit` reads, on the test's Redis and Postgres, default
+    namespace `jobs`; the test sets more through the returned monkeypatch."""
+    monkeypatch.setenv("PODRUNNER_REDIS_URL", redis_url)
+    monkeypatch.setenv("PODRUNNER_DATABASE_URL", database_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("PODRUNNER_NAMESPACE", "jobs")
+    return monkeypatch
 
 
 @pytest.fixture

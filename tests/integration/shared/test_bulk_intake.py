@@ -3,23 +3,13 @@ refused job answered with its reason while the rest go on."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 import sqlalchemy
 
 from shared import admission, intake
-from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.messaging.jobqueue import JobQueue
 from tests.support import builders
 
 WHERE = intake.Where(default_namespace="jobs")
-
-
-@pytest.fixture
-def jobs(redis_url: str) -> Iterator[JobQueue]:
-    queue = JobQueue(BrokerSettings(url=redis_url))
-    yield queue
-    queue.close()
 
 
 def states(db: sqlalchemy.Engine) -> dict[str, tuple[int, str]]:

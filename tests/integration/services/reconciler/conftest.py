@@ -24,7 +24,7 @@ from shared.k8s.pods import PodApi
 from shared.k8s.rendering import RenderSettings, render_pod
 from shared.k8s.template_files import Templates
 from shared.messages import Job
-from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.messaging.jobqueue import JobQueue
 from shared.messaging.keys import RedisKeys
 from shared.messaging.slots import SlotPool
 from shared.messaging.streams import GroupSettings, StreamConsumer
@@ -42,21 +42,17 @@ def pods(cluster: Cluster) -> Iterator[PodApi]:
     api_client.close()
 
 
-@pytest.fixture
-def jobs(redis_url: str) -> JobQueue:
-    return JobQueue(BrokerSettings(url=redis_url))
+def finished(pod: dict[str, Any]) -> bool:
+    """Whether `pod` (as kubesim returns it) has ended."""
+    return pod["status"].get("phase") in ("Succeeded", "Failed")
 
 
 @pytest.fixture
-def cli_env(
-    redis_url: str, database_url: Any, monkeypatch: pytest.MonkeyPatch
-) -> pytest.MonkeyPatch:
-    """The environment `podrunner submit` reads, on the test's Redis and Postgres, default
-    namespace `jobs`; the test sets more through the returned monkeypatch."""
-    monkeypatch.setenv("PODRUNNER_REDIS_URL", redis_url)
-    monkeypatch.setenv("PODRUNNER_DATABASE_URL", database_url.render_as_string(hide_password=False))
-    monkeypatch.setenv("PODRUNNER_NAMESPACE", "jobs")
-    return monkeypatch
+def launcher(redis_client: redis.Redis, keys: RedisKeys) -> SlotPool:
+    """A live launcher's slot pool, to hold a pod as being created."""
+    slots = SlotPool(redis_client, keys=keys, holder="launcher")
+    slots.heartbeat(ttl_s=30)
+    return slots
 
 
 @dataclass

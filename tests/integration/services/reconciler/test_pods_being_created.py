@@ -5,7 +5,6 @@ goes once the launcher has settled, and its job is never created again."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 import redis
@@ -13,21 +12,10 @@ import redis
 from shared.k8s import naming
 from shared.messaging.keys import RedisKeys
 from shared.messaging.slots import Claim, SlotPool
-from tests.integration.services.reconciler.conftest import Kit
+from tests.integration.services.reconciler.conftest import Kit, finished
 from tests.support import builders
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def finished(pod: dict[str, Any]) -> bool:
-    return pod["status"].get("phase") in ("Succeeded", "Failed")
-
-
-@pytest.fixture
-def launcher(redis_client: redis.Redis, keys: RedisKeys) -> SlotPool:
-    slots = SlotPool(redis_client, keys=keys, holder="launcher")
-    slots.heartbeat(ttl_s=30)
-    return slots
 
 
 def test_a_pod_being_created_when_its_end_is_recorded_stays_until_its_launcher_settles(

@@ -4,28 +4,13 @@ sweep are freed; a live pod without a slot gets one; a slot being created is lef
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-import redis
 
-from shared.messaging.keys import RedisKeys
 from shared.messaging.slots import CREATED, SlotPool
-from tests.integration.services.reconciler.conftest import Kit
+from tests.integration.services.reconciler.conftest import Kit, finished
 from tests.support import builders
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def finished(pod: dict[str, Any]) -> bool:
-    return pod["status"].get("phase") in ("Succeeded", "Failed")
-
-
-@pytest.fixture
-def launcher(redis_client: redis.Redis, keys: RedisKeys) -> SlotPool:
-    slots = SlotPool(redis_client, keys=keys, holder="launcher")
-    slots.heartbeat(ttl_s=30)
-    return slots
 
 
 def created(slots: SlotPool, namespace: str, pod: str) -> None:

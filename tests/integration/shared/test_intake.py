@@ -10,14 +10,9 @@ import sqlalchemy
 
 from services import cli
 from shared import admission, intake
-from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.messaging.jobqueue import JobQueue
 from tests.support import builders
 from tests.support.kubesim import free_port
-
-
-@pytest.fixture
-def jobs(redis_url: str) -> JobQueue:
-    return JobQueue(BrokerSettings(url=redis_url))
 
 
 def row(db: sqlalchemy.Engine) -> Any:
