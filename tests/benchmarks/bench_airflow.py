@@ -307,16 +307,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--executor", action="append", choices=list(EXECUTORS), help="only these (default: both)"
     )
-    parser.add_argument("--database-url", default=common.DEFAULT_DATABASE_URL)
-    parser.add_argument("--redis-url", default=common.DEFAULT_REDIS_URL)
+    common.add_servers(parser)
     parser.add_argument(
         "--database-prefix", default="podrunner_bench", help="of the scratch databases' names"
     )
     common.add_common(parser, runs=3)
     quick = {"runs": 1, "tasks": 20, "timeout_s": 120.0, "also_max_tis_per_loop": 0}
     args = common.parse(parser, argv, quick)
-    common.local_only(args.redis_url, bench="bench-airflow")
-    common.local_only(args.database_url, bench="bench-airflow")
     figures = bench(args)
     report(figures)
     common.write_json(args.json, figures)

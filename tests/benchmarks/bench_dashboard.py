@@ -198,8 +198,7 @@ def _say(message: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=100_000, help="task rows (default 100000)")
-    parser.add_argument("--database-url", default=common.DEFAULT_DATABASE_URL)
-    parser.add_argument("--redis-url", default=common.DEFAULT_REDIS_URL)
+    common.add_servers(parser)
     parser.add_argument(
         "--scratch-prefix",
         default="podrunner_bench",
@@ -207,8 +206,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     common.add_common(parser, runs=20)
     args = common.parse(parser, argv, {"rows": 2000, "runs": 3})
-    common.local_only(args.database_url, bench="bench_dashboard")
-    common.local_only(args.redis_url, bench="bench_dashboard")
     figures = run(args)
     print(report(figures))
     common.write_json(args.json, figures)

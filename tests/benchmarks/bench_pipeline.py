@@ -603,8 +603,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sweep-interval-s", type=float, default=5.0, help="the reconciler's, in the memory phase"
     )
-    parser.add_argument("--database-url", default=common.DEFAULT_DATABASE_URL)
-    parser.add_argument("--redis-url", default=common.DEFAULT_REDIS_URL)
+    common.add_servers(parser)
     common.add_common(parser, runs=3)
     args = common.parse(
         parser,
@@ -617,8 +616,6 @@ def main(argv: list[str] | None = None) -> int:
             "sweep_interval_s": 1.0,
         },
     )
-    common.local_only(args.redis_url, bench="bench-pipeline")
-    common.local_only(args.database_url, bench="bench-pipeline")
     figures = pipeline(args)
     report(figures)
     common.write_json(args.json, figures)

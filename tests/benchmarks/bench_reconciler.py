@@ -73,10 +73,6 @@ PUBLISH_CHUNK = 5_000
 STALL_S = 30.0
 
 
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
-
-
 def progress(message: str) -> None:
     print(f"[bench-reconciler] {message}", file=sys.stderr, flush=True)
 
@@ -450,13 +446,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rate", type=float, default=1_000.0, help="events/s of the latency run")
     parser.add_argument("--latency-seconds", type=float, default=15.0)
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    common.add_servers(parser)
     common.add_common(parser, runs=3)
     quick = {"events": 2_000, "baseline_events": 200, "latency_seconds": 2.0, "runs": 1}
     args = common.parse(parser, argv, quick)
-    redis_url = common.local_only(args.redis_url, bench="bench-reconciler")
-    database_url = common.local_only(args.database_url, bench="bench-reconciler")
+    redis_url, database_url = args.redis_url, args.database_url
     progress("building the workloads")
     batched_load = workload(args.events // EVENTS_PER_TASK, run_id="batched", seed=1)
     baseline_load = workload(args.baseline_events // EVENTS_PER_TASK, run_id="baseline", seed=2)

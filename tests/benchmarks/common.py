@@ -38,6 +38,29 @@ def add_common(parser: argparse.ArgumentParser, *, runs: int) -> None:
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
 
 
+def add_servers(parser: argparse.ArgumentParser) -> None:
+    """`--database-url` and `--redis-url`, refused at parse time unless on this machine."""
+    parser.add_argument(
+        "--database-url",
+        type=_local_url,
+        default=DEFAULT_DATABASE_URL,
+        help=f"Postgres on this machine (default {DEFAULT_DATABASE_URL})",
+    )
+    parser.add_argument(
+        "--redis-url",
+        type=_local_url,
+        default=DEFAULT_REDIS_URL,
+        help=f"Redis on this machine (default {DEFAULT_REDIS_URL})",
+    )
+
+
+def _local_url(url: str) -> str:
+    try:
+        return local_only(url, bench="benchmark")
+    except SystemExit as refused:
+        raise argparse.ArgumentTypeError(str(refused).removeprefix("benchmark: ")) from None
+
+
 def parse(
     parser: argparse.ArgumentParser, argv: Sequence[str] | None, quick: Mapping[str, Any]
 ) -> argparse.Namespace:

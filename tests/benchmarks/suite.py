@@ -453,8 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that all runs")
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"), metavar="PATH")
-    parser.add_argument("--database-url", default=common.DEFAULT_DATABASE_URL)
-    parser.add_argument("--redis-url", default=common.DEFAULT_REDIS_URL)
+    common.add_servers(parser)
     parser.add_argument(
         "--stage", action="append", choices=[s.name for s in STAGES], help="only these stages"
     )
