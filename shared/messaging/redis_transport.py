@@ -14,10 +14,11 @@ leave in one round trip.
 kombu is pinned to one version: what is relied on beyond its public API is checked by
 tests/integration/shared/messaging/test_kombu_internals.py, which fails naming the internal that
 an upgrade changed. That is the layout of the unacked records (the `unacked` hash and
-`unacked_index` sorted set), the envelope's `properties.delivery_tag` and `delivery_info`, and two
-private methods: `Channel._q_for_pri` (the name of a queue's priority list) and
-`Channel._queue_bind` (writing a binding back, which the public `queue_bind` skips once the
-connection has declared it). The signatures of the overridden and called methods are checked too.
+`unacked_index` sorted set), the names of a queue's priority lists (the queue's name, the
+channel's `sep` and the step), the envelope's `properties.delivery_tag` and `delivery_info`, and
+the connection state's bindings (`Channel.state`, a `BrokerState`). No private method is called:
+a binding Redis lost is forgotten in that state and declared again through the public
+`queue_bind`. The signatures of the overridden and called methods are checked too.
 """
 
 from __future__ import annotations
@@ -172,16 +173,24 @@ class BatchingChannel(kombu_redis.Channel):
         table: list[tuple[str, ...]] = super().get_table(exchange)  # type: ignore[no-untyped-call]
         present = set(table)
         missing = [
-            meta
+            (key, arguments, meta)
             for key, arguments in self.state.bindings.items()
             if key.exchange == exchange
             and (meta := self._binding_meta(key, arguments)) not in present
         ]
-        if not missing:
-            return table
-        for meta in missing:
-            self._queue_bind(exchange, *meta)  # type: ignore[no-untyped-call]
-        return table + missing
+        for key, arguments, meta in missing:
+            self._bind_again(key, arguments, meta)
+        return table + [meta for _, _, meta in missing]
+
+    def _bind_again(self, key: Any, arguments: Any, meta: tuple[str, str, str]) -> None:
+        """Write a binding back through the public `queue_bind`, which writes only what the
+        connection's state does not hold yet: forget it there first (and its routing-table entry,
+        which `queue_bind` appends again)."""
+        self.state.binding_delete(key.queue, key.exchange, key.routing_key)
+        table = self.state.exchanges.get(key.exchange, {}).get("table", [])
+        if meta in table:
+            table.remove(meta)
+        self.queue_bind(key.queue, key.exchange, key.routing_key, arguments)  # type: ignore[no-untyped-call]
 
     def _binding_meta(self, key: Any, arguments: Any) -> tuple[str, str, str]:
         exchange_type = self.typeof(key.exchange)  # type: ignore[no-untyped-call]
@@ -232,10 +241,15 @@ class BatchingChannel(kombu_redis.Channel):
             self._lists = {}
         lists = self._lists.get(queues)
         if lists is None:
-            q_for_pri = self._q_for_pri
-            lists = [(q, q_for_pri(q, step)) for step in self.priority_steps for q in queues]  # type: ignore[no-untyped-call]
+            lists = [(q, self._list_of(q, step)) for step in self.priority_steps for q in queues]
             self._lists[queues] = lists
         return lists
+
+    def _list_of(self, queue: str, step: int) -> str:
+        """The Redis list of `queue`'s priority `step`: the queue's own name for the first step,
+        else the name, kombu's separator and the step."""
+        level = self.priority(step)  # type: ignore[no-untyped-call]
+        return f"{queue}{self.sep}{level}" if level else queue
 
     def _taken(self, queue: str, raw: bytes, recorded: bool) -> Taken:
         if not recorded:

@@ -89,18 +89,21 @@ def test_kombu_restores_a_job_the_take_script_recorded(
 def test_kombu_names_a_queues_priority_lists_as_the_rounds_expect(
     queue: JobQueue, stock: Connection, redis_client: redis.Redis
 ) -> None:
-    channel = stock.default_channel
-    assert hasattr(channel, "_q_for_pri"), "kombu's Channel._q_for_pri is gone"
+    channel: Any = stock.default_channel
+    assert channel.sep == "\x06\x16", "kombu's Redis channel separates names differently"
     name = job_queue("ns")
-    assert [channel._q_for_pri(name, step) for step in (0, 3)] == [name, f"{name}\x06\x163"]
     queue.publish([(builders.job(task_id="urgent", priority=MAX_PRIORITY), "ns")])
-    assert redis_client.llen(channel._q_for_pri(name, 0)) == 1, "kombu files priorities elsewhere"
+    queue.publish([(builders.job(task_id="later", priority=0), "ns")])
+    assert redis_client.llen(name) == 1, "kombu files the most urgent priority elsewhere"
+    least_urgent = f"{name}{channel.sep}{channel.priority(MAX_PRIORITY)}"
+    assert redis_client.llen(least_urgent) == 1, "kombu files lower priorities elsewhere"
 
 
 #: What the rounds call or override beyond kombu's public API, with the parameters they pass.
 RELIED_ON: list[tuple[type, str, list[str]]] = [
-    (kombu_redis.Channel, "_q_for_pri", ["self", "queue", "pri"]),
-    (kombu_redis.Channel, "_queue_bind", ["self", "exchange", "routing_key", "pattern", "queue"]),
+    (kombu_redis.Channel, "priority", ["self", "n"]),
+    (virtual.Channel, "queue_bind", ["self", "queue", "exchange", "routing_key", "arguments"]),
+    (virtual.BrokerState, "binding_delete", ["self", "queue", "exchange", "routing_key"]),
     (kombu_redis.Channel, "conn_or_acquire", ["self", "client"]),
     (kombu_redis.Channel, "get_table", ["self", "exchange"]),
     (kombu_redis.Channel, "typeof", ["self", "exchange", "default"]),
