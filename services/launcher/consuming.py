@@ -98,6 +98,11 @@ class NamespaceConsumer:
         self._next_depth = 0.0
 
     @property
+    def heartbeat(self) -> Heartbeat:
+        """The heartbeat of this consumer's loop (stale when the loop is stuck)."""
+        return self._heartbeat
+
+    @property
     def in_hand(self) -> int:
         return self._in_flight + len(self._waiting)
 

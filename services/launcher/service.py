@@ -8,11 +8,10 @@ no module holds state of its own.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
-
-from prometheus_client import CollectorRegistry
 
 from services.launcher import preparing
 from services.launcher.consuming import NamespaceConsumer
@@ -20,19 +19,16 @@ from services.launcher.creating import Creator
 from services.launcher.metrics import LauncherMetrics
 from services.launcher.throttling import TokenBucket
 from shared import health, running, wiring
-from shared.k8s import clients, podsecurity
-from shared.k8s.pods import PodApi
+from shared.k8s import podsecurity
 from shared.k8s.rendering import RenderSettings
 from shared.k8s.template_files import Templates
-from shared.messaging import connections, keys, replicas
 from shared.messaging.connections import MessagingError
-from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.messaging.jobqueue import JobQueue
 from shared.messaging.outlets import LaunchOutlet
 from shared.messaging.slots import SlotPool
 from shared.outages import Outages
 from shared.retrying import RetryPolicy
 from shared.settings import Settings
-from shared.wiring import ConfigurationError
 
 #: Seconds a launcher's heartbeat lasts; its slots are reclaimable once it lapses.
 HEARTBEAT_TTL_S = 30.0
@@ -47,32 +43,51 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
         ConfigurationError: a namespace is not configured, or Redis is not.
     """
     chosen = wiring.served_namespaces(settings, namespaces)
-    if settings.redis_url is None or settings.broker_url is None:
-        raise ConfigurationError("PODRUNNER_REDIS_URL is not set")
-    redis_client = connections.connect_redis(settings.redis_url)
-    redis_keys = keys.RedisKeys(settings.instance)
-    holder = wiring.replica_identity()
-    slots = SlotPool(redis_client, keys=redis_keys, holder=holder)
-    jobs = JobQueue(BrokerSettings(settings.broker_url, settings.broker_visibility_timeout_s))
-    api_client = clients.make_api_client(pool_size=settings.launch_concurrency)
-    pods = PodApi(api_client)
-    registry = CollectorRegistry()
-    metrics = LauncherMetrics(registry)
-    outages = Outages()
+    ground = wiring.lay_groundwork(settings, api_pool_size=settings.launch_concurrency)
+    jobs = wiring.job_queue(settings)
+    slots = SlotPool(ground.redis, keys=ground.keys, holder=ground.holder)
     stop = threading.Event()
+    pool = ThreadPoolExecutor(settings.launch_concurrency, thread_name_prefix="create")
+    consumers = _consumers(chosen, ground, jobs=jobs, slots=slots, pool=pool, stop=stop)
+    heartbeat = health.Heartbeat("heartbeat", deadline_s=HEARTBEAT_TTL_S)
+    serving = wiring.Serving(
+        loops=[
+            *(running.Loop(f"consume-{c.namespace}", c.run) for c in consumers),
+            running.Loop("heartbeat", _keep_alive(slots, heartbeat, ground.outages)),
+        ],
+        heartbeats=[heartbeat, *(c.heartbeat for c in consumers)],
+        status=partial(_status, ground, consumers),
+        checks={"broker": jobs.ping},
+        cleanup=[pool.shutdown, jobs.close],
+        stop=stop,
+    )
+    return wiring.service("launcher", ground, serving)
+
+
+def _consumers(
+    namespaces: Sequence[str],
+    ground: wiring.Groundwork,
+    *,
+    jobs: JobQueue,
+    slots: SlotPool,
+    pool: ThreadPoolExecutor,
+    stop: threading.Event,
+) -> list[NamespaceConsumer]:
+    """One consumer per namespace's queue, sharing the create pool, the API rate limit, the
+    slots and the outlet."""
+    settings = ground.settings
+    metrics = LauncherMetrics(ground.registry)
     creator = Creator(
-        pods,
+        ground.pods,
         bucket=TokenBucket(settings.launch_qps),
         policy=RetryPolicy(),
         metrics=metrics,
         instance=settings.instance,
         stop=stop,
     )
-    pool = ThreadPoolExecutor(settings.launch_concurrency, thread_name_prefix="create")
     prepare = _preparer(settings)
-    outlet = LaunchOutlet(redis_client, redis_keys, settings.stream_maxlen)
-    liveness = {ns: health.Heartbeat(f"consume-{ns}", deadline_s=LOOP_DEADLINE_S) for ns in chosen}
-    consumers = [
+    outlet = LaunchOutlet(ground.redis, ground.keys, settings.stream_maxlen)
+    return [
         NamespaceConsumer(
             namespace=namespace,
             jobs=jobs,
@@ -85,45 +100,21 @@ def build(settings: Settings, namespaces: list[str]) -> running.Service:
             publish=outlet.publish,
             dead_letter=outlet.dead_letter,
             metrics=metrics,
-            heartbeat=liveness[namespace],
-            outages=outages,
+            heartbeat=health.Heartbeat(f"consume-{namespace}", deadline_s=LOOP_DEADLINE_S),
+            outages=ground.outages,
         )
-        for namespace in chosen
+        for namespace in namespaces
     ]
-    heartbeat = health.Heartbeat("heartbeat", deadline_s=HEARTBEAT_TTL_S)
-    readiness = wiring.readiness(
-        redis=lambda: connections.ping(redis_client),
-        broker=jobs.ping,
-        kubernetes=pods.ping,
-        outages=outages,
-    )
 
-    def status() -> dict[str, Any]:
-        return {
-            "instance": settings.instance,
-            "holder": holder,
-            "namespaces": list(chosen),
-            "in_flight": {c.namespace: c.in_hand for c in consumers},
-            "settings": settings.redacted(),
-        }
 
-    loops = [running.Loop(f"consume-{c.namespace}", c.run) for c in consumers]
-    loops.append(running.Loop("heartbeat", _keep_alive(slots, heartbeat, outages)))
-    return running.Service(
-        name="launcher",
-        report=replicas.Reporter(redis_client, redis_keys, holder),
-        loops=loops,
-        health=wiring.health_server(
-            "launcher",
-            settings,
-            heartbeats=[heartbeat, *liveness.values()],
-            readiness=readiness,
-            registry=registry,
-            status=status,
-        ),
-        stop=stop,
-        cleanup=[pool.shutdown, jobs.close, readiness.close, api_client.close, redis_client.close],
-    )
+def _status(ground: wiring.Groundwork, consumers: list[NamespaceConsumer]) -> dict[str, Any]:
+    return {
+        "instance": ground.settings.instance,
+        "holder": ground.holder,
+        "namespaces": [c.namespace for c in consumers],
+        "in_flight": {c.namespace: c.in_hand for c in consumers},
+        "settings": ground.settings.redacted(),
+    }
 
 
 def _preparer(

@@ -15,7 +15,6 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter
-from prometheus_client import CollectorRegistry
 
 from services.reconciler import drift, following
 from services.reconciler.api import routing
@@ -30,17 +29,16 @@ from services.reconciler.sweeping import Sweeper, SweepSettings
 from shared import health, running, wiring
 from shared.db import engines, reads
 from shared.db.engines import Engine
-from shared.k8s import clients, naming
+from shared.k8s import naming
 from shared.k8s.pods import PodApi
 from shared.messages import Job
 from shared.messaging import connections, keys, replicas
-from shared.messaging.jobqueue import BrokerSettings, JobQueue
+from shared.messaging.jobqueue import JobQueue
 from shared.messaging.leases import Lease
 from shared.messaging.outlets import LaunchOutlet
 from shared.messaging.pod_history import PodHistory
 from shared.messaging.slots import SlotPool
 from shared.messaging.streams import GroupSettings, StreamConsumer
-from shared.outages import Outages
 from shared.settings import ApiAuth, Settings
 from shared.wiring import ConfigurationError
 
@@ -55,130 +53,148 @@ def build(settings: Settings) -> running.Service:
     Raises:
         ConfigurationError: Redis or Postgres is not configured.
     """
-    if settings.redis_url is None or settings.database_url is None or settings.broker_url is None:
-        raise ConfigurationError("PODRUNNER_REDIS_URL and PODRUNNER_DATABASE_URL must be set")
+    if settings.database_url is None:
+        raise ConfigurationError("PODRUNNER_DATABASE_URL is not set")
     _warn_about_api_access(settings)
-    redis_client = connections.connect_redis(settings.redis_url)
-    redis_keys = keys.RedisKeys(settings.instance)
-    engine = engines.make_engine(settings.database_url)
     # the follow-ups' threads, plus the sweeps and the API's log reads
-    api_client = clients.make_api_client(pool_size=following.CONCURRENCY + 8)
-    pods = PodApi(api_client)
-    jobs = JobQueue(BrokerSettings(settings.broker_url, settings.broker_visibility_timeout_s))
-    holder = wiring.replica_identity()
-    consumers = _consumers(settings, redis_client, redis_keys, holder)
+    ground = wiring.lay_groundwork(settings, api_pool_size=following.CONCURRENCY + 8)
+    engine = engines.make_engine(settings.database_url)
+    jobs = wiring.job_queue(settings)
+    consumers = _consumers(settings, ground.redis, ground.keys, ground.holder)
+    history = PodHistory(ground.redis, ground.keys)
     rules = Rules(max_relaunches=settings.max_relaunches)
-    history = PodHistory(redis_client, redis_keys)
     appliers = [
-        Applier(engine, each, launches_stream=redis_keys.launches, rules=rules, history=history)
+        Applier(engine, each, launches_stream=ground.keys.launches, rules=rules, history=history)
         for each in consumers
     ]
     slots = SlotPool(
-        redis_client,
-        keys=redis_keys,
-        holder=holder,
+        ground.redis,
+        keys=ground.keys,
+        holder=ground.holder,
         finished_retention_s=settings.finished_pod_retention_s,
     )
-    follow_ups = _follow_ups(settings, engine=engine, pods=pods, slots=slots, jobs=jobs)
-    registry = CollectorRegistry()
-    metrics = ReconcilerMetrics(registry)
-    outages = Outages()
-    registry.register(
-        StateCollector(
-            backlog=consumers[0].backlog,
-            dead_letters=consumers[0].dead_letter_count,
-            tasks_by_state=lambda: reads.tasks_by_state(engine),
-        )
-    )
-    apply_loops = _apply_loops(
-        consumers, appliers, redis_keys, follow_ups=follow_ups, metrics=metrics, outages=outages
-    )
+    follow_ups = _follow_ups(settings, engine=engine, pods=ground.pods, slots=slots, jobs=jobs)
+    metrics = _metrics(ground, consumers[0], engine)
+    apply_loops = _apply_loops(consumers, appliers, ground, follow_ups=follow_ups, metrics=metrics)
+    namespaces = _namespaces_seen(settings, consumers[0], ground.keys)
+    outlet = LaunchOutlet(ground.redis, ground.keys, settings.stream_maxlen)
     sweeper = Sweeper(
         engine=engine,
-        pods=pods,
+        pods=ground.pods,
         applier=appliers[0],
         follow_ups=follow_ups,
         slots=slots,
         settings=_sweep_settings(settings, rules),
         metrics=metrics,
     )
-    namespaces = _namespaces_seen(settings, consumers[0], redis_keys)
-    outlet = LaunchOutlet(redis_client, redis_keys, settings.stream_maxlen)
-    sweep_loop = SweepLoop(
-        lease=Lease(
-            redis_client,
-            keys=redis_keys,
-            name=SWEEP_LEASE,
-            holder=holder,
-            ttl_s=settings.lease_ttl_s,
-        ),
-        sweeper=sweeper,
-        namespaces=namespaces,
-        strays=_strays(settings, outlet, jobs).sweep,
-        interval_s=settings.sweep_interval_s,
-        heartbeat=health.Heartbeat("sweep", deadline_s=max(300.0, 3 * settings.sweep_interval_s)),
-        metrics=metrics,
-        outages=outages,
-    )
-
-    def status() -> dict[str, Any]:
-        return {
-            "instance": settings.instance,
-            "holder": holder,
-            "streams": list(consumers[0].streams),
-            "sweep_leader": sweep_loop.leading,
-            "last_sweep_findings": sweep_loop.last_round,
-            "settings": settings.redacted(),
-        }
-
-    readiness = wiring.readiness(
-        redis=lambda: connections.ping(redis_client),
-        postgres=lambda: reads.ping(engine),
-        kubernetes=pods.ping,
-        outages=outages,
-    )
-    page = dashboard.make_router(
-        dashboard.Sources(
-            engine=engine,
-            jobs=jobs,
-            pods=pods,
-            history=history,
-            active_pods=slots.count,
-            dead_letters=consumers[0].dead_letter_count,
-            replicas=partial(replicas.read, redis_client, redis_keys),
-            namespaces=namespaces,
-            max_active_pods=settings.max_active_pods,
-            log_lines=settings.log_tail_lines,
-        ),
-        api_token=settings.api_token,
-        api_auth=settings.api_auth,
-    )
-    return running.Service(
-        name="reconciler",
-        report=replicas.Reporter(redis_client, redis_keys, holder),
+    sweep_loop = _sweep_loop(ground, sweeper, namespaces, _strays(settings, outlet, jobs), metrics)
+    serving = wiring.Serving(
         loops=[
             *(running.Loop(f"apply-{n}", loop.run) for n, loop in enumerate(apply_loops)),
             running.Loop("sweep", sweep_loop.run),
             running.Loop("pod-history", history.run),
         ],
-        health=wiring.health_server(
-            "reconciler",
-            settings,
-            heartbeats=[*(loop.heartbeat for loop in apply_loops), sweep_loop.heartbeat],
-            readiness=readiness,
-            registry=registry,
-            status=status,
-            routers=[_router(settings, engine=engine, jobs=jobs, pods=pods, outlet=outlet), page],
-        ),
-        cleanup=[
-            follow_ups.close,
-            jobs.close,
-            readiness.close,
-            api_client.close,
-            redis_client.close,
-            engine.dispose,
+        heartbeats=[*(loop.heartbeat for loop in apply_loops), sweep_loop.heartbeat],
+        status=partial(_status, ground, consumers[0], sweep_loop),
+        checks={"postgres": lambda: reads.ping(engine)},
+        routers=[
+            _router(settings, engine=engine, jobs=jobs, pods=ground.pods, outlet=outlet),
+            _dashboard(
+                ground,
+                engine=engine,
+                jobs=jobs,
+                history=history,
+                slots=slots,
+                consumer=consumers[0],
+                namespaces=namespaces,
+            ),
         ],
+        cleanup=[follow_ups.close, jobs.close, engine.dispose],
     )
+    return wiring.service("reconciler", ground, serving)
+
+
+def _status(
+    ground: wiring.Groundwork, consumer: StreamConsumer, sweep_loop: SweepLoop
+) -> dict[str, Any]:
+    return {
+        "instance": ground.settings.instance,
+        "holder": ground.holder,
+        "streams": list(consumer.streams),
+        "sweep_leader": sweep_loop.leading,
+        "last_sweep_findings": sweep_loop.last_round,
+        "settings": ground.settings.redacted(),
+    }
+
+
+def _metrics(
+    ground: wiring.Groundwork, consumer: StreamConsumer, engine: Engine
+) -> ReconcilerMetrics:
+    """The reconciler's own metrics, and the gauges read when scraped (backlog, dead letters,
+    tasks by state)."""
+    ground.registry.register(
+        StateCollector(
+            backlog=consumer.backlog,
+            dead_letters=consumer.dead_letter_count,
+            tasks_by_state=lambda: reads.tasks_by_state(engine),
+        )
+    )
+    return ReconcilerMetrics(ground.registry)
+
+
+def _sweep_loop(
+    ground: wiring.Groundwork,
+    sweeper: Sweeper,
+    namespaces: Callable[[], list[str]],
+    strays: StrayJobs,
+    metrics: ReconcilerMetrics,
+) -> SweepLoop:
+    """The drift sweeps, run by whichever replica holds the sweep lease."""
+    settings = ground.settings
+    lease = Lease(
+        ground.redis,
+        keys=ground.keys,
+        name=SWEEP_LEASE,
+        holder=ground.holder,
+        ttl_s=settings.lease_ttl_s,
+    )
+    return SweepLoop(
+        lease=lease,
+        sweeper=sweeper,
+        namespaces=namespaces,
+        strays=strays.sweep,
+        interval_s=settings.sweep_interval_s,
+        heartbeat=health.Heartbeat("sweep", deadline_s=max(300.0, 3 * settings.sweep_interval_s)),
+        metrics=metrics,
+        outages=ground.outages,
+    )
+
+
+def _dashboard(
+    ground: wiring.Groundwork,
+    *,
+    engine: Engine,
+    jobs: JobQueue,
+    history: PodHistory,
+    slots: SlotPool,
+    consumer: StreamConsumer,
+    namespaces: Callable[[], list[str]],
+) -> APIRouter:
+    """The dashboard's page and data, behind the API's guards."""
+    settings = ground.settings
+    sources = dashboard.Sources(
+        engine=engine,
+        jobs=jobs,
+        pods=ground.pods,
+        history=history,
+        active_pods=slots.count,
+        dead_letters=consumer.dead_letter_count,
+        replicas=partial(replicas.read, ground.redis, ground.keys),
+        namespaces=namespaces,
+        max_active_pods=settings.max_active_pods,
+        log_lines=settings.log_tail_lines,
+    )
+    return dashboard.make_router(sources, api_token=settings.api_token, api_auth=settings.api_auth)
 
 
 def _consumers(
@@ -197,11 +213,10 @@ def _consumers(
 def _apply_loops(
     consumers: list[StreamConsumer],
     appliers: list[Applier],
-    redis_keys: keys.RedisKeys,
+    ground: wiring.Groundwork,
     *,
     follow_ups: FollowUps,
     metrics: ReconcilerMetrics,
-    outages: Outages,
 ) -> list[ApplyLoop]:
     """One apply loop per consumer of the group, each with its own heartbeat."""
     return [
@@ -211,9 +226,9 @@ def _apply_loops(
             follow_ups=follow_ups,
             heartbeat=health.Heartbeat(f"apply-{n}", deadline_s=APPLY_DEADLINE_S),
             metrics=metrics,
-            stream_pattern=redis_keys.pod_events_pattern,
-            launches_stream=redis_keys.launches,
-            outages=outages,
+            stream_pattern=ground.keys.pod_events_pattern,
+            launches_stream=ground.keys.launches,
+            outages=ground.outages,
         )
         for n, (each, applier) in enumerate(zip(consumers, appliers, strict=True))
     ]
