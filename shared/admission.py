@@ -21,7 +21,9 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
-from shared.messages import EventKey, Job, TaskKey
+import msgspec
+
+from shared.messages import Job, TaskKey
 
 #: Largest and smallest values of a Postgres `integer` column.
 INT_MAX = 2**31 - 1
@@ -63,15 +65,15 @@ def check_fits(job: Job) -> None:
     """
     for name in INTEGER_FIELDS:
         check_integer(name, getattr(job, name))
-    if _fits(job.__dict__):  # the usual answer, found without building the paths
+    if _fits(msgspec.structs.asdict(job)):  # the usual answer, found without building the paths
         return
-    for field, value in _leaves(job.model_dump(exclude_none=True)):
+    for field, value in _leaves(job.to_dict()):
         check_text(field, value)
         if isinstance(value, float) and not math.isfinite(value):
             raise Unfit(field, "numbers must be finite")
 
 
-def check_key_fits(key: TaskKey | EventKey, try_number: int) -> None:
+def check_key_fits(key: TaskKey, try_number: int) -> None:
     """Refuse a task key (and try) its row cannot store: what even a rejection needs to be
     recorded.
 

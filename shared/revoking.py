@@ -20,7 +20,7 @@ from shared.db import progress
 from shared.db.engines import Engine
 from shared.db.keys import RowKey
 from shared.k8s import naming
-from shared.messages import LaunchEvent, LaunchOutcome
+from shared.messages import SCHEMA_VERSION, LaunchEvent, LaunchOutcome
 
 #: Appends launch events to the launches stream (`LaunchOutlet.publish` of
 #: `shared.messaging.outlets`, say).
@@ -62,6 +62,7 @@ def revoke(
 
 def _event(revoked: Revoked, reason: str, at: datetime) -> LaunchEvent:
     return LaunchEvent(
+        version=SCHEMA_VERSION,
         key=revoked.key.record(),
         try_number=revoked.try_number,
         namespace=revoked.namespace,

@@ -34,7 +34,7 @@ from services.launcher.metrics import LauncherMetrics
 from services.launcher.preparing import Prepared, Rejection, unexpected
 from shared.health import Heartbeat
 from shared.k8s import naming
-from shared.messages import LaunchEvent, LaunchOutcome
+from shared.messages import SCHEMA_VERSION, LaunchEvent, LaunchOutcome
 from shared.messaging.connections import MessagingError
 from shared.messaging.jobqueue import Delivery, JobConsumer, Jobs
 from shared.messaging.slots import Claim, Slots
@@ -259,6 +259,7 @@ class NamespaceConsumer:
             Outcome.REJECTED: LaunchOutcome.REJECTED,
         }[result.outcome]
         return LaunchEvent(
+            version=SCHEMA_VERSION,
             key=job.key,
             try_number=job.try_number,
             namespace=settled.prepared.namespace,
@@ -294,6 +295,7 @@ class NamespaceConsumer:
 def _rejected_event(rejection: Rejection) -> LaunchEvent:
     assert rejection.key is not None
     return LaunchEvent(
+        version=SCHEMA_VERSION,
         key=rejection.key,
         try_number=rejection.try_number,
         namespace=rejection.namespace,

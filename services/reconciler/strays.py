@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import structlog
 
 from shared.k8s import naming
-from shared.messages import DecodeError, Job, LaunchEvent, LaunchOutcome
+from shared.messages import SCHEMA_VERSION, DecodeError, Job, LaunchEvent, LaunchOutcome
 from shared.messaging.jobqueue import Delivery, JobQueue
 
 log = structlog.get_logger()
@@ -77,6 +77,7 @@ def _job(body: bytes) -> Job | None:
 
 def _rejected(job: Job, namespace: str, reason: str) -> LaunchEvent:
     return LaunchEvent(
+        version=SCHEMA_VERSION,
         key=job.key,
         try_number=job.try_number,
         namespace=namespace,

@@ -20,7 +20,7 @@ from typing import cast
 
 import msgspec
 
-from shared.messages import SCHEMA_VERSION, EventKey, PodEvent, PodPhase
+from shared.messages import SCHEMA_VERSION, PodEvent, PodPhase, TaskKey
 
 Signature = tuple[object, ...]
 
@@ -74,7 +74,7 @@ class _Last(msgspec.Struct, frozen=True, array_like=True, gc=False):
         phase, reason, waiting, terminated, exit_code, deletion_requested, _ = self.signature
         return PodEvent(
             version=SCHEMA_VERSION,
-            key=EventKey(self.dag_id, self.task_id, self.run_id, self.map_index),
+            key=TaskKey(self.dag_id, self.task_id, self.run_id, self.map_index),
             try_number=self.try_number,
             namespace=namespace,
             pod=pod,

@@ -1,6 +1,6 @@
 """The `task_instance` table and the one key of its rows, for every module that reads or writes it.
 
-`TaskKey` and `EventKey` (shared/messages) stay the wire records: validated, with the field
+`TaskKey` and `TaskKey` (shared/messages) stay the wire records: validated, with the field
 names of the job schema. Inside a service a task is a `RowKey`, a named tuple of the four key
 columns in primary-key order: it hashes and compares as a plain tuple (a dict key, a set member),
 binds straight into `tuple_(...)` comparisons, and msgspec writes it as a JSON array and reads it
@@ -15,7 +15,7 @@ from typing import NamedTuple, Self, cast
 from sqlalchemy import Column, ColumnElement, Table, tuple_
 
 from shared.db.models import TaskInstance
-from shared.messages import EventKey, TaskKey
+from shared.messages import TaskKey
 
 TABLE = cast(Table, TaskInstance.__table__)
 
@@ -35,7 +35,7 @@ class RowKey(NamedTuple):
     map_index: int
 
     @classmethod
-    def of(cls, key: TaskKey | EventKey) -> Self:
+    def of(cls, key: TaskKey) -> Self:
         """The row key of a message's key."""
         return cls(key.dag_id, key.task_id, key.run_id, key.map_index)
 

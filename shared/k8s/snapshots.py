@@ -16,7 +16,7 @@ from datetime import datetime
 import msgspec
 
 from shared.k8s import naming
-from shared.messages import SCHEMA_VERSION, EventKey, EventSource, PodEvent, PodPhase
+from shared.messages import SCHEMA_VERSION, EventSource, PodEvent, PodPhase, TaskKey
 
 
 class Metadata(msgspec.Struct, frozen=True):
@@ -123,7 +123,7 @@ def to_event(
     status = pod.status or _NO_STATUS
     annotations = metadata.annotations or {}
     try:
-        key = EventKey(
+        key = TaskKey(
             dag_id=annotations[naming.DAG_ID],
             task_id=annotations[naming.TASK_ID],
             run_id=annotations[naming.RUN_ID],

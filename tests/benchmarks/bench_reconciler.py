@@ -51,7 +51,7 @@ from shared.db import engines
 from shared.db.keys import TABLE
 from shared.db.models import TaskState
 from shared.health import Heartbeat
-from shared.messages import SCHEMA_VERSION, EventKey, PodEvent, PodPhase
+from shared.messages import SCHEMA_VERSION, PodEvent, PodPhase, TaskKey
 from shared.messaging import streams
 from shared.messaging.keys import RECONCILER_GROUP, RedisKeys
 from shared.messaging.streams import Entry, GroupSettings, StreamConsumer
@@ -156,7 +156,7 @@ def _pod_event(
 ) -> PodEvent:
     fields: dict[str, Any] = {
         "version": SCHEMA_VERSION,
-        "key": EventKey(dag_id=DAG_ID, task_id=f"t{n}", run_id=run_id),
+        "key": TaskKey(dag_id=DAG_ID, task_id=f"t{n}", run_id=run_id),
         "try_number": 1,
         "namespace": NAMESPACE,
         "pod": f"etl-t{n}-{n:08x}",

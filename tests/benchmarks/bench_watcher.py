@@ -192,7 +192,7 @@ def _from_model(pod: Any, *, deleted: bool, observed: datetime) -> PodEvent | No
     terminated = state.terminated if state else None
     return PodEvent(
         version=SCHEMA_VERSION,
-        key=builders.event_key(key),
+        key=key,
         try_number=try_number,
         namespace=metadata.namespace,
         pod=metadata.name,

@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from shared.messages import Job
+from shared.messages import SCHEMA_VERSION, Job
 
 DAG = "chaos"
 NAMESPACE = "jobs"
@@ -72,6 +72,7 @@ class Task:
         behaviour = {"run-seconds": f"{self.run_seconds:.2f}", **self._behaviour(try_number)}
         notes = {f"kubesim.podrunner.io/{name}": value for name, value in behaviour.items()}
         return Job(
+            version=SCHEMA_VERSION,
             dag_id=DAG,
             task_id=self.task_id,
             run_id=run_id,

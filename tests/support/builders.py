@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.messages import EventKey, Job, TaskKey
+from shared.messages import Job
 
 
 def job_dict(**changes: Any) -> dict[str, Any]:
@@ -24,13 +24,6 @@ def job_dict(**changes: Any) -> dict[str, Any]:
 
 def job(**changes: Any) -> Job:
     return Job.decode(job_dict(**changes))
-
-
-def event_key(key: TaskKey) -> EventKey:
-    """`key` as pod events carry it."""
-    return EventKey(
-        dag_id=key.dag_id, task_id=key.task_id, run_id=key.run_id, map_index=key.map_index
-    )
 
 
 def hardened_pod(**spec: Any) -> dict[str, Any]:

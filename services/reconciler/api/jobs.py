@@ -6,8 +6,8 @@ also fit its row: Postgres `integer` columns hold 32 bits and text can hold no N
 either is refused here as a 422 rather than failing at the insert as a 500. So is a namespace
 (the job's, else the default) that is not one of `PODRUNNER_NAMESPACES`: no launcher would take
 its job; and a `pod_template_file` that is not a plain name in `PODRUNNER_POD_TEMPLATE_DIR`.
-The job's schema is published in OpenAPI from the model itself, with `version` required as it is
-on the wire.
+The job's schema is published in OpenAPI from the record itself, with the 32-bit bounds of its
+integer columns.
 
 Answers: 201 recorded and published; 202 recorded but not published (the broker failed; the row is
 the outbox and the stuck-queued sweep publishes it); 409 when the task already has this try or a
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 import structlog
 from fastapi import APIRouter, Request, Response, params
 from starlette.concurrency import run_in_threadpool
@@ -181,11 +182,12 @@ def _invalid(field: str, reason: str) -> ApiError:
 
 
 def _job_content() -> dict[str, Any]:
-    """The job's JSON schema for OpenAPI: the model's own, with what the wire adds to it."""
-    schema = Job.model_json_schema()
-    schema["required"] = ["version", *schema["required"]]
+    """The job's JSON schema for OpenAPI: the record's own, with the bounds its row adds."""
+    schema: dict[str, Any] = msgspec.json.schema(Job)["$defs"]["Job"]
     properties = schema["properties"]
-    properties["version"].pop("default", None)
+    for field in msgspec.structs.fields(Job):  # defaults that are always written out
+        if field.default_factory is not msgspec.NODEFAULT:
+            properties[field.encode_name]["default"] = field.default_factory()
     for name in admission.INTEGER_FIELDS:
         properties[name]["maximum"] = admission.INT_MAX
     properties["priority"]["minimum"] = admission.INT_MIN

@@ -16,14 +16,19 @@ from fastapi import APIRouter, Body, Path, params
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from services.reconciler.api.schemas import ApiError, ErrorDetail, Responses, error_answer
+from services.reconciler.api.schemas import (
+    ApiError,
+    ErrorDetail,
+    KeyField,
+    Responses,
+    error_answer,
+)
 from shared import revoking
 from shared.admission import INT_MAX
 from shared.db import rows
 from shared.db.engines import Engine
 from shared.db.keys import RowKey
 from shared.db.rows import STORABLE_TEXT
-from shared.messages import TaskKey
 
 _Text = Annotated[str, Path(min_length=1, max_length=250, pattern=STORABLE_TEXT)]
 _MapIndex = Annotated[int, Path(ge=-1, le=INT_MAX)]
@@ -39,7 +44,7 @@ class Revocation(BaseModel):
 
 
 class RevocationAccepted(BaseModel):
-    key: TaskKey
+    key: KeyField
     try_number: int
     pod: str
     message: str

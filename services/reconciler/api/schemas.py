@@ -9,9 +9,10 @@ job repeats a try. Handlers raise `ApiError`; the API's route class renders it (
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+import msgspec
+from pydantic import BaseModel, PlainSerializer, PlainValidator, WithJsonSchema
 
 from shared.db.models import TaskState
 from shared.messages import TaskKey
@@ -21,6 +22,19 @@ PREFIX = "/api/v1"
 
 #: Extra answers of a route, by status, as FastAPI's `responses=` takes them.
 Responses = dict[int | str, dict[str, Any]]
+
+
+def _as_key(value: Any) -> TaskKey:
+    return value if isinstance(value, TaskKey) else msgspec.convert(value, TaskKey, strict=True)
+
+
+#: The task key in an answer: the record itself, described in OpenAPI by its own JSON schema.
+KeyField = Annotated[
+    TaskKey,
+    PlainValidator(_as_key),
+    PlainSerializer(msgspec.to_builtins, return_type=dict[str, Any]),
+    WithJsonSchema(msgspec.json.schema(TaskKey)["$defs"]["TaskKey"]),
+]
 
 
 class CurrentTry(BaseModel):
@@ -80,7 +94,7 @@ class ApiError(Exception):
 class JobAccepted(BaseModel):
     """A job recorded as its task's queued row; `published` says whether it is on its queue yet."""
 
-    key: TaskKey
+    key: KeyField
     try_number: int
     namespace: str
     state: TaskState

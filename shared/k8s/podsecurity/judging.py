@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from shared.k8s import rendering, template_files
 from shared.k8s.podsecurity import allowlists, reserved, standards
 from shared.k8s.podsecurity._types import Level, Violation
@@ -62,8 +64,8 @@ def operator_pod_of(
     job: Job, *, render: rendering.RenderSettings, templates: template_files.Templates
 ) -> dict[str, Any]:
     """The pod `job` renders to without anything but its key, command and template."""
-    bare = job.model_copy(
-        update={"image": None, "labels": None, "annotations": None, "pod_override": None}
+    bare = msgspec.structs.replace(
+        job, image=None, labels=None, annotations=None, pod_override=None
     )
     return rendering.render_pod(bare, settings=render, templates=templates)
 

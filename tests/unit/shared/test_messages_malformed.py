@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.messages import DecodeError, Job, LaunchEvent, LaunchOutcome, PodEvent
+from shared.messages import SCHEMA_VERSION, DecodeError, Job, LaunchEvent, LaunchOutcome, PodEvent
 from tests.support import builders
 
 
@@ -91,6 +91,7 @@ def test_a_job_without_its_version_names_the_version_before_any_later_fault() ->
 def test_a_launch_event_whose_job_left_out_its_version_names_the_jobs_version() -> None:
     job = builders.job()
     event = LaunchEvent(
+        version=SCHEMA_VERSION,
         key=job.key,
         try_number=1,
         namespace="n",
@@ -118,23 +119,25 @@ POD_EVENT = (
         pytest.param(
             POD_EVENT.replace(b'"run_id":"r"', b'"run_id":"r","map_index":-2'),
             "key.map_index",
-            "Expected `int` >= -1",
+            "Input should be greater than or equal to -1",
             id="nested-constraint",
         ),
         pytest.param(
-            POD_EVENT.replace(b'"task_id":"t",', b""), "key.task_id", "field required", id="nested"
+            POD_EVENT.replace(b'"task_id":"t",', b""), "key.task_id", "Field required", id="nested"
         ),
-        pytest.param(POD_EVENT[:-1] + b',"zz":1}', "zz", "unknown field", id="unknown-field"),
+        pytest.param(
+            POD_EVENT[:-1] + b',"zz":1}', "zz", "Extra inputs are not permitted", id="unknown-field"
+        ),
         pytest.param(
             POD_EVENT.replace(b'"try_number":1', b'"try_number":"1"'),
             "try_number",
-            "Expected `int`, got `str`",
+            "Input should be a valid integer",
             id="wrong-type",
         ),
-        pytest.param(b"[]", "(body)", "Expected `object`, got `array`", id="not-an-object"),
+        pytest.param(b"[]", "(body)", "Input should be an object", id="not-an-object"),
     ],
 )
-def test_a_malformed_pod_event_names_the_field_and_msgspecs_reason(
+def test_a_malformed_pod_event_names_the_field_and_the_reason_in_the_jobs_words(
     raw: bytes, field: str, reason: str
 ) -> None:
     with pytest.raises(DecodeError) as raised:

@@ -17,7 +17,6 @@ from shared.messages import (
     PodPhase,
     TaskKey,
 )
-from tests.support import builders
 
 ids = st.text(min_size=1, max_size=60)
 keys = st.builds(
@@ -67,6 +66,7 @@ def test_a_launch_event_round_trips(
     at: datetime,
 ) -> None:
     event = LaunchEvent(
+        version=SCHEMA_VERSION,
         key=key,
         try_number=try_number,
         namespace="ns",
@@ -103,7 +103,7 @@ def test_a_pod_event_round_trips(
 ) -> None:
     event = PodEvent(
         version=SCHEMA_VERSION,
-        key=builders.event_key(key),
+        key=key,
         try_number=1,
         namespace="ns",
         pod="p",

@@ -33,6 +33,7 @@ def consumer(client: redis.Redis, keys: RedisKeys) -> StreamConsumer:
 def lifecycle(task_id: str, *, exit_code: int) -> tuple[LaunchEvent, list[PodEvent]]:
     job = builders.job(task_id=task_id, namespace="jobs")
     launch = LaunchEvent(
+        version=SCHEMA_VERSION,
         key=job.key,
         try_number=1,
         namespace="jobs",
@@ -43,7 +44,7 @@ def lifecycle(task_id: str, *, exit_code: int) -> tuple[LaunchEvent, list[PodEve
     )
     common: dict[str, Any] = {
         "version": SCHEMA_VERSION,
-        "key": builders.event_key(job.key),
+        "key": job.key,
         "try_number": 1,
         "namespace": "jobs",
         "pod": f"pod-{task_id}",

@@ -68,6 +68,7 @@ def apply(
     )
     now = datetime.now(UTC)
     launch = LaunchEvent(
+        version=SCHEMA_VERSION,
         key=job.key,
         try_number=1,
         namespace=namespace,
@@ -78,7 +79,7 @@ def apply(
     )
     end = PodEvent(
         version=SCHEMA_VERSION,
-        key=builders.event_key(job.key),
+        key=job.key,
         try_number=1,
         namespace=namespace,
         pod=name,

@@ -30,6 +30,7 @@ def events(try_number: int, *, exit_code: int) -> tuple[LaunchEvent, list[PodEve
     )
     pod = f"retried-{try_number}"
     launch = LaunchEvent(
+        version=SCHEMA_VERSION,
         key=job.key,
         try_number=try_number,
         namespace="jobs",
@@ -41,7 +42,7 @@ def events(try_number: int, *, exit_code: int) -> tuple[LaunchEvent, list[PodEve
     at = T0 + timedelta(minutes=try_number)
     common: dict[str, Any] = {
         "version": SCHEMA_VERSION,
-        "key": builders.event_key(job.key),
+        "key": job.key,
         "try_number": try_number,
         "namespace": "jobs",
         "pod": pod,

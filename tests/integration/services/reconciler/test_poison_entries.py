@@ -31,6 +31,7 @@ T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 def launch(of: Job, outcome: LaunchOutcome = LaunchOutcome.CREATED, **changes: Any) -> LaunchEvent:
     values: dict[str, Any] = {
+        "version": SCHEMA_VERSION,
         "key": of.key,
         "try_number": of.try_number,
         "namespace": "jobs",
@@ -46,7 +47,7 @@ def launch(of: Job, outcome: LaunchOutcome = LaunchOutcome.CREATED, **changes: A
 def ended(job: Job, *, exit_code: int) -> PodEvent:
     return PodEvent(
         version=SCHEMA_VERSION,
-        key=builders.event_key(job.key),
+        key=job.key,
         try_number=job.try_number,
         namespace="jobs",
         pod=f"pod-{job.task_id}",

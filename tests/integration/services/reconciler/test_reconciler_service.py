@@ -75,7 +75,7 @@ def test_metrics_show_applied_events_backlog_dead_letters_and_tasks_by_state(
     assert submitted.status_code == 201
     event = PodEvent(
         version=SCHEMA_VERSION,
-        key=builders.event_key(job.key),
+        key=job.key,
         try_number=1,
         namespace=namespace,
         pod="p",

@@ -12,7 +12,6 @@ from services.reconciler.drift import Finding, Known, Limits, Observed
 from shared.db.keys import RowKey
 from shared.db.models import TaskState
 from shared.messages import SCHEMA_VERSION, PodEvent, PodPhase, TaskKey
-from tests.support import builders
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 KEY = TaskKey(dag_id="etl", task_id="load", run_id="r1")
@@ -23,7 +22,7 @@ LIMITS = Limits(grace_s=60, pending_timeout_s=300, image_pull_grace_s=120, queue
 def pod(age_s: float, *, try_number: int = 1, phase: PodPhase = PodPhase.PENDING) -> Observed:
     event = PodEvent(
         version=SCHEMA_VERSION,
-        key=builders.event_key(KEY),
+        key=KEY,
         try_number=try_number,
         namespace="jobs",
         pod="etl-load-abc",

@@ -10,7 +10,6 @@ from services.reconciler.drift import Finding, Known, Limits, Observed
 from shared.db.keys import RowKey
 from shared.db.models import TaskState
 from shared.messages import SCHEMA_VERSION, PodEvent, PodPhase, TaskKey
-from tests.support import builders
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 KEY = TaskKey(dag_id="etl", task_id="load", run_id="r1")
@@ -29,7 +28,7 @@ FAILED_ROW = Known(
 def pod(phase: PodPhase, *, holds_result: bool, kept: bool = False) -> Observed:
     event = PodEvent(
         version=SCHEMA_VERSION,
-        key=builders.event_key(KEY),
+        key=KEY,
         try_number=1,
         namespace="jobs",
         pod="etl-load-abc",

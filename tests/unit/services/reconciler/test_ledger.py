@@ -20,7 +20,6 @@ from shared.messages import (
     PodPhase,
     TaskKey,
 )
-from tests.support import builders
 
 KEY = TaskKey(dag_id="etl", task_id="load", run_id="r1")
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -30,7 +29,7 @@ RULES = Rules(max_relaunches=2)
 def event(phase: PodPhase, n: int = 0, **fields: Any) -> PodEvent:
     values: dict[str, Any] = {
         "version": SCHEMA_VERSION,
-        "key": builders.event_key(KEY),
+        "key": KEY,
         "try_number": 1,
         "namespace": "jobs",
         "pod": "etl-load-abc",
@@ -232,11 +231,18 @@ def test_any_order_of_a_normal_life_ends_in_the_same_row() -> None:
 
 def test_a_created_launch_records_the_pod_and_a_rejection_fails_the_row() -> None:
     created = LaunchEvent(
-        key=KEY, try_number=1, namespace="jobs", pod="p", outcome=LaunchOutcome.CREATED, at=T0
+        version=SCHEMA_VERSION,
+        key=KEY,
+        try_number=1,
+        namespace="jobs",
+        pod="p",
+        outcome=LaunchOutcome.CREATED,
+        at=T0,
     )
     launched = ledger.apply_launch(queued(), created).row
     assert (launched.pod_name, launched.launched_at, launched.state) == ("p", T0, TaskState.QUEUED)
     rejected = LaunchEvent(
+        version=SCHEMA_VERSION,
         key=KEY,
         try_number=1,
         namespace="jobs",

@@ -10,7 +10,6 @@ from services.reconciler.ledger import Rules
 from shared.db.ledger_rows import Row
 from shared.db.models import TaskState
 from shared.messages import SCHEMA_VERSION, PodEvent, PodPhase, TaskKey
-from tests.support import builders
 
 KEY = TaskKey(dag_id="etl", task_id="load", run_id="r1")
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -20,7 +19,7 @@ RULES = Rules(max_relaunches=3)
 def event(uid: str, phase: PodPhase, n: int, **fields: Any) -> PodEvent:
     return PodEvent(
         version=SCHEMA_VERSION,
-        key=builders.event_key(KEY),
+        key=KEY,
         try_number=1,
         namespace="jobs",
         pod="etl-load-abc",

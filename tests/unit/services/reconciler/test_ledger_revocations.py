@@ -9,7 +9,7 @@ from services.reconciler import ledger
 from services.reconciler.ledger import FollowUp
 from shared.db.ledger_rows import Row
 from shared.db.models import TaskState
-from shared.messages import LaunchEvent, LaunchOutcome, TaskKey
+from shared.messages import SCHEMA_VERSION, LaunchEvent, LaunchOutcome, TaskKey
 
 KEY = TaskKey(dag_id="etl", task_id="load", run_id="r1")
 AT = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -17,6 +17,7 @@ AT = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
 def revocation(try_number: int = 1) -> LaunchEvent:
     return LaunchEvent(
+        version=SCHEMA_VERSION,
         key=KEY,
         try_number=try_number,
         namespace="jobs",

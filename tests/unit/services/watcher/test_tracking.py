@@ -9,7 +9,7 @@ import pytest
 from msgspec import structs
 
 from services.watcher.tracking import Tracker
-from shared.messages import SCHEMA_VERSION, EventKey, PodEvent, PodPhase
+from shared.messages import SCHEMA_VERSION, PodEvent, PodPhase, TaskKey
 
 STARTED = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 
@@ -17,7 +17,7 @@ STARTED = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 def event(pod: str = "etl-a-1", **fields: Any) -> PodEvent:
     values: dict[str, Any] = {
         "version": SCHEMA_VERSION,
-        "key": EventKey(dag_id="etl", task_id=pod, run_id="r1", map_index=2),
+        "key": TaskKey(dag_id="etl", task_id=pod, run_id="r1", map_index=2),
         "try_number": 3,
         "namespace": "jobs",
         "pod": pod,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -35,7 +36,7 @@ def test_every_key_gives_a_valid_dns_label_of_at_most_63_characters(
 
 @given(key=keys, try_number=tries)
 def test_the_same_key_and_try_always_give_the_same_name(key: TaskKey, try_number: int) -> None:
-    copy = TaskKey(**key.model_dump())
+    copy = TaskKey(**msgspec.structs.asdict(key))
     assert naming.pod_name(key, try_number) == naming.pod_name(copy, try_number)
 
 

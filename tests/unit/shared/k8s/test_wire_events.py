@@ -8,7 +8,6 @@ import orjson
 
 from shared.k8s import naming, snapshots
 from shared.messages import SCHEMA_VERSION, EventSource, PodEvent, PodPhase, TaskKey
-from tests.support import builders
 
 KEY = TaskKey(dag_id="etl", task_id="load", run_id="r1", map_index=2)
 OBSERVED = datetime(2026, 11, 23, 12, 0, 5, 123456, tzinfo=UTC)
@@ -55,7 +54,7 @@ def test_a_terminated_pod_encodes_to_the_pod_event_readers_expect() -> None:
     read = PodEvent.decode(event.encode())
     assert read == PodEvent(
         version=SCHEMA_VERSION,
-        key=builders.event_key(KEY),
+        key=KEY,
         try_number=3,
         namespace="jobs",
         pod="etl-load-abc",

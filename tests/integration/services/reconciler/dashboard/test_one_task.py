@@ -27,7 +27,7 @@ def test_a_task_is_its_row_its_pod_events_in_order_and_its_stored_log(
         exit_code=3,
         log_tail="one\ntwo\nthree\nfour\n",
     )
-    key = builders.event_key(builders.job(task_id="load").key)
+    key = builders.job(task_id="load").key
     phases = [PodPhase.PENDING, PodPhase.RUNNING, PodPhase.FAILED]
     events = [
         PodEvent(
