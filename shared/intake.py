@@ -22,8 +22,7 @@ from typing import Any
 from shared import admission
 from shared.db import queueing
 from shared.db.engines import Engine
-from shared.db.keys import RowKey
-from shared.messages import Job
+from shared.messages import Job, TaskKey
 from shared.messaging.connections import MessagingError
 from shared.messaging.jobqueue import Jobs
 
@@ -125,14 +124,14 @@ def submit_many(engine: Engine, jobs: Jobs, batch: Sequence[Job], *, where: Wher
         DatabaseUnavailable: Postgres could not be reached; nothing was recorded or published.
     """
     answers: dict[int, Answer] = {}
-    accepted: dict[RowKey, tuple[int, queueing.Queued]] = {}
+    accepted: dict[TaskKey, tuple[int, queueing.Queued]] = {}
     for index, job in enumerate(batch):
         try:
             namespace = where.namespace_of(job)
         except admission.Refused as refused:
             answers[index] = Answer(job, refused=refused)
             continue
-        key = RowKey.of(job.key)
+        key = job.key
         if key in accepted:
             current = {"try_number": accepted[key][1].job.try_number, "state": "queued"}
             answers[index] = Answer(job, refused=AlreadySubmitted(current))

@@ -18,9 +18,8 @@ from datetime import UTC, datetime
 
 from shared.db import progress
 from shared.db.engines import Engine
-from shared.db.keys import RowKey
 from shared.k8s import naming
-from shared.messages import SCHEMA_VERSION, LaunchEvent, LaunchOutcome
+from shared.messages import SCHEMA_VERSION, LaunchEvent, LaunchOutcome, TaskKey
 
 #: Appends launch events to the launches stream (`LaunchOutlet.publish` of
 #: `shared.messaging.outlets`, say).
@@ -31,14 +30,14 @@ Publish = Callable[[list[LaunchEvent]], None]
 class Revoked:
     """A try that was live and is now being revoked."""
 
-    key: RowKey
+    key: TaskKey
     try_number: int
     namespace: str
     pod: str
 
 
 def revoke(
-    engine: Engine, publish: Publish, tries: Sequence[tuple[RowKey, int]], *, reason: str
+    engine: Engine, publish: Publish, tries: Sequence[tuple[TaskKey, int]], *, reason: str
 ) -> list[Revoked]:
     """Revoke each of `tries` (task key, try number) still live in podrunner: one query, one
     publish. Tries that ended, were never submitted, or were replaced by a later try are left
@@ -63,7 +62,7 @@ def revoke(
 def _event(revoked: Revoked, reason: str, at: datetime) -> LaunchEvent:
     return LaunchEvent(
         version=SCHEMA_VERSION,
-        key=revoked.key.record(),
+        key=revoked.key,
         try_number=revoked.try_number,
         namespace=revoked.namespace,
         pod=revoked.pod,
@@ -73,5 +72,5 @@ def _event(revoked: Revoked, reason: str, at: datetime) -> LaunchEvent:
     )
 
 
-def _pod_name(key: RowKey, try_number: int) -> str:
-    return naming.pod_name(key.record(), try_number)
+def _pod_name(key: TaskKey, try_number: int) -> str:
+    return naming.pod_name(key, try_number)

@@ -16,8 +16,7 @@ from services.airflow.configuring import ExecutorConfig, ExecutorOptions
 from shared import intake, revoking
 from shared.db import engines, progress
 from shared.db.engines import Engine
-from shared.db.keys import RowKey
-from shared.messages import Job
+from shared.messages import Job, TaskKey
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.messaging.outlets import LaunchOutlet
 from shared.settings import Settings
@@ -78,5 +77,5 @@ class Podrunner:
         self.engine.dispose()
 
 
-def _tries(keys: Iterable[TaskInstanceKey]) -> list[tuple[RowKey, int]]:
-    return [(RowKey(k.dag_id, k.task_id, k.run_id, k.map_index), k.try_number) for k in keys]
+def _tries(keys: Iterable[TaskInstanceKey]) -> list[tuple[TaskKey, int]]:
+    return [(TaskKey(k.dag_id, k.task_id, k.run_id, k.map_index), k.try_number) for k in keys]

@@ -33,9 +33,8 @@ from services.airflow.connecting import Podrunner
 from shared import intake
 from shared.db import progress
 from shared.db.engines import DatabaseUnavailable
-from shared.db.keys import RowKey
 from shared.db.models import TaskState
-from shared.messages import DecodeError, Job
+from shared.messages import DecodeError, Job, TaskKey
 from shared.messaging.connections import MessagingError
 
 if TYPE_CHECKING:
@@ -194,7 +193,7 @@ class PodrunnerExecutor(BaseExecutor):
             return ["podrunner"], [self._refused[key]]
         try:
             podrunner = self._connected()
-            row_key = RowKey(ti.dag_id, ti.task_id, ti.run_id, ti.map_index)
+            row_key = TaskKey(ti.dag_id, ti.task_id, ti.run_id, ti.map_index)
             return task_logs.read(
                 podrunner.engine,
                 row_key,
@@ -231,5 +230,5 @@ def _why(refused: Exception, try_number: int) -> str:
     return str(refused)
 
 
-def _ti_key(key: RowKey, try_number: int) -> TaskInstanceKey:
+def _ti_key(key: TaskKey, try_number: int) -> TaskInstanceKey:
     return TaskInstanceKey(key.dag_id, key.task_id, key.run_id, try_number, key.map_index)

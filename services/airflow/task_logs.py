@@ -16,8 +16,9 @@ import httpx
 
 from shared.db import progress
 from shared.db.engines import Engine
-from shared.db.keys import RowKey
+from shared.db.keys import key_values
 from shared.db.models import TaskState
+from shared.messages import TaskKey
 from shared.settings import Settings
 
 #: Lines of a live log asked for (the stored tail is what the reconciler kept).
@@ -31,7 +32,7 @@ Log = tuple[list[str], list[str]]
 
 
 def read(
-    engine: Engine, key: RowKey, try_number: int, *, api_url: str | None, settings: Settings
+    engine: Engine, key: TaskKey, try_number: int, *, api_url: str | None, settings: Settings
 ) -> Log:
     """The log of `key`'s try `try_number`."""
     stored = progress.stored_log(engine, key)
@@ -50,9 +51,9 @@ def read(
     return sources, (stored.log_tail or "").splitlines() + failure
 
 
-def _from_api(api_url: str, key: RowKey, settings: Settings) -> Log | str:
+def _from_api(api_url: str, key: TaskKey, settings: Settings) -> Log | str:
     """The log as the reconciler's API serves it, or why it could not be had."""
-    parts = "/".join(quote(str(part), safe="") for part in key)
+    parts = "/".join(quote(str(part), safe="") for part in key_values(key))
     headers = {}
     if settings.api_token is not None:
         headers["Authorization"] = f"Bearer {settings.api_token.get_secret_value()}"

@@ -26,7 +26,7 @@ from services.reconciler.ledger import Decision, FollowUp, Rules
 from shared import admission
 from shared.db import batches
 from shared.db.engines import Connection, Engine
-from shared.db.keys import RowKey
+from shared.db.keys import key_values
 from shared.db.ledger_rows import Row
 from shared.db.models import TaskState
 from shared.messages import DecodeError, LaunchEvent, LaunchOutcome, PodEvent, TaskKey
@@ -55,14 +55,14 @@ class _Held(msgspec.Struct, frozen=True):
 class Outcome(msgspec.Struct, frozen=True):
     """What one task's events decided, for the follow-ups after the commit."""
 
-    task: RowKey
+    task: TaskKey
     namespace: str
     decision: Decision
 
     @property
     def key(self) -> TaskKey:
         """The task's key as a record (built when a follow-up needs it, not for every row)."""
-        return self.task.record()
+        return self.task
 
 
 class Applier:
@@ -104,10 +104,10 @@ class Applier:
         self._held = [
             _Held(entry, event, since.get(entry.id, now))
             for entry, event in pairs
-            if RowKey.of(event.key) in rowless
+            if event.key in rowless
         ]
         not_done = rowless | failed.keys()
-        done = [entry for entry, event in pairs if RowKey.of(event.key) not in not_done]
+        done = [entry for entry, event in pairs if event.key not in not_done]
         if failed:
             self._dead_letter_failed(pairs, failed)
         if given_up:
@@ -118,10 +118,10 @@ class Applier:
         return outcomes
 
     def _dead_letter_failed(
-        self, pairs: list[tuple[Entry, Event]], failed: dict[RowKey, str]
+        self, pairs: list[tuple[Entry, Event]], failed: dict[TaskKey, str]
     ) -> None:
         for entry, event in pairs:
-            if (reason := failed.get(RowKey.of(event.key))) is not None:
+            if (reason := failed.get(event.key)) is not None:
                 self._consumer.dead_letter(entry, reason)
 
     def apply_events(self, events: Iterable[Event]) -> list[Outcome]:
@@ -132,20 +132,20 @@ class Applier:
 
     def _apply(
         self, events: Iterable[Event]
-    ) -> tuple[list[Outcome], set[RowKey], dict[RowKey, str]]:
+    ) -> tuple[list[Outcome], set[TaskKey], dict[TaskKey, str]]:
         """Apply `events` in one transaction; if it fails for one task's fault, in parts, so
         that only that task's events fail (with the reason)."""
-        grouped: dict[RowKey, list[Event]] = {}
+        grouped: dict[TaskKey, list[Event]] = {}
         for event in events:
-            grouped.setdefault(RowKey.of(event.key), []).append(event)
+            grouped.setdefault(event.key, []).append(event)
         isolated = isolating.apply_isolating(grouped, self._transaction)
         outcomes = [outcome for result in isolated.results for outcome in result[0]]
         rowless = {key for result in isolated.results for key in result[1]}
         return outcomes, rowless, isolated.failed
 
     def _transaction(
-        self, grouped: Mapping[RowKey, list[Event]]
-    ) -> tuple[list[Outcome], set[RowKey]]:
+        self, grouped: Mapping[TaskKey, list[Event]]
+    ) -> tuple[list[Outcome], set[TaskKey]]:
         with self._engine.begin() as connection:
             return self._apply_grouped(connection, grouped)
 
@@ -167,13 +167,13 @@ class Applier:
         return decoded
 
     def _apply_grouped(
-        self, connection: Connection, grouped: Mapping[RowKey, list[Event]]
-    ) -> tuple[list[Outcome], set[RowKey]]:
+        self, connection: Connection, grouped: Mapping[TaskKey, list[Event]]
+    ) -> tuple[list[Outcome], set[TaskKey]]:
         rows = batches.lock_rows(connection, list(grouped))
-        rowless: set[RowKey] = set()
+        rowless: set[TaskKey] = set()
         inserts: list[dict[str, Any]] = []
-        renewals: list[tuple[RowKey, LaunchEvent]] = []
-        updates: list[tuple[RowKey, Row]] = []
+        renewals: list[tuple[TaskKey, LaunchEvent]] = []
+        updates: list[tuple[TaskKey, Row]] = []
         outcomes: list[Outcome] = []
         for key, events in grouped.items():
             locked = rows.get(key)
@@ -213,7 +213,7 @@ class Applier:
         return ledger.apply_pod_event(row, event, self._rules)
 
 
-def revise(engine: Engine, judgements: Mapping[RowKey, Judge]) -> list[Outcome]:
+def revise(engine: Engine, judgements: Mapping[TaskKey, Judge]) -> list[Outcome]:
     """Re-read the rows of `judgements` under lock, let each judge decide, write what changed.
 
     The sweeps find candidates with plain queries; the rows may have moved on since, so every
@@ -230,13 +230,13 @@ def revise(engine: Engine, judgements: Mapping[RowKey, Judge]) -> list[Outcome]:
 
 
 def _pod_events(
-    pairs: list[tuple[Entry, Event]], not_done: set[RowKey]
+    pairs: list[tuple[Entry, Event]], not_done: set[TaskKey]
 ) -> list[tuple[str, str, bytes]]:
     """The applied pod events, as the pod history keeps them (held ones come again later)."""
     return [
         (event.namespace, event.pod, entry.data)
         for entry, event in pairs
-        if isinstance(event, PodEvent) and RowKey.of(event.key) not in not_done
+        if isinstance(event, PodEvent) and event.key not in not_done
     ]
 
 
@@ -275,8 +275,8 @@ def _newer_job(row: Row, events: list[Event]) -> LaunchEvent | None:
     return max(newer, key=lambda e: e.try_number, default=None)
 
 
-def _insert_values(key: RowKey, launch: LaunchEvent, row: Row) -> dict[str, Any]:
-    dag_id, task_id, run_id, map_index = key
+def _insert_values(key: TaskKey, launch: LaunchEvent, row: Row) -> dict[str, Any]:
+    dag_id, task_id, run_id, map_index = key_values(key)
     job = launch.job.to_dict() if launch.job is not None else _readable_parts(key, launch)
     priority = launch.job.priority if launch.job is not None else 0
     return {
@@ -293,9 +293,9 @@ def _insert_values(key: RowKey, launch: LaunchEvent, row: Row) -> dict[str, Any]
     }
 
 
-def _readable_parts(key: RowKey, launch: LaunchEvent) -> dict[str, Any]:
+def _readable_parts(key: TaskKey, launch: LaunchEvent) -> dict[str, Any]:
     """What is known of a job the launcher could not read, for a row's `job`."""
-    dag_id, task_id, run_id, map_index = key
+    dag_id, task_id, run_id, map_index = key_values(key)
     return {
         "dag_id": dag_id,
         "task_id": task_id,

@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 
 from shared.db import reads
 from shared.db.engines import Engine
-from shared.db.keys import KEY_NAMES, RowKey
+from shared.db.keys import KEY_NAMES
 from shared.db.models import TaskState
 from shared.k8s import errors, naming, snapshots
 from shared.k8s.pods import PodApi
-from shared.messages import EventSource, PodPhase
+from shared.messages import EventSource, PodPhase, TaskKey
 
 _FINISHED = (PodPhase.SUCCEEDED.value, PodPhase.FAILED.value)
 
@@ -29,7 +29,7 @@ class Candidate:
     name: str
     phase: str
     age: timedelta
-    key: RowKey
+    key: TaskKey
     try_number: int
     holds_result: bool
 
@@ -80,7 +80,7 @@ def _finished(pods: PodApi, namespace: str, selector: str, now: datetime) -> Ite
                 name=event.pod,
                 phase=event.phase,
                 age=now - since,
-                key=RowKey.of(event.key),
+                key=event.key,
                 try_number=event.try_number,
                 holds_result=naming.RESULT_FINALIZER in (metadata.finalizers or []),
             )
@@ -89,21 +89,21 @@ def _finished(pods: PodApi, namespace: str, selector: str, now: datetime) -> Ite
             return
 
 
-def _settled_tries(engine: Engine | None, candidates: list[Candidate]) -> dict[RowKey, int]:
+def _settled_tries(engine: Engine | None, candidates: list[Candidate]) -> dict[TaskKey, int]:
     """Per key with a row, the highest try whose result is recorded (a terminal row's try, or
     the one before a live row's try)."""
     keys = list({c.key for c in candidates if c.holds_result})
     if engine is None or not keys:
         return {}
-    settled: dict[RowKey, int] = {}
+    settled: dict[TaskKey, int] = {}
     for row in reads.rows_of(engine, keys, (*KEY_NAMES, "try_number", "state")):
-        key = RowKey(row["dag_id"], row["task_id"], row["run_id"], row["map_index"])
+        key = TaskKey(row["dag_id"], row["task_id"], row["run_id"], row["map_index"])
         terminal = TaskState(row["state"]).is_terminal
         settled[key] = row["try_number"] if terminal else row["try_number"] - 1
     return settled
 
 
-def _judge(candidate: Candidate, settled: dict[RowKey, int], *, has_database: bool) -> Verdict:
+def _judge(candidate: Candidate, settled: dict[TaskKey, int], *, has_database: bool) -> Verdict:
     if not candidate.holds_result:
         return Verdict(candidate, remove=True, why=candidate.phase)
     if not has_database:

@@ -15,9 +15,8 @@ from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.db.keys import RowKey
 from shared.db.models import TaskState
-from shared.messages import PodEvent, PodPhase
+from shared.messages import PodEvent, PodPhase, TaskKey
 
 #: Phases of a pod whose containers have not finished: such a pod of an ended task goes.
 UNFINISHED = frozenset({PodPhase.PENDING, PodPhase.RUNNING})
@@ -69,7 +68,7 @@ class Observed:
 class Known:
     """One row, as the scan needs it."""
 
-    key: RowKey
+    key: TaskKey
     namespace: str
     try_number: int
     state: TaskState
@@ -91,7 +90,7 @@ class Limits:
 @dataclass(frozen=True)
 class Verdict:
     finding: Finding
-    key: RowKey
+    key: TaskKey
     namespace: str
     pod: str = ""
     why: str = ""
@@ -105,18 +104,18 @@ Deletes = Callable[[TaskState], bool]
 
 def scan_pods(
     pods: Iterable[Observed],
-    rows: Mapping[RowKey, Known],
+    rows: Mapping[TaskKey, Known],
     *,
     now: datetime,
     limits: Limits,
     deletes: Deletes,
-) -> tuple[list[Verdict], set[RowKey]]:
+) -> tuple[list[Verdict], set[TaskKey]]:
     """Every disagreement of listed `pods` (one namespace, one page) with `rows` (the rows of
     their keys, in any state, read after the listing); and the keys whose row has its pod."""
     verdicts: list[Verdict] = []
-    with_pod: set[RowKey] = set()
+    with_pod: set[TaskKey] = set()
     for pod in pods:
-        key = RowKey.of(pod.event.key)
+        key = pod.event.key
         row = rows.get(key)
         if row is not None and pod.event.try_number >= row.try_number:
             with_pod.add(key)
@@ -127,7 +126,7 @@ def scan_pods(
 
 
 def scan_rows(
-    rows: Iterable[Known], with_pod: Container[RowKey], *, now: datetime, limits: Limits
+    rows: Iterable[Known], with_pod: Container[TaskKey], *, now: datetime, limits: Limits
 ) -> list[Verdict]:
     """Every disagreement of live `rows` (read after the listing started at `now`) whose key is
     not `with_pod`: a row launched before `now` minus the grace should have had a pod listed."""
@@ -234,7 +233,7 @@ def _verdict(
 ) -> Verdict:
     return Verdict(
         finding,
-        RowKey.of(pod.event.key),
+        pod.event.key,
         pod.event.namespace,
         pod.event.pod,
         why,

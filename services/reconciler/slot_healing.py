@@ -26,8 +26,7 @@ from dataclasses import dataclass
 import structlog
 
 from services.reconciler.drift import Known, Observed
-from shared.db.keys import RowKey
-from shared.messages import PodPhase
+from shared.messages import PodPhase, TaskKey
 from shared.messaging.slots import SlotPool
 
 log = structlog.get_logger()
@@ -44,14 +43,14 @@ class HealingRound:
     adopted: int = 0
     freed: int = 0
 
-    def observe(self, page: Sequence[Observed], rows: Mapping[RowKey, Known]) -> None:
+    def observe(self, page: Sequence[Observed], rows: Mapping[TaskKey, Known]) -> None:
         """Count one page of listed pods against their rows (one Redis call)."""
         live: list[str] = []
         other: list[str] = []
         ended: list[str] = []
         for pod in page:
             event = pod.event
-            row = rows.get(RowKey.of(event.key))
+            row = rows.get(event.key)
             if row is not None and _ended(event.try_number, row):
                 ended.append(event.pod)
             elif event.phase in _FINISHED:

@@ -32,12 +32,12 @@ from services.reconciler.metrics import ReconcilerMetrics
 from services.reconciler.slot_healing import HealingRound, SlotHealer
 from shared.db import reads
 from shared.db.engines import Engine
-from shared.db.keys import KEY_NAMES, RowKey
+from shared.db.keys import KEY_NAMES
 from shared.db.ledger_rows import Row
 from shared.db.models import TaskState
 from shared.k8s import errors, naming, snapshots
 from shared.k8s.pods import PodApi
-from shared.messages import EventSource
+from shared.messages import EventSource, TaskKey
 from shared.messaging.slots import SlotPool
 
 log = structlog.get_logger()
@@ -111,14 +111,14 @@ class Sweeper:
 
     def _scan_pods(
         self, namespace: str, now: datetime, healing: HealingRound
-    ) -> tuple[list[Verdict], set[RowKey]]:
+    ) -> tuple[list[Verdict], set[TaskKey]]:
         """The pods' findings, page by page (each page with its keys' rows, also shown to the
         slot healing), and the keys of rows that have their pod: only those keys are kept,
         however many pods there are."""
         verdicts: list[Verdict] = []
-        with_pod: set[RowKey] = set()
+        with_pod: set[TaskKey] = set()
         for page in self._pages(namespace, now):
-            rows = self._rows_of({RowKey.of(pod.event.key) for pod in page})
+            rows = self._rows_of({pod.event.key for pod in page})
             found, having = drift.scan_pods(
                 page, rows, now=now, limits=self._settings.limits, deletes=self._follow_ups.deletes
             )
@@ -127,14 +127,14 @@ class Sweeper:
             with_pod |= having
         return verdicts, with_pod
 
-    def _scan_rows(self, namespace: str, with_pod: set[RowKey], now: datetime) -> list[Verdict]:
+    def _scan_rows(self, namespace: str, with_pod: set[TaskKey], now: datetime) -> list[Verdict]:
         """The findings of live rows with no pod listed, the rows streamed in chunks."""
         records = reads.live_rows(self._engine, namespace, _KNOWN_COLUMNS, chunk=_CHUNK)
         return drift.scan_rows(
             map(_known, records), with_pod, now=now, limits=self._settings.limits
         )
 
-    def _rows_of(self, keys: set[RowKey]) -> dict[RowKey, Known]:
+    def _rows_of(self, keys: set[TaskKey]) -> dict[TaskKey, Known]:
         """The rows (in any state) of `keys`."""
         records = reads.rows_of(self._engine, keys, _KNOWN_COLUMNS)
         return {row.key: row for row in map(_known, records)}
@@ -266,7 +266,7 @@ def _observed(pod: snapshots.Pod, now: datetime) -> Observed | None:
 
 def _known(record: Mapping[str, Any]) -> Known:
     return Known(
-        key=RowKey(record["dag_id"], record["task_id"], record["run_id"], record["map_index"]),
+        key=TaskKey(record["dag_id"], record["task_id"], record["run_id"], record["map_index"]),
         namespace=record["namespace"],
         try_number=record["try_number"],
         state=TaskState(record["state"]),

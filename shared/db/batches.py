@@ -2,11 +2,11 @@
 write what changed.
 
 Both send the whole batch as one JSON parameter, an array of arrays that msgspec writes straight
-from `RowKey`s and `Row`s (each an array of its fields), unpacked by `json_array_elements` into a
+from `TaskKey`s and `Row`s (each an array of its fields), unpacked by `json_array_elements` into a
 table to join on by key. The statement is the same whatever the batch, so Postgres plans it in a
 millisecond (a list of 500 keys, which it turns into 500 `OR`ed conditions, took about 160 ms to
 plan), and every row travels in one round trip. The locked rows come back the same way: one JSON
-text that msgspec reads into `RowKey`s and `Row`s, where building a result row object per task
+text that msgspec reads into `TaskKey`s and `Row`s, where building a result row object per task
 took longer than the query. Rows are locked in key order, so reconcilers locking overlapping
 batches cannot deadlock.
 """
@@ -34,9 +34,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
-from shared.db.keys import KEY_COLUMNS, KEY_NAMES, TABLE, RowKey
+from shared.db.keys import KEY_COLUMNS, KEY_NAMES, TABLE, KeyValues, key_of, key_values
 from shared.db.ledger_rows import Row
-from shared.messages import LaunchEvent
+from shared.messages import LaunchEvent, TaskKey
 
 ROW_FIELDS = list(Row.__struct_fields__)
 
@@ -46,12 +46,14 @@ class Locked(msgspec.Struct, frozen=True):
     namespace: str
 
 
-def lock_rows(connection: Connection, keys: Sequence[RowKey]) -> dict[RowKey, Locked]:
+def lock_rows(connection: Connection, keys: Sequence[TaskKey]) -> dict[TaskKey, Locked]:
     """The rows of `keys` that exist, locked until the transaction ends."""
     if not keys:
         return {}
-    document = connection.execute(_LOCK, {"wanted": _ENCODER.encode(keys).decode()}).scalar_one()
-    return {key: Locked(row, namespace) for key, namespace, row in _LOCKED.decode(document)}
+    document = connection.execute(
+        _LOCK, {"wanted": _ENCODER.encode([key_values(key) for key in keys]).decode()}
+    ).scalar_one()
+    return {key_of(key): Locked(row, namespace) for key, namespace, row in _LOCKED.decode(document)}
 
 
 def insert_missing(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -62,19 +64,20 @@ def insert_missing(connection: Connection, rows: Sequence[Mapping[str, Any]]) ->
     return connection.execute(_INSERT_MISSING, list(rows)).rowcount
 
 
-def store_log_tail(connection: Connection, key: RowKey, tail: str) -> None:
+def store_log_tail(connection: Connection, key: TaskKey, tail: str) -> None:
     """Keep `tail`, the last lines of the task's pod log, on the task's row."""
     connection.execute(_STORE_LOG_TAIL, {**_key_parameters(key), "tail": tail})
 
 
-def write_rows(connection: Connection, rows: Sequence[tuple[RowKey, Row]], at: datetime) -> None:
+def write_rows(connection: Connection, rows: Sequence[tuple[TaskKey, Row]], at: datetime) -> None:
     """Set the `Row` fields of each key's row, and `updated_at` to `at`."""
     if rows:
-        parameters = {"changes": _ENCODER.encode(rows).decode(), "at": at}
+        changes = [(key_values(key), row) for key, row in rows]
+        parameters = {"changes": _ENCODER.encode(changes).decode(), "at": at}
         connection.execute(_UPDATE, parameters)
 
 
-def renew_jobs(connection: Connection, launches: Sequence[tuple[RowKey, LaunchEvent]]) -> None:
+def renew_jobs(connection: Connection, launches: Sequence[tuple[TaskKey, LaunchEvent]]) -> None:
     """Make each launch event's job the row's job where the row holds an older try's: what a
     relaunch republishes, and what the task's row shows (a try submitted straight to the queue
     after an earlier one)."""
@@ -82,7 +85,7 @@ def renew_jobs(connection: Connection, launches: Sequence[tuple[RowKey, LaunchEv
         connection.execute(_RENEW, [_renewal(key, launch) for key, launch in launches])
 
 
-def _renewal(key: RowKey, launch: LaunchEvent) -> dict[str, Any]:
+def _renewal(key: TaskKey, launch: LaunchEvent) -> dict[str, Any]:
     assert launch.job is not None
     return {
         **_key_parameters(key),
@@ -94,9 +97,9 @@ def _renewal(key: RowKey, launch: LaunchEvent) -> dict[str, Any]:
     }
 
 
-def _key_parameters(key: RowKey) -> dict[str, Any]:
+def _key_parameters(key: TaskKey) -> dict[str, Any]:
     """The key's fields as the parameters of `_IS_KEY`."""
-    return {f"key_{name}": value for name, value in zip(KEY_NAMES, key, strict=True)}
+    return {f"key_{name}": value for name, value in zip(KEY_NAMES, key_values(key), strict=True)}
 
 
 def _elements(name: str) -> Any:
@@ -143,7 +146,7 @@ _LOCK = select(
         Text,  # as text, which the driver hands over as it is, for msgspec to read
     )
 )
-_LOCKED = msgspec.json.Decoder(list[tuple[RowKey, str, Row]])
+_LOCKED = msgspec.json.Decoder(list[tuple[KeyValues, str, Row]])
 
 #: The row of the key given as parameters `key_<column>`.
 _IS_KEY = and_(*(TABLE.c[name] == bindparam(f"key_{name}") for name in KEY_NAMES))
@@ -166,7 +169,7 @@ _RENEW = (
 )
 
 _CHANGES = _elements("changes")
-#: A change is `[[the RowKey's fields], [the Row's fields]]`.
+#: A change is `[[the TaskKey's fields], [the Row's fields]]`.
 _UPDATE = (
     update(TABLE)
     .where(_same_key(_CHANGES.c.value, (0,)))

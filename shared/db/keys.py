@@ -1,17 +1,19 @@
-"""The `task_instance` table and the one key of its rows, for every module that reads or writes it.
+"""The `task_instance` table and how a task's key finds its row, for every module that reads or
+writes it.
 
-`TaskKey` and `TaskKey` (shared/messages) stay the wire records: validated, with the field
-names of the job schema. Inside a service a task is a `RowKey`, a named tuple of the four key
-columns in primary-key order: it hashes and compares as a plain tuple (a dict key, a set member),
-binds straight into `tuple_(...)` comparisons, and msgspec writes it as a JSON array and reads it
-back without a Python constructor. `RowKey.of` and `RowKey.record` are the only two conversions
-between the shapes.
+A task has one key everywhere, `TaskKey` (shared/messages): the record jobs and events carry,
+frozen and hashable, so it is also the dict key and set member inside the services. In SQL it is
+the row's primary key, its four columns in this order; in the JSON documents the reconciler's
+batch statements send and read back, it travels as an array of those four values, which
+`key_values` gives and `key_of` reads.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple, Self, cast
+from collections.abc import Sequence
+from typing import Any, cast
 
+import msgspec
 from sqlalchemy import Column, ColumnElement, Table, tuple_
 
 from shared.db.models import TaskInstance
@@ -19,38 +21,31 @@ from shared.messages import TaskKey
 
 TABLE = cast(Table, TaskInstance.__table__)
 
-#: The primary key's column names, in the order of `RowKey`'s fields.
+#: The primary key's column names, in the order of `TaskKey`'s fields.
 KEY_NAMES = ("dag_id", "task_id", "run_id", "map_index")
 KEY_COLUMNS: tuple[Column[object], ...] = tuple(TABLE.c[name] for name in KEY_NAMES)
-#: The key as one SQL value, for `ROW_KEY.in_(keys)`.
+#: The key as one SQL value, for `ROW_KEY.in_([key_values(key), ...])`.
 ROW_KEY = tuple_(*KEY_COLUMNS)
 
-
-class RowKey(NamedTuple):
-    """One task: the primary key of its `task_instance` row."""
-
-    dag_id: str
-    task_id: str
-    run_id: str
-    map_index: int
-
-    @classmethod
-    def of(cls, key: TaskKey) -> Self:
-        """The row key of a message's key."""
-        return cls(key.dag_id, key.task_id, key.run_id, key.map_index)
-
-    def record(self) -> TaskKey:
-        """The key as the wire record, for what leaves the service (built only when needed)."""
-        return TaskKey(
-            dag_id=self.dag_id, task_id=self.task_id, run_id=self.run_id, map_index=self.map_index
-        )
+#: A key as its four column values, in primary-key order.
+KeyValues = tuple[str, str, str, int]
 
 
-def is_row_of(key: RowKey) -> ColumnElement[bool]:
+def key_values(key: TaskKey) -> KeyValues:
+    """`key` as its primary key's values."""
+    return cast(KeyValues, msgspec.structs.astuple(key))
+
+
+def key_of(values: Sequence[Any]) -> TaskKey:
+    """The key whose primary key's values are `values` (a row, or an array read back)."""
+    return TaskKey(*values)
+
+
+def is_row_of(key: TaskKey) -> ColumnElement[bool]:
     """The condition selecting the row of `key`."""
-    return tuple_(*KEY_COLUMNS) == tuple_(*key)
+    return tuple_(*key_values(key)) == ROW_KEY
 
 
-def comes_after(key: RowKey) -> ColumnElement[bool]:
+def comes_after(key: TaskKey) -> ColumnElement[bool]:
     """The condition selecting the rows past `key` in key order (where a page starts)."""
-    return tuple_(*KEY_COLUMNS) > tuple_(*key)
+    return tuple_(*key_values(key)) < ROW_KEY

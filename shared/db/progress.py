@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import msgspec
 from sqlalchemy import Engine, text
 
 from shared.db import engines
-from shared.db.keys import RowKey
+from shared.db.keys import key_values
 from shared.db.models import TaskState
+from shared.messages import TaskKey
 
 _SELECT = """
 SELECT t.dag_id, t.task_id, t.run_id, t.map_index, w.try_number AS wanted,
@@ -36,7 +38,7 @@ _CHANGED = text(_SELECT + "WHERE t.state IN ('success', 'failed') OR t.try_numbe
 class Standing:
     """Where one asked-for try's task stands: its row's current try and state."""
 
-    key: RowKey
+    key: TaskKey
     wanted: int
     """The try asked about."""
     try_number: int
@@ -53,7 +55,7 @@ class Standing:
 
 
 def standings(
-    engine: Engine, tries: Sequence[tuple[RowKey, int]], *, changed_only: bool
+    engine: Engine, tries: Sequence[tuple[TaskKey, int]], *, changed_only: bool
 ) -> list[Standing]:
     """The rows of `tries` (task key, try number), in one statement; with `changed_only`, just
     those that ended or hold another try. Tasks without a row are left out."""
@@ -61,7 +63,7 @@ def standings(
         return []
     columns: tuple[list[object], ...] = ([], [], [], [], [])
     for key, try_number in tries:
-        for column, value in zip(columns, (*key, try_number), strict=True):
+        for column, value in zip(columns, (*key_values(key), try_number), strict=True):
             column.append(value)
     names = ("dag_ids", "task_ids", "run_ids", "map_indexes", "tries")
     params = dict(zip(names, columns, strict=True))
@@ -69,7 +71,7 @@ def standings(
         rows = connection.execute(_CHANGED if changed_only else _ALL, params).all()
     return [
         Standing(
-            key=RowKey(row[0], row[1], row[2], row[3]),
+            key=TaskKey(row[0], row[1], row[2], row[3]),
             wanted=row[4],
             try_number=row[5],
             state=TaskState(row[6]),
@@ -99,10 +101,10 @@ _STORED_LOG = text(
 )
 
 
-def stored_log(engine: Engine, key: RowKey) -> StoredLog | None:
+def stored_log(engine: Engine, key: TaskKey) -> StoredLog | None:
     """What `key`'s row keeps of its try's end; None when the task has no row."""
     with engines.unavailable_as_error(), engine.connect() as connection:
-        row = connection.execute(_STORED_LOG, key._asdict()).first()
+        row = connection.execute(_STORED_LOG, msgspec.structs.asdict(key)).first()
     if row is None:
         return None
     return StoredLog(row[0], TaskState(row[1]), row[2], row[3])

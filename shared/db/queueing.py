@@ -18,9 +18,9 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql
 
 from shared.db import engines
-from shared.db.keys import KEY_COLUMNS, KEY_NAMES, ROW_KEY, TABLE, RowKey
+from shared.db.keys import KEY_COLUMNS, KEY_NAMES, ROW_KEY, TABLE, key_of, key_values
 from shared.db.models import TaskState
-from shared.messages import Job
+from shared.messages import Job, TaskKey
 
 #: Row fields reset when a new try of a task starts: everything the last try's pod left.
 _FRESH = {
@@ -69,7 +69,7 @@ def queued_row(job: Job, namespace: str, *, at: datetime) -> dict[str, Any]:
 
 def record(
     engine: Engine, batch: Sequence[Queued], *, at: datetime
-) -> dict[RowKey, dict[str, Any]]:
+) -> dict[TaskKey, dict[str, Any]]:
     """Record each job of `batch` (at most one per task) as its task's queued row, in one
     transaction; return the tasks that already had this try or a later one, each with where
     its row stands (try_number, state, pod_name, failure_reason). Those got no row."""
@@ -77,11 +77,11 @@ def record(
         return {}
     with engines.unavailable_as_error(), engine.begin() as connection:
         written = _upsert(connection, [queued_row(q.job, q.namespace, at=at) for q in batch])
-        refused = [RowKey.of(q.job.key) for q in batch if RowKey.of(q.job.key) not in written]
+        refused = [q.job.key for q in batch if q.job.key not in written]
         return _current(connection, refused) if refused else {}
 
 
-def _upsert(connection: Connection, rows: list[dict[str, Any]]) -> set[RowKey]:
+def _upsert(connection: Connection, rows: list[dict[str, Any]]) -> set[TaskKey]:
     """Insert `rows`, replacing only rows of an earlier try; the keys written."""
     statement = postgresql.insert(TABLE)
     upsert = statement.on_conflict_do_update(
@@ -93,12 +93,16 @@ def _upsert(connection: Connection, rows: list[dict[str, Any]]) -> set[RowKey]:
         result = connection.execute(upsert.values(rows[0]))
     else:
         result = connection.execute(upsert, rows)
-    return {RowKey._make(row) for row in result}
+    return {key_of(row) for row in result}
 
 
-def _current(connection: Connection, keys: list[RowKey]) -> dict[RowKey, dict[str, Any]]:
-    query = select(*KEY_COLUMNS, *_CURRENT).where(ROW_KEY.in_(keys)).with_for_update()
-    found: dict[RowKey, dict[str, Any]] = {}
+def _current(connection: Connection, keys: list[TaskKey]) -> dict[TaskKey, dict[str, Any]]:
+    query = (
+        select(*KEY_COLUMNS, *_CURRENT)
+        .where(ROW_KEY.in_([key_values(key) for key in keys]))
+        .with_for_update()
+    )
+    found: dict[TaskKey, dict[str, Any]] = {}
     for row in connection.execute(query).mappings():
-        found[RowKey(*(row[name] for name in KEY_NAMES))] = {c.name: row[c.name] for c in _CURRENT}
+        found[key_of([row[name] for name in KEY_NAMES])] = {c.name: row[c.name] for c in _CURRENT}
     return found

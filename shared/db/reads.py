@@ -12,7 +12,8 @@ from typing import Any, cast
 from sqlalchemy import Engine, func, select, text
 
 from shared.db import models
-from shared.db.keys import ROW_KEY, TABLE, RowKey, is_row_of
+from shared.db.keys import ROW_KEY, TABLE, is_row_of, key_values
+from shared.messages import TaskKey
 
 
 def ping(engine: Engine) -> None:
@@ -30,14 +31,14 @@ def tasks_by_state(engine: Engine, *, run_id: str | None = None) -> dict[str, in
         return {str(state): int(count) for state, count in connection.execute(query)}
 
 
-def stored_job(engine: Engine, key: RowKey) -> Any | None:
+def stored_job(engine: Engine, key: TaskKey) -> Any | None:
     """The job JSON recorded in the row of `key`, or None when there is no such row."""
     query = select(TABLE.c.job).where(is_row_of(key))
     with engine.connect() as connection:
         return connection.execute(query).scalar_one_or_none()
 
 
-def task_columns(engine: Engine, key: RowKey, columns: Sequence[str]) -> dict[str, Any]:
+def task_columns(engine: Engine, key: TaskKey, columns: Sequence[str]) -> dict[str, Any]:
     """`columns` of the row of `key` (which must exist)."""
     query = select(*(TABLE.c[name] for name in columns)).where(is_row_of(key))
     with engine.connect() as connection:
@@ -64,12 +65,14 @@ def latest_tasks(
 
 
 def rows_of(
-    engine: Engine, keys: Collection[RowKey], columns: Sequence[str]
+    engine: Engine, keys: Collection[TaskKey], columns: Sequence[str]
 ) -> list[Mapping[str, Any]]:
     """`columns` of the rows of `keys` that exist, in any state."""
     if not keys:
         return []
-    query = select(*(TABLE.c[name] for name in columns)).where(ROW_KEY.in_(list(keys)))
+    query = select(*(TABLE.c[name] for name in columns)).where(
+        ROW_KEY.in_([key_values(key) for key in keys])
+    )
     with engine.connect() as connection:
         return cast(list[Mapping[str, Any]], list(connection.execute(query).mappings()))
 

@@ -18,8 +18,9 @@ from pydantic import Field, StrictInt, StrictStr, TypeAdapter, ValidationError
 from sqlalchemy import ColumnElement, Engine, and_, select
 
 from shared.admission import INT_MAX
-from shared.db.keys import KEY_COLUMNS, TABLE, RowKey, comes_after, is_row_of
+from shared.db.keys import KEY_COLUMNS, TABLE, comes_after, is_row_of, key_values
 from shared.db.models import TaskState
+from shared.messages import TaskKey
 
 #: Bounds of a Postgres `integer` column (map_index, try_number, priority).
 #: Text Postgres can store: anything but NUL.
@@ -80,7 +81,7 @@ def page(engine: Engine, *, where: TaskFilter, limit: int, cursor: str | None = 
     return Page(rows[:limit], encode_cursor(_key(rows[limit - 1])))
 
 
-def one(engine: Engine, key: RowKey) -> dict[str, Any] | None:
+def one(engine: Engine, key: TaskKey) -> dict[str, Any] | None:
     """The whole row of the task `key`, or `None` when there is none."""
     query = select(TABLE).where(is_row_of(key))
     with engine.connect() as connection:
@@ -88,11 +89,11 @@ def one(engine: Engine, key: RowKey) -> dict[str, Any] | None:
     return dict(row) if row is not None else None
 
 
-def encode_cursor(key: RowKey) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(list(key))).rstrip(b"=").decode()
+def encode_cursor(key: TaskKey) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(key_values(key))).rstrip(b"=").decode()
 
 
-def decode_cursor(token: str) -> RowKey:
+def decode_cursor(token: str) -> TaskKey:
     """The key a cursor starts after.
 
     Raises:
@@ -100,10 +101,10 @@ def decode_cursor(token: str) -> RowKey:
     """
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        return RowKey(*_CURSOR.validate_json(raw))
+        return TaskKey(*_CURSOR.validate_json(raw))
     except (ValueError, ValidationError) as error:  # binascii.Error is a ValueError
         raise InvalidCursor("not a cursor this API handed out") from error
 
 
-def _key(row: dict[str, Any]) -> RowKey:
-    return RowKey(row["dag_id"], row["task_id"], row["run_id"], row["map_index"])
+def _key(row: dict[str, Any]) -> TaskKey:
+    return TaskKey(row["dag_id"], row["task_id"], row["run_id"], row["map_index"])

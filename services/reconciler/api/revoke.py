@@ -27,8 +27,9 @@ from shared import revoking
 from shared.admission import INT_MAX
 from shared.db import rows
 from shared.db.engines import Engine
-from shared.db.keys import RowKey
+from shared.db.keys import key_values
 from shared.db.rows import STORABLE_TEXT
+from shared.messages import TaskKey
 
 _Text = Annotated[str, Path(min_length=1, max_length=250, pattern=STORABLE_TEXT)]
 _MapIndex = Annotated[int, Path(ge=-1, le=INT_MAX)]
@@ -85,13 +86,13 @@ class RevokeEndpoints:
         revocation: Annotated[Revocation, Body()],
     ) -> RevocationAccepted:
         """Fail the try with `reason` and delete its pod (by the reconciler)."""
-        key = RowKey(dag_id, task_id, run_id, map_index)
+        key = TaskKey(dag_id, task_id, run_id, map_index)
         return await run_in_threadpool(self._revoke, key, revocation)
 
-    def _revoke(self, key: RowKey, revocation: Revocation) -> RevocationAccepted:
+    def _revoke(self, key: TaskKey, revocation: Revocation) -> RevocationAccepted:
         row = rows.one(self._engine, key)
         if row is None:
-            message = f"no task {'/'.join(map(str, key))}"
+            message = f"no task {'/'.join(map(str, key_values(key)))}"
             raise ApiError(404, ErrorDetail(code="not_found", message=message))
         try_number = revocation.try_number or row["try_number"]
         done = revoking.revoke(
@@ -102,5 +103,5 @@ class RevokeEndpoints:
             message += f"{row['state']})"
             raise ApiError(409, ErrorDetail(code="not_live", message=message))
         return RevocationAccepted(
-            key=key.record(), try_number=try_number, pod=done[0].pod, message="revoking"
+            key=key, try_number=try_number, pod=done[0].pod, message="revoking"
         )

@@ -31,10 +31,10 @@ from services.reconciler.api.schemas import (
 from shared.admission import INT_MAX
 from shared.db import rows
 from shared.db.engines import Engine
-from shared.db.keys import RowKey
 from shared.db.models import TaskState
 from shared.db.rows import STORABLE_TEXT, TaskFilter
 from shared.k8s import errors
+from shared.messages import TaskKey
 
 #: Page sizes of `GET /tasks`.
 DEFAULT_PAGE, MAX_PAGE = 100, 1000
@@ -142,7 +142,7 @@ class TaskEndpoints:
         return PlainTextResponse(log.text, headers=log.headers())
 
     def _row(self, dag_id: str, task_id: str, run_id: str, map_index: int) -> dict[str, Any]:
-        row = rows.one(self._engine, RowKey(dag_id, task_id, run_id, map_index))
+        row = rows.one(self._engine, TaskKey(dag_id, task_id, run_id, map_index))
         if row is None:
             message = f"no task {dag_id}/{task_id}/{run_id}/{map_index}"
             raise ApiError(404, ErrorDetail(code="not_found", message=message))

@@ -6,7 +6,6 @@ import sys
 import time
 
 from shared.db import engines, reads
-from shared.db.keys import RowKey
 from shared.messages import Job
 
 POLL_S = 0.5
@@ -16,7 +15,7 @@ def wait_for(database_url: str, job: Job) -> int:
     """Print each change of the task's state; 0 when it succeeded, 1 when it failed."""
     engine = engines.make_engine(database_url, pool_size=1)
     columns = ("try_number", "state", "pod_phase", "failure_reason", "exit_code", "log_tail")
-    key = RowKey.of(job.key)
+    key = job.key
     started, shown = time.monotonic(), None
     try:
         while True:

@@ -16,8 +16,7 @@ import msgspec
 from services.reconciler.api.tasks import Pods, read_log
 from shared.db import rows
 from shared.db.engines import Engine
-from shared.db.keys import RowKey
-from shared.messages import DecodeError, PodEvent
+from shared.messages import DecodeError, PodEvent, TaskKey
 from shared.messaging.connections import MessagingError
 from shared.messaging.pod_history import PodHistory
 
@@ -39,7 +38,7 @@ _EVENT_FIELDS = (
 
 
 def read(
-    engine: Engine, key: RowKey, *, pods: Pods, history: PodHistory, log_lines: int
+    engine: Engine, key: TaskKey, *, pods: Pods, history: PodHistory, log_lines: int
 ) -> dict[str, Any] | None:
     """Everything the page of the task `key` shows, or `None` when it has no row."""
     row = rows.one(engine, key)

@@ -33,9 +33,9 @@ from services.reconciler.dashboard import one_task
 from shared.admission import INT_MAX
 from shared.db import figures, listing
 from shared.db.engines import Engine
-from shared.db.keys import RowKey
 from shared.db.models import TaskState
 from shared.db.rows import STORABLE_TEXT
+from shared.messages import TaskKey
 from shared.messaging.connections import MessagingError
 from shared.messaging.jobqueue import JobQueue
 from shared.messaging.pod_history import PodHistory
@@ -184,7 +184,7 @@ class _DataRoutes:
         map_index: Annotated[int, Query(ge=-1, le=INT_MAX)],
     ) -> Response:
         s = self._sources
-        key = RowKey(dag_id, task_id, run_id, map_index)
+        key = TaskKey(dag_id, task_id, run_id, map_index)
         shown = one_task.read(s.engine, key, pods=s.pods, history=s.history, log_lines=s.log_lines)
         if shown is None:
             message = f"no task {dag_id}/{task_id}/{run_id}/{map_index}"

@@ -13,10 +13,10 @@ from kubernetes import client
 from services.reconciler.applying import Outcome
 from services.reconciler.following import FollowUps, PodPolicy
 from services.reconciler.ledger import Decision, FollowUp
-from shared.db.keys import RowKey
 from shared.db.ledger_rows import Row
 from shared.db.models import TaskState
 from shared.k8s.pods import PodApi
+from shared.messages import TaskKey
 from shared.messaging.keys import RedisKeys
 from shared.messaging.slots import SlotPool
 
@@ -38,7 +38,7 @@ def unreachable() -> Iterator[PodApi]:
 
 def outcome(task_id: str, namespace: str, state: TaskState, owed: frozenset[FollowUp]) -> Outcome:
     row = Row(try_number=1, state=state, pod_name=f"pod-{task_id}")
-    return Outcome(RowKey("etl", task_id, "run", -1), namespace, Decision(row, owed))
+    return Outcome(TaskKey("etl", task_id, "run", -1), namespace, Decision(row, owed))
 
 
 def test_finished_tasks_free_their_slots_even_when_their_pods_cannot_be_released(

@@ -9,13 +9,12 @@ import msgspec
 
 from services.reconciler import drift
 from services.reconciler.drift import Finding, Known, Limits, Observed
-from shared.db.keys import RowKey
 from shared.db.models import TaskState
 from shared.messages import SCHEMA_VERSION, PodEvent, PodPhase, TaskKey
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 KEY = TaskKey(dag_id="etl", task_id="load", run_id="r1")
-ROW_KEY = RowKey.of(KEY)
+ROW_KEY = KEY
 LIMITS = Limits(grace_s=60, pending_timeout_s=300, image_pull_grace_s=120, queued_timeout_s=600)
 
 

@@ -7,14 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 from services.reconciler import drift
 from services.reconciler.drift import Finding, Known, Limits, Observed
-from shared.db.keys import RowKey
 from shared.db.models import TaskState
 from shared.messages import SCHEMA_VERSION, PodEvent, PodPhase, TaskKey
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 KEY = TaskKey(dag_id="etl", task_id="load", run_id="r1")
 FAILED_ROW = Known(
-    key=RowKey.of(KEY),
+    key=KEY,
     namespace="jobs",
     try_number=1,
     state=TaskState.FAILED,

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy
 
 from shared.db import rows
-from shared.db.keys import RowKey
+from shared.messages import TaskKey
 from tests.support import builders
 from tests.support.testclient import MakeApp, TestClient
 
@@ -109,7 +109,7 @@ def test_tasks_are_filtered_by_state(client: TestClient) -> None:
         pytest.param({"limit": "ten"}, "limit", id="limit-as-text"),
         pytest.param({"cursor": "not a cursor"}, "cursor", id="garbage-cursor"),
         pytest.param(
-            {"cursor": rows.encode_cursor(RowKey("a\x00", "b", "c", 1))}, "cursor", id="nul"
+            {"cursor": rows.encode_cursor(TaskKey("a\x00", "b", "c", 1))}, "cursor", id="nul"
         ),
         pytest.param({"dag_id": ""}, "dag_id", id="empty-dag"),
         pytest.param({"run_id": "r\x00"}, "run_id", id="nul-in-run"),
