@@ -72,7 +72,7 @@ def _unicode(value: Any) -> bool:
 
 def first_fault(kind: type[msgspec.Struct], data: Any) -> tuple[str, str] | None:
     """(field, reason) of the first fault of JSON values `data` read as a `kind`; None if none."""
-    found = _fault(types.type_info(kind), data)
+    found = _fault(_described(kind), data)
     if found is None:
         return None
     path, reason = found
@@ -106,7 +106,7 @@ def _checks(kind: type[msgspec.Struct]) -> Mapping[str, Check]:
 @functools.cache
 def _nested(kind: type[msgspec.Struct]) -> dict[str, type[msgspec.Struct]]:
     """The fields of `kind` that hold a record (`Job` or `Job | None`)."""
-    info = types.type_info(kind)
+    info = _described(kind)
     assert isinstance(info, types.StructType), f"{kind} is a record"
     nested: dict[str, type[msgspec.Struct]] = {}
     for field in info.fields:
@@ -114,6 +114,12 @@ def _nested(kind: type[msgspec.Struct]) -> dict[str, type[msgspec.Struct]]:
             if isinstance(option, types.StructType):
                 nested[field.name] = option.cls
     return nested
+
+
+@functools.cache
+def _described(kind: type[msgspec.Struct]) -> types.Type:
+    """`kind` as msgspec describes it (built once: a walk is asked for at every refusal)."""
+    return types.type_info(kind)
 
 
 def _options(info: types.Type) -> Iterable[types.Type]:

@@ -28,6 +28,7 @@ from shared.k8s.pods import PodApi
 from shared.messaging import connections, replicas
 from shared.messaging.jobqueue import BrokerSettings, JobQueue
 from shared.messaging.keys import RedisKeys
+from shared.messaging.leases import Lease
 from shared.outages import Outages
 from shared.settings import Settings
 
@@ -68,6 +69,16 @@ class Groundwork:
     pods: PodApi
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     outages: Outages = field(default_factory=Outages)
+
+    def lease(self, name: str) -> Lease:
+        """The lease `name`, held (when it is) by this replica for `PODRUNNER_LEASE_TTL_S`."""
+        return Lease(
+            self.redis,
+            keys=self.keys,
+            name=name,
+            holder=self.holder,
+            ttl_s=self.settings.lease_ttl_s,
+        )
 
 
 def lay_groundwork(settings: Settings, *, api_pool_size: int) -> Groundwork:

@@ -34,7 +34,6 @@ from shared.k8s.pods import PodApi
 from shared.messages import Job
 from shared.messaging import connections, keys, replicas
 from shared.messaging.jobqueue import JobQueue
-from shared.messaging.leases import Lease
 from shared.messaging.outlets import LaunchOutlet
 from shared.messaging.pod_history import PodHistory
 from shared.messaging.slots import SlotPool
@@ -151,13 +150,7 @@ def _sweep_loop(
 ) -> SweepLoop:
     """The drift sweeps, run by whichever replica holds the sweep lease."""
     settings = ground.settings
-    lease = Lease(
-        ground.redis,
-        keys=ground.keys,
-        name=SWEEP_LEASE,
-        holder=ground.holder,
-        ttl_s=settings.lease_ttl_s,
-    )
+    lease = ground.lease(SWEEP_LEASE)
     return SweepLoop(
         lease=lease,
         sweeper=sweeper,

@@ -16,7 +16,6 @@ from services.watcher.watching import WatchLoop
 from shared import health, running, wiring
 from shared.messages import PodEvent
 from shared.messaging.checkpoints import Checkpoints
-from shared.messaging.leases import Lease
 from shared.messaging.outlets import PodEventOutlet
 from shared.settings import Settings
 
@@ -80,13 +79,7 @@ def _leader(
 ) -> Leader:
     """The leader-or-standby of one scope, holding its own lease."""
     settings = ground.settings
-    lease = Lease(
-        ground.redis,
-        keys=ground.keys,
-        name=f"watcher:{scope}",
-        holder=ground.holder,
-        ttl_s=settings.lease_ttl_s,
-    )
+    lease = ground.lease(f"watcher:{scope}")
     heartbeat = health.Heartbeat(f"watch-{scope}", deadline_s=LOOP_DEADLINE_S)
 
     def save(resource_version: str) -> bool:
