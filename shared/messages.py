@@ -68,21 +68,26 @@ class Record(
         Raises:
             DecodeError: naming the first field that is missing, of the wrong type or invalid.
         """
-        if not isinstance(raw, bytes | str):
+        if not isinstance(raw, (bytes, str)):  # a tuple: `bytes | str` is built at every call
             return cls._from_values(dict(raw), b"")
         decoder, has_rules = _READING.get(cls) or _reading(cls)
         try:
             record: Self = decoder.decode(raw)
         except msgspec.DecodeError:
-            raw_bytes = raw.encode() if isinstance(raw, str) else raw
-            try:
-                data = struct_faults.parse_body(raw_bytes)
-            except ValueError as error:
-                raise DecodeError(
-                    record=cls.__name__, field=struct_faults.BODY, reason=str(error), raw=raw_bytes
-                ) from None
-            return cls._from_values(data, raw_bytes)
+            return cls._refused(raw.encode() if isinstance(raw, str) else raw)
         return record._checked(raw) if has_rules else record
+
+    @classmethod
+    def _refused(cls, raw: bytes) -> Self:
+        """What JSON `raw` that msgspec did not decode holds: a record after all when it is JSON
+        msgspec does not read (`NaN`), else the `DecodeError` that says why not."""
+        try:
+            data = struct_faults.parse_body(raw)
+        except ValueError as error:
+            raise DecodeError(
+                record=cls.__name__, field=struct_faults.BODY, reason=str(error), raw=raw
+            ) from None
+        return cls._from_values(data, raw)
 
     @classmethod
     def _from_values(cls, data: Any, raw: bytes) -> Self:

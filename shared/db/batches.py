@@ -34,7 +34,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
-from shared.db.keys import KEY_COLUMNS, KEY_NAMES, TABLE, KeyValues, key_of, key_values
+from shared.db.keys import KEY_COLUMNS, KEY_NAMES, TABLE, KeyValues, key_values
 from shared.db.ledger_rows import Row
 from shared.messages import LaunchEvent, TaskKey
 
@@ -50,10 +50,14 @@ def lock_rows(connection: Connection, keys: Sequence[TaskKey]) -> dict[TaskKey, 
     """The rows of `keys` that exist, locked until the transaction ends."""
     if not keys:
         return {}
+    wanted = {key_values(key): key for key in keys}  # the rows come back keyed by the caller's keys
     document = connection.execute(
-        _LOCK, {"wanted": _ENCODER.encode([key_values(key) for key in keys]).decode()}
+        _LOCK, {"wanted": _ENCODER.encode(list(wanted)).decode()}
     ).scalar_one()
-    return {key_of(key): Locked(row, namespace) for key, namespace, row in _LOCKED.decode(document)}
+    return {
+        wanted[values]: Locked(row, namespace)
+        for values, namespace, row in _LOCKED.decode(document)
+    }
 
 
 def insert_missing(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
